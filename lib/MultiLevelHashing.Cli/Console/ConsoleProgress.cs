@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using MultiLevelHashing.Runtime;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace MultiLevelHashing.Cli.Console;
+
+/// <summary>Draws library <see cref="ProgressReport"/>s as Spectre.Console bars with rate and ETA.</summary>
+public static class ConsoleProgress
+{
+    /// <summary>Runs <paramref name="work"/> with a live progress display; one bar per distinct task name.</summary>
+    public static T Run<T>(Func<IProgress<ProgressReport>, T> work)
+    {
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                     new RateColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var sink = new SynchronousProgress(report =>
+                {
+                    lock (tasks)
+                    {
+                        if (!tasks.TryGetValue(report.Task, out var task))
+                        {
+                            task = ctx.AddTask(Markup.Escape(report.Task), maxValue: Math.Max(1, report.Total));
+                            tasks[report.Task] = task;
+                        }
+                        if (report.Total > 0) task.MaxValue = report.Total;
+                        task.Value = report.Done;
+                        task.State.Update<string>("unit", _ => report.Unit);
+                        string label = report.Detail is null ? report.Task : $"{report.Task} {report.Detail}";
+                        task.Description = Markup.Escape(label);
+                    }
+                });
+                result = work(sink);
+                lock (tasks)
+                    foreach (var task in tasks.Values) task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a live progress display.</summary>
+    public static void Run(Action<IProgress<ProgressReport>> work) => Run<int>(p => { work(p); return 0; });
+
+    /// <summary>Unlike <see cref="Progress{T}"/>, reports on the calling thread, so bars stay in order.</summary>
+    private sealed class SynchronousProgress(Action<ProgressReport> onReport) : IProgress<ProgressReport>
+    {
+        public void Report(ProgressReport value) => onReport(value);
+    }
+
+    /// <summary>Items per second, with the unit the library reported.</summary>
+    private sealed class RateColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            double? speed = task.Speed;
+            string unit = task.State.Get<string>("unit") ?? "items";
+            return new Text(speed is null ? $"-- {unit}/s" : $"{speed:0.0} {unit}/s", new Style(Color.Grey));
+        }
+    }
+}

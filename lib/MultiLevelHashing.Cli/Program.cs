@@ -1,0 +1,21 @@
+using System.CommandLine;
+using MultiLevelHashing.Cli.Commands;
+using MultiLevelHashing.Runtime;
+
+NativeRuntime.ConfigureAllocator();
+
+var root = new RootCommand(
+    "mlh: deep multi-level hashing (DSCNN) for image retrieval. Reproduces Dong, Song, Jia, Tan (2016), " +
+    "'Deep Multi-level Hashing Codes for Image Retrieval'.");
+foreach (var command in CommandCatalog.All())
+    root.Subcommands.Add(command);
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+catch (UserInputException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

@@ -21,7 +21,7 @@ internal static unsafe class HammingKernels
     public static bool UseAvx2(int words) => Avx2.IsSupported && Avx2Preferred(words);
 
     // Overridable for benchmarks and tests (both paths must give identical distances).
-    internal static Func<int, bool> Avx2Preferred = words => words is 1;
+    internal static Func<int, bool> Avx2Preferred = words => words is 1 or 4;
 
     /// <summary>d[i] = popcount(q XOR codes[i]) for i in [0, count); codes hold <paramref name="words"/> words each.</summary>
     public static void Distances(ulong* codes, int count, int words, ulong* q, int* d)

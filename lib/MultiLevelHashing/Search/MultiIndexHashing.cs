@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Search;
@@ -16,7 +17,7 @@ namespace MultiLevelHashing.Search;
 /// Each query carries a work budget in the units of the scan's cost; a query that exceeds it (codes whose near
 /// neighbours are far, such as uniform random codes) is answered by the scan instead (see <see cref="HammingIndex"/>).
 /// </summary>
-public sealed class MultiIndexHashing
+public sealed unsafe class MultiIndexHashing
 {
     private readonly PackedCodes _codes;
     private readonly int[] _start;   // first bit of each substring
@@ -101,146 +102,211 @@ public sealed class MultiIndexHashing
         return (uint)(v & ((1UL << length) - 1));
     }
 
-    /// <summary>Per-thread scratch: visited marks and candidate buffers, reused across queries.</summary>
+    /// <summary>Per-thread scratch reused across queries.</summary>
     internal sealed class Scratch
     {
-        public readonly ulong[] Visited;
-        public readonly List<int> Touched = new();
         public readonly int[] Histogram;
         public readonly uint[] QuerySub;
+        /// <summary>Largest substring radius probed so far in each table (-1: none).</summary>
+        public readonly int[] Probed;
         public long[] Buffer = new long[256];
         public int Count;
+        public int Threshold;
+        public int Seen;
+        public long Lookups;
+        public long Candidates;
+        public double Spent;
 
-        public Scratch(int n, int bits, int m)
+        public Scratch(int bits, int m)
         {
-            Visited = new ulong[(n + 63) / 64];
             Histogram = new int[bits + 1];
             QuerySub = new uint[m];
+            Probed = new int[m];
         }
 
-        public void Clear()
+        public void Reset(int bits)
         {
-            foreach (int id in Touched) Visited[id >> 6] = 0;
-            Touched.Clear();
             Array.Clear(Histogram);
+            Array.Fill(Probed, -1);
             Count = 0;
+            Threshold = bits;
+            Seen = 0;
+            Lookups = 0;
+            Candidates = 0;
+            Spent = 0;
         }
     }
 
-    internal Scratch NewScratch() => new(IndexedCount, _codes.Bits, Substrings);
+    internal Scratch NewScratch() => new(_codes.Bits, Substrings);
 
-    /// <summary>Cost model of one query, in nanoseconds measured on the reference machine (see the benchmarks).</summary>
+    /// <summary>Work limit of one query, in nanoseconds of the cost model below.</summary>
     internal readonly record struct Budget(double Limit)
     {
         public static Budget Unlimited => new(double.PositiveInfinity);
     }
 
-    // Measured costs (ns) used by the budget; see tests/MultiLevelHashing.Benchmarks/results/search.md.
-    internal const double LookupNs = 6.0;
-    internal const double CandidateNsBase = 8.0;
-    internal const double CandidateNsPerWord = 1.0;
+    // Cost model (ns), measured with `dotnet run -c Release --project tests/MultiLevelHashing.Benchmarks -- calibrate`:
+    // a table lookup and a candidate each cost about one or two cache misses, a scanned code a fraction of a nanosecond.
+    internal static double LookupNs = 100.0;
+    internal static double CandidateNs = 150.0;
 
-    internal static double ScanNsPerCode(int words) => words switch { 1 => 0.6, 2 => 1.0, 4 => 1.7, _ => 0.45 * words };
+    internal static double ScanNsPerCode(int words) => words switch { 1 => 0.5, 2 => 0.9, 4 => 1.6, _ => 0.45 * words };
+
+    private interface IVisitor
+    {
+        void Visit(int distance, int id, Scratch scratch);
+    }
+
+    private struct KnnVisitor(int k) : IVisitor
+    {
+        public void Visit(int d, int id, Scratch scratch)
+        {
+            scratch.Histogram[d]++;
+            if (d <= scratch.Threshold) Keep(scratch, d, id, k);
+        }
+    }
+
+    private struct RangeVisitor(int radius, List<long> found) : IVisitor
+    {
+        public void Visit(int d, int id, Scratch scratch)
+        {
+            if (d <= radius) found.Add(((long)d << 32) | (uint)id);
+        }
+    }
 
     /// <summary>
-    /// Exact k-NN of one query. Returns false (and leaves the output untouched) when the estimated work exceeds
-    /// <paramref name="budget"/>; the caller then answers the query by scanning.
+    /// Whether a code was already met: some table j holds it within the radius already probed there.
+    /// Recomputing this from the code (which verification loads anyway) replaces a visited bitmap and its misses.
+    /// </summary>
+    private bool SeenBefore(ReadOnlySpan<ulong> code, Scratch scratch)
+    {
+        var probed = scratch.Probed;
+        for (int j = 0; j < probed.Length; j++)
+            if (probed[j] >= 0 && BitOperations.PopCount(Extract(code, _start[j], _length[j]) ^ scratch.QuerySub[j]) <= probed[j])
+                return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Probes table <paramref name="i"/> at substring distance exactly <paramref name="s"/>, or, when that would take
+    /// more lookups than there are unseen codes, verifies every unseen code instead (returns complete = true).
+    /// Returns false when the budget is exceeded.
+    /// </summary>
+    private bool Probe<TV>(ReadOnlySpan<ulong> query, int i, int s, Scratch scratch, ref TV visitor, double limit, out bool complete)
+        where TV : struct, IVisitor
+    {
+        int words = _codes.WordsPerCode, len = _length[i];
+        var all = _codes.Words(0, IndexedCount);
+        complete = false;
+        long unseen = IndexedCount - scratch.Seen;
+        if (Binomial(len, s) > unseen)
+        {
+            scratch.Spent += IndexedCount * ScanNsPerCode(words) + unseen * CandidateNs * 0.1;
+            if (scratch.Spent > limit) return false;
+            for (int id = 0; id < IndexedCount; id++)
+            {
+                var code = all.Slice(id * words, words);
+                if (SeenBefore(code, scratch)) continue;
+                scratch.Candidates++;
+                visitor.Visit(BitPacking.Hamming(query, code), id, scratch);
+            }
+            scratch.Seen = IndexedCount;
+            complete = true;
+            return true;
+        }
+        var table = _tables[i];
+        var ids = table.Ids;
+        uint qs = scratch.QuerySub[i];
+        // Substring values at distance exactly s: masks with s set bits below 2^len, in Gosper's order.
+        uint mask = s == 0 ? 0u : (1u << s) - 1;
+        uint limitMask = 1u << len;
+        long lookups = 0, candidates = 0;
+        while (true)
+        {
+            table.Lookup(qs ^ mask, out int from, out int to);
+            lookups++;
+            // The codes of a bucket are scattered over the database: request them all before using any, so
+            // that their cache misses overlap instead of following one another.
+            if (Sse.IsSupported && to - from > 1)
+                fixed (ulong* basePtr = all)
+                    for (int p = from; p < to; p++) Sse.Prefetch0(basePtr + (long)ids[p] * words);
+            for (int p = from; p < to; p++)
+            {
+                int id = ids[p];
+                var code = all.Slice(id * words, words);
+                if (SeenBefore(code, scratch)) continue;
+                candidates++;
+                visitor.Visit(BitPacking.Hamming(query, code), id, scratch);
+            }
+            if (s == 0) break;
+            uint c = mask & (uint)-(int)mask;
+            uint r = mask + c;
+            if (r >= limitMask) break;
+            mask = (((r ^ mask) >> 2) / c) | r;
+            if ((lookups & 1023) == 0 && scratch.Spent + lookups * LookupNs + candidates * CandidateNs > limit) return false;
+        }
+        scratch.Probed[i] = s;
+        scratch.Seen += (int)candidates;
+        scratch.Lookups += lookups;
+        scratch.Candidates += candidates;
+        scratch.Spent += lookups * LookupNs + candidates * CandidateNs;
+        if (s == len) complete = true; // the whole table was enumerated: every code has been met
+        return scratch.Spent <= limit;
+    }
+
+    /// <summary>
+    /// Exact k-NN of one query. Returns false when the work exceeds <paramref name="budget"/>; the caller then
+    /// answers the query by scanning.
     /// </summary>
     internal bool TryKnn(ReadOnlySpan<ulong> query, int k, Scratch scratch, Budget budget, Span<long> outIds, Span<int> outDist, out int found)
     {
-        int m = Substrings, words = _codes.WordsPerCode, bits = _codes.Bits;
+        int m = Substrings, bits = _codes.Bits;
         found = 0;
-        scratch.Clear();
+        scratch.Reset(bits);
         for (int i = 0; i < m; i++) scratch.QuerySub[i] = Extract(query, _start[i], _length[i]);
-        double candidateNs = CandidateNsBase + CandidateNsPerWord * words;
-        double spent = 0;
-        int threshold = bits; // every kept candidate has distance <= threshold
+        var visitor = new KnnVisitor(k);
         int maxLength = _length.Max();
-        var all = _codes.Words(0, IndexedCount);
-        bool complete = false;
+        bool complete = IndexedCount == 0;
         for (int s = 0; s <= maxLength && !complete; s++)
         {
-            for (int i = 0; i < m; i++)
+            for (int i = 0; i < m && !complete; i++)
             {
-                if (s <= _length[i] && Binomial(_length[i], s) > IndexedCount - scratch.Touched.Count)
-                {
-                    // Probing would cost more lookups than there are unseen codes: verify those directly instead.
-                    spent += (IndexedCount - scratch.Touched.Count) * candidateNs;
-                    if (spent > budget.Limit) return false;
-                    VisitRemaining(query, scratch, (d, id) =>
-                    {
-                        scratch.Histogram[d]++;
-                        if (d <= threshold) Keep(scratch, d, id, k, ref threshold);
-                    });
-                    complete = true;
-                    break;
-                }
-                if (s <= _length[i])
-                {
-                    long lookups = 0;
-                    int len = _length[i];
-                    uint qs = scratch.QuerySub[i];
-                    var table = _tables[i];
-                    var ids = table.Ids;
-                    // Enumerate substring values at distance exactly s (Gosper's hack over masks of s set bits).
-                    uint mask = s == 0 ? 0u : (1u << s) - 1;
-                    uint limit = len == 32 ? uint.MaxValue : (1u << len);
-                    int newCandidates = 0;
-                    while (true)
-                    {
-                        uint key = qs ^ mask;
-                        table.Lookup(key, out int from, out int to);
-                        lookups++;
-                        for (int p = from; p < to; p++)
-                        {
-                            int id = ids[p];
-                            ref ulong vw = ref scratch.Visited[id >> 6];
-                            ulong bit = 1UL << (id & 63);
-                            if ((vw & bit) != 0) continue;
-                            vw |= bit;
-                            scratch.Touched.Add(id);
-                            newCandidates++;
-                            int d = BitPacking.Hamming(query, all.Slice(id * words, words));
-                            scratch.Histogram[d]++;
-                            if (d <= threshold) Keep(scratch, d, id, k, ref threshold);
-                        }
-                        if (s == 0) break;
-                        // Next mask with the same popcount; stop after the last one below 2^len.
-                        uint c = mask & (uint)-(int)mask;
-                        uint r = mask + c;
-                        if (r == 0 || r >= limit && len < 32) break;
-                        mask = (((r ^ mask) >> 2) / c) | r;
-                        if (mask >= limit) break;
-                        if ((lookups & 255) == 0 && spent + lookups * LookupNs > budget.Limit) return false;
-                    }
-                    spent += lookups * LookupNs + newCandidates * candidateNs;
-                    if (spent > budget.Limit) return false;
-                    if (s == len && scratch.Touched.Count == IndexedCount) { complete = true; break; }
-                }
-                // All codes within m*s + i are now known; stop once k of the found ones lie within it.
-                long proven = (long)m * s + i;
+                if (s > _length[i]) continue;
+                if (!Probe(query, i, s, scratch, ref visitor, budget.Limit, out complete)) return false;
+                if (complete) break;
+                // Every code within m*s + i is now known; stop once k of those met lie within it.
+                long proven = Math.Min((long)m * s + i, bits);
                 int within = 0;
-                for (int d = 0; d <= Math.Min(proven, bits) && within < k; d++) within += scratch.Histogram[d];
-                if (within >= k || scratch.Touched.Count == IndexedCount) { complete = true; break; }
+                for (int d = 0; d <= proven && within < k; d++) within += scratch.Histogram[d];
+                complete = within >= k || scratch.Seen == IndexedCount;
             }
         }
         found = Finish(scratch, k, outIds, outDist);
         return true;
     }
 
-    private delegate void Visit(int distance, int id);
-
-    private void VisitRemaining(ReadOnlySpan<ulong> query, Scratch scratch, Visit visit)
+    /// <summary>
+    /// All codes within <paramref name="radius"/> of one query: with radius = m*a + j, substrings 0..j are probed
+    /// to distance a and the others to a - 1. Returns false when the work exceeds <paramref name="budget"/>.
+    /// </summary>
+    internal bool TryRange(ReadOnlySpan<ulong> query, int radius, Scratch scratch, Budget budget, List<long> found)
     {
-        int words = _codes.WordsPerCode;
-        var all = _codes.Words(0, IndexedCount);
-        for (int id = 0; id < IndexedCount; id++)
-        {
-            if ((scratch.Visited[id >> 6] & (1UL << (id & 63))) != 0) continue;
-            scratch.Visited[id >> 6] |= 1UL << (id & 63);
-            scratch.Touched.Add(id);
-            visit(BitPacking.Hamming(query, all.Slice(id * words, words)), id);
-        }
+        int m = Substrings;
+        scratch.Reset(_codes.Bits);
+        found.Clear();
+        for (int i = 0; i < m; i++) scratch.QuerySub[i] = Extract(query, _start[i], _length[i]);
+        var visitor = new RangeVisitor(radius, found);
+        int a = radius / m, j = radius % m;
+        bool complete = IndexedCount == 0;
+        for (int s = 0; s <= a && !complete; s++)
+            for (int i = 0; i < m && !complete; i++)
+            {
+                int sub = Math.Min(i <= j ? a : a - 1, _length[i]);
+                if (s > sub) continue;
+                if (!Probe(query, i, s, scratch, ref visitor, budget.Limit, out complete)) return false;
+            }
+        found.Sort();
+        return true;
     }
 
     /// <summary>C(n, r), saturating at long.MaxValue.</summary>
@@ -253,18 +319,18 @@ public sealed class MultiIndexHashing
         return c >= long.MaxValue ? long.MaxValue : (long)Math.Round(c);
     }
 
-    private static void Keep(Scratch scratch, int d, int id, int k, ref int threshold)
+    private static void Keep(Scratch scratch, int d, int id, int k)
     {
         if (scratch.Count == scratch.Buffer.Length)
         {
-            Compact(scratch, k, ref threshold);
-            if (d > threshold) return;
+            Compact(scratch, k);
+            if (d > scratch.Threshold) return;
             if (scratch.Count == scratch.Buffer.Length) Array.Resize(ref scratch.Buffer, scratch.Buffer.Length * 2);
         }
         scratch.Buffer[scratch.Count++] = ((long)d << 32) | (uint)id;
     }
 
-    private static void Compact(Scratch scratch, int k, ref int threshold)
+    private static void Compact(Scratch scratch, int k)
     {
         // Sort by (distance, index) and keep the best k; the k-th distance bounds all later useful candidates.
         var span = scratch.Buffer.AsSpan(0, scratch.Count);
@@ -272,9 +338,8 @@ public sealed class MultiIndexHashing
         if (scratch.Count >= k)
         {
             scratch.Count = k;
-            threshold = (int)(span[k - 1] >> 32);
+            scratch.Threshold = (int)(span[k - 1] >> 32);
         }
-        // Grow the buffer when k itself is large.
         if (scratch.Buffer.Length < 2 * k + 64) Array.Resize(ref scratch.Buffer, 2 * k + 64);
     }
 
@@ -289,71 +354,5 @@ public sealed class MultiIndexHashing
             outDist[j] = (int)(span[j] >> 32);
         }
         return n;
-    }
-
-    /// <summary>
-    /// All codes within <paramref name="radius"/> of one query: substrings 0..j at radius a and the rest at a - 1,
-    /// where radius = m*a + j. Returns false when the work exceeds <paramref name="budget"/>.
-    /// </summary>
-    internal bool TryRange(ReadOnlySpan<ulong> query, int radius, Scratch scratch, Budget budget, List<long> found)
-    {
-        int m = Substrings, words = _codes.WordsPerCode;
-        scratch.Clear();
-        found.Clear();
-        int a = radius / m, j = radius % m;
-        double candidateNs = CandidateNsBase + CandidateNsPerWord * words;
-        double spent = 0;
-        var all = _codes.Words(0, IndexedCount);
-        for (int i = 0; i < m; i++)
-        {
-            int subRadius = Math.Min(i <= j ? a : a - 1, _length[i]);
-            uint qs = Extract(query, _start[i], _length[i]);
-            int len = _length[i];
-            for (int s = 0; s <= subRadius; s++)
-            {
-                if (Binomial(len, s) > IndexedCount - scratch.Touched.Count)
-                {
-                    // Cheaper to verify every unseen code than to probe: done after that.
-                    spent += (IndexedCount - scratch.Touched.Count) * candidateNs;
-                    if (spent > budget.Limit) return false;
-                    VisitRemaining(query, scratch, (d, id) => { if (d <= radius) found.Add(((long)d << 32) | (uint)id); });
-                    found.Sort();
-                    return true;
-                }
-                uint mask = s == 0 ? 0u : (1u << s) - 1;
-                uint limit = 1u << len;
-                long lookups = 0;
-                int newCandidates = 0;
-                while (true)
-                {
-                    uint key = qs ^ mask;
-                    lookups++;
-                    _tables[i].Lookup(key, out int from, out int to);
-                    for (int p = from; p < to; p++)
-                    {
-                        int id = _tables[i].Ids[p];
-                        ref ulong vw = ref scratch.Visited[id >> 6];
-                        ulong bit = 1UL << (id & 63);
-                        if ((vw & bit) != 0) continue;
-                        vw |= bit;
-                        scratch.Touched.Add(id);
-                        newCandidates++;
-                        int d = BitPacking.Hamming(query, all.Slice(id * words, words));
-                        if (d <= radius) found.Add(((long)d << 32) | (uint)id);
-                    }
-                    if (s == 0) break;
-                    uint c = mask & (uint)-(int)mask;
-                    uint r = mask + c;
-                    if (r >= limit) break;
-                    mask = (((r ^ mask) >> 2) / c) | r;
-                    if (mask >= limit) break;
-                    if ((lookups & 255) == 0 && spent + lookups * LookupNs > budget.Limit) return false;
-                }
-                spent += lookups * LookupNs + newCandidates * candidateNs;
-                if (spent > budget.Limit) return false;
-            }
-        }
-        found.Sort();
-        return true;
     }
 }

@@ -12,6 +12,21 @@ public static class Calibration
 {
     public static void Run(string[] args)
     {
+        if (args.Length > 1 && args[1] == "tiles")
+        {
+            foreach (int bits in new[] { 64, 256 })
+            {
+                var db = SyntheticCodes.Uniform(1_000_000, bits, 1);
+                var q = SyntheticCodes.Uniform(200, bits, 2);
+                foreach (int tile in new[] { 8192, 16384, 32768, 65536, 262144, 8192, 16384, 32768, 65536, 262144 })
+                {
+                    var w = Stopwatch.StartNew();
+                    LinearScan.Search(db, q, 10, new SearchOptions(1), null, new LinearScan.Tuning(TileBytes: tile));
+                    Console.WriteLine($"bits={bits} tile={tile}: {1e6 * q.Count / w.Elapsed.TotalNanoseconds:F3} G codes/s");
+                }
+            }
+            return;
+        }
         if (args.Length > 2 && args[2] == "warm")
         {
             int n0 = int.Parse(args[1]);

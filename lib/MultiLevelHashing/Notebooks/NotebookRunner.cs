@@ -126,7 +126,12 @@ public static class NotebookRunner
         }
 
         if (options.ExecutedNotebookPath is { } target)
+        {
+            // The parser leaves the kernel metadata as plain dictionaries, which the writer cannot serialise;
+            // the writer puts the C# kernel's entry back.
+            document.Metadata.Remove("polyglot_notebook");
             AtomicFile.WriteAllText(target, Notebook.ToJupyterJson(document, "C#"));
+        }
         return new NotebookRunResult(name, cells, failure, clock.Elapsed, options.ExecutedNotebookPath);
     }
 

@@ -60,6 +60,19 @@ public sealed class NotebookSession
         return chart;
     }
 
+    /// <summary>
+    /// Records the notebook's headline number (e.g. "global 64-bit mAP 41.2%"); <c>mlh reproduce</c> lists
+    /// headlines in its summary. Returns the text for display.
+    /// </summary>
+    public string Headline(string text)
+    {
+        File.AppendAllText(Path.Combine(OutputDirectory, HeadlineFile), text.ReplaceLineEndings(" ") + "\n");
+        return text;
+    }
+
+    /// <summary>File in <see cref="OutputDirectory"/> that collects <see cref="Headline"/> lines.</summary>
+    public const string HeadlineFile = "headline.txt";
+
     /// <summary>A progress sink that shows one line, updated in place, in the notebook's output.</summary>
     public IProgress<ProgressReport> Progress(string title) => new DisplayProgress(title);
 

@@ -176,6 +176,17 @@ public sealed class LandmarkDataset
         return new LandmarkDataset(name, root, landmarks, train, database, queries, truth);
     }
 
+    /// <summary>
+    /// The generated mini-landmarks benchmark for <paramref name="config"/> (default: the preset of <c>MLH_MODE</c>),
+    /// generated under <c>data/generated/mini-landmarks/</c> first when missing or stale.
+    /// </summary>
+    public static LandmarkDataset EnsureMiniLandmarks(MiniLandmarks.MiniLandmarksConfig? config = null, IProgress<ProgressReport>? progress = null)
+    {
+        config ??= MiniLandmarks.MiniLandmarksConfig.ForMode(RunModes.FromEnvironment());
+        var summary = MiniLandmarks.MiniLandmarksGenerator.Ensure(config, progress: progress);
+        return OpenMiniLandmarks(summary.Directory);
+    }
+
     internal sealed record ViewRow(string Name, string Split, string Landmark, double? Visible, BoundingBox? Box);
 
     internal static List<ViewRow> ReadViews(string path)

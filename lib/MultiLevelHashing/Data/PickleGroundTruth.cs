@@ -37,7 +37,8 @@ public static class PickleGroundTruth
                                        or IndexOutOfRangeException or InvalidOperationException or IOException or FormatException
                                        or OverflowException or NullReferenceException or KeyNotFoundException or ArgumentOutOfRangeException)
         {
-            bool truncated = e is EndOfStreamException || e.Message.Contains("end of", StringComparison.OrdinalIgnoreCase);
+            // A complete pickle ends with the STOP opcode '.'; reads past the end surface as range errors.
+            bool truncated = bytes[^1] != (byte)'.' || e is EndOfStreamException or ArgumentOutOfRangeException or IndexOutOfRangeException;
             throw UserInputException.InFile(source, (truncated ? "truncated or damaged pickle" : "not a readable pickle") + $" ({e.GetType().Name}: {e.Message})");
         }
 

@@ -61,3 +61,41 @@ public class ViewSynthesizerTests
         Assert.Null(ViewSynthesizer.Bounds(new bool[4], 2, 2));
     }
 }
+
+public class WarpAgreementTests
+{
+    [Fact]
+    public void OwnWarpAgreesWithImageSharpsProjectiveTransform()
+    {
+        // A smooth image, a moderate perspective map: the two resamplers must agree closely away from the border.
+        const int sw = 64, sh = 48, W = 90, H = 70;
+        var pixels = new Rgb24[sw * sh];
+        using var img = new Image<Rgba32>(sw, sh);
+        for (int y = 0; y < sh; y++)
+            for (int x = 0; x < sw; x++)
+            {
+                var p = new Rgb24((byte)(128 + 100 * Math.Sin(x / 7.0)), (byte)(128 + 100 * Math.Cos(y / 9.0)), (byte)(2 * x + y));
+                pixels[y * sw + x] = p;
+                img[x, y] = new Rgba32(p.R, p.G, p.B, 255);
+            }
+        var src = new[] { new Vector2(0, 0), new Vector2(sw, 0), new Vector2(sw, sh), new Vector2(0, sh) };
+        var dst = new[] { new Vector2(8, 6), new Vector2(80, 12), new Vector2(84, 62), new Vector2(4, 58) };
+        var (rgb, alpha) = ViewSynthesizer.Warp(pixels, sw, sh, ViewSynthesizer.Homography(dst, src), W, H);
+        using var reference = img.Clone(c => c.Transform(new Rectangle(0, 0, sw, sh), ViewSynthesizer.ToImageSharpMatrix(ViewSynthesizer.Homography(src, dst)), new Size(W, H), KnownResamplers.Triangle));
+        double diff = 0;
+        int n = 0, alphaMismatch = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+            {
+                int i = y * W + x;
+                bool inside = alpha[i] >= 0.5f, refInside = reference[x, y].A >= 128;
+                if (inside != refInside) alphaMismatch++;
+                if (alpha[i] < 1 || reference[x, y].A < 255) continue;
+                diff += Math.Abs(rgb[i * 3] - reference[x, y].R) + Math.Abs(rgb[i * 3 + 1] - reference[x, y].G) + Math.Abs(rgb[i * 3 + 2] - reference[x, y].B);
+                n += 3;
+            }
+        Assert.True(n > 3000, $"only {n / 3} interior pixels");
+        Assert.True(diff / n < 3.0, $"mean absolute difference {diff / n:F2} grey levels");
+        Assert.True(alphaMismatch < 0.03 * W * H, $"{alphaMismatch} pixels disagree on inside/outside");
+    }
+}

@@ -13,7 +13,7 @@ public class AveragePrecisionTests
     /// The revisited benchmark's compute_ap, transcribed independently: positions of positives after removing junk,
     /// ap += (precision_0 + precision_1) * recall_step / 2 with precision_0 = j / rank (1 at rank 0), precision_1 = (j+1)/(rank+1).
     /// </summary>
-    internal static double RevisitedComputeAp(IReadOnlyList<RankLabel> ranked, int positives)
+    internal static double RevisitedComputeAp(IReadOnlyList<RankLabel> ranked, int positives) // transcribed here, independent of the library
     {
         var pos = new List<int>();
         int kept = 0;

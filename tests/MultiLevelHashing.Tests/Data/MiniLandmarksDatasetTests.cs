@@ -82,6 +82,42 @@ public class MiniLandmarksDatasetTests(SmokeBenchmarkFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void DistractorFoldersExtendTheDatabaseLikeOxford105k()
+    {
+        var layout = new MiniLandmarksLayout(fixture.Summary.Directory);
+        // The training views stand in for a distractor folder (Flickr100k in the real benchmark).
+        var withDistractors = LandmarkDataset.Open(layout.DatabaseDirectory, layout.PickleFile, [layout.TrainDirectory]);
+        Assert.Equal(D.Database.Count + D.Train.Count, withDistractors.Database.Count);
+        Assert.Equal(D.GroundTruth.DatabaseImages, withDistractors.GroundTruth.DatabaseImages.Take(D.Database.Count));
+        Assert.All(withDistractors.Database.Skip(D.Database.Count), i => Assert.Equal(-1, i.Label));
+        Assert.Equal(D.GroundTruth.Queries.Select(q => q.Revisited!.Easy), withDistractors.GroundTruth.Queries.Select(q => q.Revisited!.Easy));
+        // A distractor whose name clashes with a database image is refused.
+        string clash = TestPaths.NewTempDirectory("clash");
+        try
+        {
+            File.Copy(D.Database[0].Path, Path.Combine(clash, Path.GetFileName(D.Database[0].Path)));
+            var e = Assert.Throws<UserInputException>(() => LandmarkDataset.Open(layout.DatabaseDirectory, layout.PickleFile, [clash]));
+            Assert.Contains("clashes", e.Message);
+        }
+        finally { Directory.Delete(clash, true); }
+    }
+
+    [Fact]
+    public void AMissingImageListedByAPickleIsNamed()
+    {
+        var layout = new MiniLandmarksLayout(fixture.Summary.Directory);
+        string partial = TestPaths.NewTempDirectory("partial");
+        try
+        {
+            foreach (var f in Directory.GetFiles(layout.DatabaseDirectory).Order().Skip(1)) File.Copy(f, Path.Combine(partial, Path.GetFileName(f)));
+            var e = Assert.Throws<UserInputException>(() => LandmarkDataset.Open(partial, layout.PickleFile));
+            Assert.Contains("missing", e.Message);
+            Assert.Contains(Path.GetFileNameWithoutExtension(Directory.GetFiles(layout.DatabaseDirectory).Order().First()), e.Message);
+        }
+        finally { Directory.Delete(partial, true); }
+    }
+
+    [Fact]
     public void AnOracleRankingScoresOneAndAReversedOneScoresLess()
     {
         var gt = D.GroundTruth;

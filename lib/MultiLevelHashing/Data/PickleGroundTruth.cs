@@ -97,7 +97,8 @@ public static class PickleGroundTruth
         var gnd = new ArrayList();
         foreach (var q in truth.Queries)
         {
-            var g = new Hashtable { ["bbx"] = new ArrayList { q.Box.X1, q.Box.Y1, q.Box.X2, q.Box.Y2 } };
+            // Hashtable order follows string hashes, which differ per process; ordered dicts keep the bytes stable.
+            var g = new SortedDictionary<string, object>(StringComparer.Ordinal) { ["bbx"] = new ArrayList { q.Box.X1, q.Box.Y1, q.Box.X2, q.Box.Y2 } };
             if (q.Revisited is { } r)
             {
                 g["easy"] = new ArrayList(r.Easy);
@@ -111,7 +112,6 @@ public static class PickleGroundTruth
             }
             gnd.Add(g);
         }
-        // Hashtable order depends on hashing; an ordered dict keeps the written bytes stable.
         var root = new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
             ["imlist"] = new ArrayList(truth.DatabaseImages.ToArray()),

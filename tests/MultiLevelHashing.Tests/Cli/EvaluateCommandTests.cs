@@ -142,4 +142,25 @@ public sealed class PrepareCommandTests : IDisposable
         Assert.EndsWith("mAP: 100.00", output.ToString().TrimEnd('\n'));
         Assert.Equal(gt.Queries.Count, lists.Count);
     }
+
+    [Fact]
+    public void TwoSeparateProcessesWriteByteIdenticalBenchmarks()
+    {
+        // String hashing differs between processes, so this catches unordered output that one process cannot see.
+        string mlh = Path.Combine(AppContext.BaseDirectory, "mlh.dll");
+        foreach (var name in new[] { "p1", "p2" })
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { mlh, "prepare", "--output", Path.Combine(_dir, name), "--photos", TestPaths.Photos, "--seed", "5" }) psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, stdout + stderr);
+        }
+        string a1 = Path.Combine(_dir, "p1", "smoke"), a2 = Path.Combine(_dir, "p2", "smoke");
+        var files = Directory.GetFiles(a1, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(a1, f)).Order().ToList();
+        Assert.Equal(files, Directory.GetFiles(a2, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(a2, f)).Order());
+        foreach (var f in files)
+            Assert.True(File.ReadAllBytes(Path.Combine(a1, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(a2, f))), f);
+    }
 }

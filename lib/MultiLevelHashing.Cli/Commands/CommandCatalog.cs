@@ -7,6 +7,8 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return PrepareCommand.Create();
+        yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
         yield return BenchCommand.Create();
     }

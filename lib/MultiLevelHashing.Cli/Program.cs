@@ -12,7 +12,8 @@ foreach (var command in CommandCatalog.All())
 
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    // The default handler would print a stack trace and return 1; user errors must reach the handler below.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UserInputException e)
 {

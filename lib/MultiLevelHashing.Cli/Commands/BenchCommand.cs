@@ -1,105 +1,108 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Runtime;
-using MultiLevelHashing.Search;
+using Spectre.Console;
 
 namespace MultiLevelHashing.Cli.Commands;
 
-/// <summary>
-/// <c>mlh bench</c>: times exact k-NN over one database/query pair for several k, thread counts and methods,
-/// loading the files and building the index once; checks that multi-index hashing returns exactly the scan's ids.
-/// </summary>
+/// <summary><c>mlh bench</c>: measurements reported as ratios against a peer in the same run.</summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
-        var database = new Option<FileInfo>("--database") { Description = "Database codes: uint8 .npy, N x K/8.", Required = true };
-        var queries = new Option<FileInfo>("--queries") { Description = "Query codes: uint8 .npy, Q x K/8.", Required = true };
-        var ks = new Option<string>("--k") { Description = "Comma-separated neighbour counts.", DefaultValueFactory = _ => "1,10,100" };
-        var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts.", DefaultValueFactory = _ => "1,2" };
-        var methods = new Option<string>("--methods") { Description = "Comma-separated methods among scan, mih.", DefaultValueFactory = _ => "scan,mih" };
-        var maxQueries = new Option<int>("--max-queries") { Description = "Use only the first Q queries (0 = all).", DefaultValueFactory = _ => 0 };
-        var output = new Option<FileInfo>("--output") { Description = "Tab-separated results, one line per run (appended).", Required = true };
-        var saveDistances = new Option<FileInfo?>("--save-distances") { Description = "Write the scan's int32 distances at the largest k here (for checking against other engines)." };
-        var cmd = new Command("bench", "Time exact Hamming k-NN (scan and multi-index hashing) over .npy codes; one TSV line per run.")
-        {
-            database, queries, ks, threads, methods, maxQueries, output, saveDistances,
-        };
-        cmd.SetAction(parseResult =>
-        {
-            var dbPath = parseResult.GetValue(database)!.FullName;
-            var (db, allQ) = KnnCommand.LoadPair(dbPath, parseResult.GetValue(queries)!.FullName);
-            int max = parseResult.GetValue(maxQueries);
-            var q = allQ;
-            if (max > 0 && max < allQ.Count)
-            {
-                q = new PackedCodes(allQ.Bits, max);
-                q.AppendWords(allQ.Words(0, max));
-            }
-            var kList = ParseList(parseResult.GetValue(ks)!, "--k");
-            var tList = ParseList(parseResult.GetValue(threads)!, "--threads");
-            var mList = parseResult.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(KnnCommand.ParseMethod).ToList();
-            string outPath = parseResult.GetValue(output)!.FullName;
-            if (!File.Exists(outPath))
-                File.WriteAllText(outPath, "engine\tmethod\tdatabase\tn\tbits\tqueries\tk\tthreads\tbuild_seconds\tsearch_seconds\tqueries_per_second\tanswered_by_index\tidentical_to_scan\tindex_bytes\n");
-            var scanIds = new Dictionary<int, long[]>();
-            foreach (var m in mList)
-            {
-                var index = new HammingIndex(db, m);
-                double build = 0;
-                if (m == SearchMethod.Mih)
-                {
-                    var w = Stopwatch.StartNew();
-                    index.Build(new SearchOptions(tList.Max()));
-                    build = w.Elapsed.TotalSeconds;
-                }
-                // Untimed warm-up so that the timed runs measure optimised (tier-1) code, not the JIT.
-                var warm = new PackedCodes(q.Bits, Math.Min(q.Count, 8));
-                warm.AppendWords(q.Words(0, Math.Min(q.Count, 8)));
-                index.Search(warm, kList.Max(), new SearchOptions(tList.Max()));
-                foreach (int t in tList)
-                    foreach (int k in kList)
-                    {
-                        var watch = Stopwatch.StartNew();
-                        var r = index.Search(q, k, new SearchOptions(t));
-                        double s = watch.Elapsed.TotalSeconds;
-                        string identical = "";
-                        if (m == SearchMethod.Scan)
-                        {
-                            scanIds[k] = r.Ids.Data;
-                            if (k == kList.Max() && t == tList[0] && parseResult.GetValue(saveDistances) is { } f)
-                                NpyFile.WriteInt32(f.FullName, r.Distances);
-                        }
-                        else if (scanIds.TryGetValue(k, out var reference))
-                            identical = reference.AsSpan().SequenceEqual(r.Ids.Data) ? "yes" : "NO";
-                        var stats = index.LastStatistics;
-                        long indexBytes = index.MultiIndex?.TableBytes ?? 0;
-                        string line = string.Join('\t', "ours", KnnCommand.Name(m), Path.GetFileName(dbPath), db.Count, db.Bits, q.Count, k, t,
-                            F(build), F(s), F(q.Count / s), stats.IndexedQueries, identical, indexBytes);
-                        File.AppendAllText(outPath, line + "\n");
-                        System.Console.WriteLine(line);
-                        if (identical == "NO") throw new InvalidOperationException("multi-index hashing disagreed with the scan");
-                    }
-            }
-            return 0;
-        });
-        return cmd;
+        var command = new Command("bench", "Benchmarks that compare this toolkit against a peer in the same run.");
+        command.Subcommands.Add(Allocator());
+        command.Subcommands.Add(AllocatorWorker());
+        command.Subcommands.Add(SearchBenchCommand.Create());
+        return command;
     }
 
-    private static string F(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
+    private static Option<int> StepsOption() => new("--steps") { Description = "timed training steps per run", DefaultValueFactory = _ => 20 };
+    private static Option<int> BatchOption() => new("--batch") { Description = "images per step", DefaultValueFactory = _ => 16 };
+    private static Option<int> SizeOption() => new("--size") { Description = "image side in pixels", DefaultValueFactory = _ => 128 };
 
-    private static List<int> ParseList(string text, string option)
+    private static Command Allocator()
     {
-        var list = new List<int>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var steps = StepsOption();
+        var batch = BatchOption();
+        var size = SizeOption();
+        var repeats = new Option<int>("--repeats") { Description = "alternating runs per setting", DefaultValueFactory = _ => 3 };
+        var command = new Command("allocator",
+            "LibTorch training throughput with glibc's default malloc thresholds versus the raised ones the library sets at start-up. " +
+            "Each run is a fresh process (the setting must precede the first allocation); settings alternate to spread machine noise.")
+        { steps, batch, size, repeats };
+        command.SetAction(parse =>
         {
-            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
-                throw new UserInputException($"{option}: '{part}' is not a positive integer.");
-            list.Add(v);
-        }
-        if (list.Count == 0) throw new UserInputException($"{option}: empty list.");
-        return list;
+            int n = parse.GetValue(repeats);
+            var rates = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
+            ConsoleProgress.Run(progress =>
+            {
+                for (int i = 0; i < 2 * n; i++)
+                {
+                    bool tuned = i % 2 == 1;
+                    progress.Report("allocator runs", i, 2 * n, "runs", tuned ? "raised thresholds" : "glibc defaults");
+                    rates[tuned].Add(RunWorker(tuned, parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(size)));
+                    progress.Report("allocator runs", i + 1, 2 * n, "runs");
+                }
+            });
+            double baseline = Median(rates[false]), tunedRate = Median(rates[true]);
+            var table = new Table().AddColumns("malloc thresholds", "img/s (median)", "runs");
+            table.AddRow("glibc defaults (MLH_MALLOC_TUNING=0)", baseline.ToString("0.0"), string.Join(" ", rates[false].Select(r => r.ToString("0.0"))));
+            table.AddRow("raised (mmap 32 MiB, trim 1 GiB)", tunedRate.ToString("0.0"), string.Join(" ", rates[true].Select(r => r.ToString("0.0"))));
+            AnsiConsole.Write(table);
+            System.Console.WriteLine($"speedup: {tunedRate / baseline:0.00}x");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command AllocatorWorker()
+    {
+        var steps = StepsOption();
+        var batch = BatchOption();
+        var size = SizeOption();
+        var command = new Command("allocator-worker", "One timed run of the allocator benchmark in this process (used by 'bench allocator').")
+        { steps, batch, size };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            double rate = AllocatorBenchmark.TrainingImagesPerSecond(parse.GetValue(steps), warmup: 3, parse.GetValue(batch), parse.GetValue(size));
+            System.Console.WriteLine(rate.ToString("R", CultureInfo.InvariantCulture));
+            return 0;
+        });
+        return command;
+    }
+
+    private static double RunWorker(bool tuned, int steps, int batch, int size)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Under `dotnet mlh.dll` the process path is dotnet itself; pass the entry assembly along.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        foreach (string arg in new[] { "bench", "allocator-worker", "--steps", steps.ToString(), "--batch", batch.ToString(), "--size", size.ToString() })
+            start.ArgumentList.Add(arg);
+        start.Environment["MLH_MALLOC_TUNING"] = tuned ? "1" : "0";
+        start.Environment.Remove("MALLOC_MMAP_THRESHOLD_");
+        start.Environment.Remove("MALLOC_TRIM_THRESHOLD_");
+        using var process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"allocator benchmark worker failed: {stderr}");
+        return double.Parse(stdout.Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -7,6 +7,9 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return PrepareCommand.Create();
+        yield return EvaluateCommand.Create();
+        yield return ReproduceCommand.Create();
         yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }

@@ -10,7 +10,8 @@ namespace MultiLevelHashing.Search;
 /// Specialised by words per code (1, 2, 4, any) because a fixed trip count lets the JIT keep the query in
 /// registers and unroll; 4 codes per iteration keep several independent popcount chains in flight.
 /// The AVX2 variants (nibble lookup + SAD, as in Mula et al.) are kept only where they measure faster; see
-/// tests/MultiLevelHashing.Benchmarks and <see cref="UseAvx2"/>.
+/// tests/MultiLevelHashing.Benchmarks and <see cref="UseAvx2"/>. Hot loops are compiled fully optimised at once
+/// (AggressiveOptimization) so that a single large search does not run its first part in unoptimised code.
 /// </summary>
 internal static unsafe class HammingKernels
 {
@@ -39,6 +40,7 @@ internal static unsafe class HammingKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Pop(ulong x) => BitOperations.PopCount(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScalarW1(ulong* c, int count, ulong q, int* d)
     {
         int i = 0;
@@ -52,6 +54,7 @@ internal static unsafe class HammingKernels
         for (; i < count; i++) d[i] = Pop(q ^ c[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScalarW2(ulong* c, int count, ulong* q, int* d)
     {
         ulong q0 = q[0], q1 = q[1];
@@ -64,6 +67,7 @@ internal static unsafe class HammingKernels
         if (i < count) d[i] = Pop(q0 ^ c[0]) + Pop(q1 ^ c[1]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScalarW4(ulong* c, int count, ulong* q, int* d)
     {
         ulong q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
@@ -76,6 +80,7 @@ internal static unsafe class HammingKernels
         if (i < count) d[i] = Pop(q0 ^ c[0]) + Pop(q1 ^ c[1]) + Pop(q2 ^ c[2]) + Pop(q3 ^ c[3]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScalarAny(ulong* c, int count, int words, ulong* q, int* d)
     {
         for (int i = 0; i < count; i++, c += words)
@@ -107,6 +112,7 @@ internal static unsafe class HammingKernels
         return Avx2.SumAbsoluteDifferences(counts, Vector256<byte>.Zero).AsUInt64();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2W1(ulong* c, int count, ulong q, int* d)
     {
         var table = NibbleTable;
@@ -133,6 +139,7 @@ internal static unsafe class HammingKernels
         return Avx2.Blend(a, b, 0b1111_0000);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2W4(ulong* c, int count, ulong* q, int* d)
     {
         var table = NibbleTable;

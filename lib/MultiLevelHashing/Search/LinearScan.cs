@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Search;
@@ -102,6 +103,7 @@ public static unsafe class LinearScan
     internal delegate void TileSink(int* distances, int count, int firstId, int query);
 
     /// <summary>Scans rows [start, start+count) tile by tile; for each tile, every query's distances go to <paramref name="sink"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ScanChunk(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning, TileSink sink,
                                    Action<long>? onTile = null)
     {

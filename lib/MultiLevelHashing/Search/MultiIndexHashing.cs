@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics.X86;
 using MultiLevelHashing.Runtime;
@@ -8,14 +9,18 @@ namespace MultiLevelHashing.Search;
 /// Exact multi-index hashing (Norouzi, Punjani, Fleet, "Fast Exact Search in Hamming Space with Multi-Index
 /// Hashing", TPAMI 2014), our extension of the paper's stage-1 Hamming ranking to databases of millions of codes.
 /// The K bits are split into m disjoint contiguous substrings; one table per substring maps each substring value
-/// to the database rows holding it (compressed rows: a direct offset table of 2^b + 1 entries and the row ids).
+/// to the database rows holding it (<see cref="SubstringTable"/>: compressed rows behind a direct offset table, or a
+/// hash of the values present when substrings are long).
 /// By the pigeonhole principle, a code within distance m*s + j of the query has at least one of substrings 0..j
 /// within distance s, or one of the others within s - 1. The search therefore probes substring radii
 /// s = 0, 1, 2, ... in order, verifies every new candidate with its full distance, and stops as soon as k
 /// candidates lie within the radius already proven complete; the top-k by (distance, index) is then exact and
 /// identical to the linear scan's.
-/// Each query carries a work budget in the units of the scan's cost; a query that exceeds it (codes whose near
-/// neighbours are far, such as uniform random codes) is answered by the scan instead (see <see cref="HammingIndex"/>).
+/// Duplicates across tables are recognised from the candidate's own substrings (it was met before if some table
+/// already probed it within its radius), which saves a visited bitmap and its cache misses. Each query carries a
+/// work budget from a measured cost model (a lookup or a candidate costs a cache miss, a scanned code a fraction of
+/// a nanosecond); a query that exceeds it (codes whose near neighbours are far, such as uniform random codes) is
+/// answered by the scan instead (see <see cref="HammingIndex"/>).
 /// </summary>
 public sealed unsafe class MultiIndexHashing
 {
@@ -192,6 +197,7 @@ public sealed unsafe class MultiIndexHashing
     /// more lookups than there are unseen codes, verifies every unseen code instead (returns complete = true).
     /// Returns false when the budget is exceeded.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Probe<TV>(ReadOnlySpan<ulong> query, int i, int s, Scratch scratch, ref TV visitor, double limit, out bool complete)
         where TV : struct, IVisitor
     {
@@ -258,6 +264,7 @@ public sealed unsafe class MultiIndexHashing
     /// Exact k-NN of one query. Returns false when the work exceeds <paramref name="budget"/>; the caller then
     /// answers the query by scanning.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryKnn(ReadOnlySpan<ulong> query, int k, Scratch scratch, Budget budget, Span<long> outIds, Span<int> outDist, out int found)
     {
         int m = Substrings, bits = _codes.Bits;

@@ -41,6 +41,7 @@ internal sealed class TopKCollector
     }
 
     /// <summary>Offers distances d[0..count) of database rows firstId, firstId+1, ...</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Offer(int* d, int count, int firstId)
     {
         int i = 0;
@@ -75,6 +76,7 @@ internal sealed class TopKCollector
         if (++_n == _dist.Length) Compact();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compact()
     {
         if (_n < _k) return;

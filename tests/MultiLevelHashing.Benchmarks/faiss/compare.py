@@ -26,7 +26,7 @@ def choose_substrings(n, bits):
 
 
 def run_ours(mlh, db, q, ks, threads, methods, tsv, distances_out, env):
-    cmd = [mlh, "bench", "--database", db, "--queries", q, "--k", ",".join(map(str, ks)),
+    cmd = [mlh, "bench", "search", "--database", db, "--queries", q, "--k", ",".join(map(str, ks)),
            "--threads", ",".join(map(str, threads)), "--methods", ",".join(methods), "--output", tsv,
            "--save-distances", distances_out]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout

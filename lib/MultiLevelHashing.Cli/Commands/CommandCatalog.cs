@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return PrepareCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -12,11 +12,13 @@ public static class ConsoleProgress
     public static T Run<T>(Func<IProgress<ProgressReport>, T> work)
     {
         T result = default!;
+        // Spectre's per-task state holds value types only, so units are kept beside the tasks.
+        var units = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                     new RateColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
+                     new RateColumn(units), new RemainingTimeColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
@@ -31,7 +33,7 @@ public static class ConsoleProgress
                         }
                         if (report.Total > 0) task.MaxValue = report.Total;
                         task.Value = report.Done;
-                        task.State.Update<string>("unit", _ => report.Unit);
+                        units[task.Id] = report.Unit;
                         string label = report.Detail is null ? report.Task : $"{report.Task} {report.Detail}";
                         task.Description = Markup.Escape(label);
                     }
@@ -53,12 +55,12 @@ public static class ConsoleProgress
     }
 
     /// <summary>Items per second, with the unit the library reported.</summary>
-    private sealed class RateColumn : ProgressColumn
+    private sealed class RateColumn(System.Collections.Concurrent.ConcurrentDictionary<int, string> units) : ProgressColumn
     {
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
         {
             double? speed = task.Speed;
-            string unit = task.State.Get<string>("unit") ?? "items";
+            string unit = units.TryGetValue(task.Id, out var u) ? u : "items";
             return new Text(speed is null ? $"-- {unit}/s" : $"{speed:0.0} {unit}/s", new Style(Color.Grey));
         }
     }

@@ -6,9 +6,9 @@ namespace MultiLevelHashing.Runtime;
 /// </summary>
 public class UserInputException : Exception
 {
-    /// <summary>A problem described by <paramref name="message"/>, which should name the file.</summary>
+    /// <summary>Bad input described by <paramref name="message"/>.</summary>
     public UserInputException(string message) : base(message) { }
-    /// <summary>A problem described by <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
+    /// <summary>Bad input described by <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
     public UserInputException(string message, Exception inner) : base(message, inner) { }
 
     /// <summary>A problem in <paramref name="path"/>, optionally at a 1-based <paramref name="line"/>.</summary>

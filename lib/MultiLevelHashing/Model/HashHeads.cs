@@ -1,0 +1,96 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MultiLevelHashing.Model;
+
+/// <summary>How the global head pools the feature map F into one vector.</summary>
+public enum GlobalPooling
+{
+    /// <summary>Global average pooling (GAP); makes the class activation map of a global bit exact (DESIGN.md section 1).</summary>
+    Average,
+    /// <summary>Generalised mean pooling with p = 3 (GeM), a common retrieval alternative.</summary>
+    GeM,
+}
+
+/// <summary>
+/// Global-level hash head of the DSCNN (paper: "global-level hashing codes"; DESIGN.md section 1):
+/// pool(F) -> Linear(C -> Kg) -> tanh = u_g; the bits are sign(u_g).
+/// </summary>
+public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+
+    /// <summary>Pooling used before the linear layer.</summary>
+    public GlobalPooling Pooling { get; }
+
+    /// <summary>Code length Kg.</summary>
+    public int Bits { get; }
+
+    /// <summary>GeM exponent (used when <see cref="Pooling"/> is GeM).</summary>
+    public const double GeMPower = 3.0;
+
+    /// <summary>A head from <paramref name="channels"/> features to <paramref name="bits"/> bits.</summary>
+    public GlobalHashHead(int channels, int bits, GlobalPooling pooling = GlobalPooling.Average) : base(nameof(GlobalHashHead))
+    {
+        Bits = bits;
+        Pooling = pooling;
+        fc = nn.Linear(channels, bits);
+        RegisterComponents();
+    }
+
+    /// <summary>The linear layer's weight W (Kg x C); the class activation map of bit k is sum_c W[k, c] F_c.</summary>
+    public Tensor Weight => fc.weight!;
+
+    /// <summary>The linear layer's bias (Kg).</summary>
+    public Tensor Bias => fc.bias!;
+
+    /// <summary>Pools F (N x C x h x w) to N x C.</summary>
+    public static Tensor Pool(Tensor features, GlobalPooling pooling) => pooling switch
+    {
+        GlobalPooling.Average => features.mean([2, 3]),
+        GlobalPooling.GeM => features.clamp_min(1e-6).pow(GeMPower).mean([2, 3]).pow(1.0 / GeMPower),
+        _ => throw new ArgumentOutOfRangeException(nameof(pooling)),
+    };
+
+    /// <summary>u_g = tanh(W pool(F) + b), N x Kg.</summary>
+    public override Tensor forward(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        return fc.forward(Pool(features, Pooling)).tanh().MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Local-level hash head of the DSCNN (paper: "local-level hashing codes", analysed through activation maps;
+/// DESIGN.md section 1): 1x1 conv(C -> Kl) on F -> tanh gives the bit maps U (N x Kl x h x w); u_l is the
+/// spatial maximum of U, so a local bit fires when some region of the image activates it.
+/// </summary>
+public sealed class LocalHashHead : nn.Module<Tensor, (Tensor Codes, Tensor Maps)>
+{
+    private readonly Conv2d conv;
+
+    /// <summary>Code length Kl.</summary>
+    public int Bits { get; }
+
+    /// <summary>A head from <paramref name="channels"/> features to <paramref name="bits"/> bit maps.</summary>
+    public LocalHashHead(int channels, int bits) : base(nameof(LocalHashHead))
+    {
+        Bits = bits;
+        conv = nn.Conv2d(channels, bits, 1);
+        RegisterComponents();
+    }
+
+    /// <summary>The 1x1 convolution's weight (Kl x C x 1 x 1).</summary>
+    public Tensor Weight => conv.weight!;
+
+    /// <summary>(u_l, U): u_l = max over positions of U, U = tanh(conv1x1(F)).</summary>
+    public override (Tensor Codes, Tensor Maps) forward(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        var maps = conv.forward(features).tanh();
+        var codes = maps.amax([2, 3]);
+        return (codes.MoveToOuterDisposeScope(), maps.MoveToOuterDisposeScope());
+    }
+}

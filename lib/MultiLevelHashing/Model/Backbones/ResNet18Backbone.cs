@@ -8,8 +8,10 @@ namespace MultiLevelHashing.Model.Backbones;
 /// <summary>
 /// ResNet18 as exported by CNTK in <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (DESIGN.md section 3), the
 /// ImageNet backbone of the DSCNN: stages of [2, 2, 2, 3] BasicBlocks, convolutions without bias, 1x1 conv + BN
-/// shortcuts where the shape changes, BN eps 1e-5. The export pads stride-2 convolutions and the stem max-pool
-/// asymmetrically (more before than after); this module does the same so that it reproduces the ONNX graph.
+/// shortcuts where the shape changes, BN eps 1e-5. CNTK pads "same" style: output ceil(n / stride), the odd
+/// padding pixel before rather than after (the export's pads at 224 are [3, 3, 2, 2] for the stem and [1, 1, 0, 0]
+/// for the stem max-pool and stride-2 convolutions). <see cref="SamePad"/> computes those pads for any input size,
+/// which reproduces the ONNX graph at 224 x 224 and keeps the module fully convolutional.
 /// Forward returns the last conv map F (N x 512 x h x w); its global average is the package's 512-D feature.
 /// Input: RGB in [0, 255]; preprocessing identical to <c>ResNetPreprocess.onnx</c> (RGB to BGR, minus the
 /// 224 x 224 mean image, bilinearly resized when the input has another size).
@@ -84,15 +86,32 @@ public sealed class ResNet18Backbone : Backbone
     {
         using var scope = NewDisposeScope();
         var x = Preprocess(rgb);
-        // ONNX pads [top, left, bottom, right] = [3, 3, 2, 2]; F.pad takes [left, right, top, bottom].
-        x = F.relu(bn1.forward(conv1.forward(F.pad(x, [3, 2, 3, 2]))));
-        // Max-pool 3x3/2 with pads [1, 1, 0, 0]; padding never wins a max because of -inf.
-        x = F.max_pool2d(F.pad(x, [1, 0, 1, 0], value: double.NegativeInfinity), kernel_size: 3, stride: 2);
+        x = F.relu(bn1.forward(conv1.forward(SamePad(x, 7, 2))));
+        // Padding never wins the max because it is -inf.
+        x = F.max_pool2d(SamePad(x, 3, 2, double.NegativeInfinity), kernel_size: 3, stride: 2);
         x = layer1.forward(x);
         x = layer2.forward(x);
         x = layer3.forward(x);
         x = layer4.forward(x);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// CNTK "same" padding for a <paramref name="kernel"/> x kernel window with <paramref name="stride"/>: output
+    /// ceil(n / stride), total padding (out - 1) stride + kernel - n, of which ceil(total / 2) goes before.
+    /// </summary>
+    public static Tensor SamePad(Tensor x, int kernel, int stride, double value = 0)
+    {
+        static (long Before, long After) Pads(long n, int k, int s)
+        {
+            long output = (n + s - 1) / s;
+            long total = Math.Max(0, (output - 1) * s + k - n);
+            long before = (total + 1) / 2;
+            return (before, total - before);
+        }
+        var (top, bottom) = Pads(x.shape[2], kernel, stride);
+        var (left, right) = Pads(x.shape[3], kernel, stride);
+        return F.pad(x, [left, right, top, bottom], value: value);
     }
 
     /// <summary>The package's 512-D feature: the global average of F.</summary>
@@ -104,7 +123,7 @@ public sealed class ResNet18Backbone : Backbone
 
     /// <summary>
     /// ResNet BasicBlock: conv3x3 - BN - ReLU - conv3x3 - BN, plus the input (or its 1x1 conv + BN projection
-    /// when the shape changes), then ReLU. Stride-2 3x3 convs pad [1, 1, 0, 0] as the CNTK export does.
+    /// when the shape changes), then ReLU. Stride-2 3x3 convs pad "same" CNTK style (<see cref="SamePad"/>).
     /// </summary>
     public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
@@ -141,7 +160,7 @@ public sealed class ResNet18Backbone : Backbone
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var input = _stride == 1 ? x : F.pad(x, [1, 0, 1, 0]);
+            var input = _stride == 1 ? x : SamePad(x, 3, _stride);
             var y = F.relu(bn1.forward(conv1.forward(input)));
             y = bn2.forward(conv2.forward(y));
             var shortcut = downsample_conv is null ? x : downsample_bn!.forward(downsample_conv.forward(x));

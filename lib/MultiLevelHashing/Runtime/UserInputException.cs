@@ -6,9 +6,10 @@ namespace MultiLevelHashing.Runtime;
 /// </summary>
 public class UserInputException : Exception
 {
-    /// <summary>Bad input described by <paramref name="message"/>.</summary>
+    /// <summary>An error whose message already names the file and the problem.</summary>
     public UserInputException(string message) : base(message) { }
-    /// <summary>Bad input described by <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
+
+    /// <summary>An error caused by <paramref name="inner"/>.</summary>
     public UserInputException(string message, Exception inner) : base(message, inner) { }
 
     /// <summary>A problem in <paramref name="path"/>, optionally at a 1-based <paramref name="line"/>.</summary>

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Diagnostics;
+using MultiLevelHashing.Notebooks;
+using MultiLevelHashing.Runtime;
+using Spectre.Console;
+
+namespace MultiLevelHashing.Cli.Commands;
+
+/// <summary><c>mlh reproduce</c>: runs the notebook series headless and collects executed notebooks and figures.</summary>
+public static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var mode = new Option<string>("--mode") { Description = "smoke (every notebook in about a minute) or full (the reported figures)", DefaultValueFactory = _ => "smoke" };
+        var only = new Option<string[]>("--only") { Description = "run only these notebooks, by number (e.g. --only 01 --only 03, or --only 01,03)", AllowMultipleArgumentsPerToken = true };
+        var output = new Option<DirectoryInfo?>("--output") { Description = "where executed notebooks and figures go (default: artifacts/reproduce/<mode>)" };
+        var notebooks = new Option<DirectoryInfo?>("--notebooks") { Description = "folder of notebooks (default: notebooks/ of the repository)" };
+        var command = new Command("reproduce", "Run the numbered notebooks headless, in order, and write executed copies and figures.")
+        {
+            mode, only, output, notebooks,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var runMode = RunModes.Parse(parse.GetValue(mode)!);
+            string root = RepositoryLayout.FindRoot();
+            string folder = parse.GetValue(notebooks)?.FullName ?? RepositoryLayout.NotebooksDirectory(root);
+            string target = parse.GetValue(output)?.FullName ?? Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "reproduce", runMode.Name());
+            var selected = SelectNotebooks(folder, parse.GetValue(only) ?? []);
+            return await RunAsync(selected, runMode, target, cancellation);
+        });
+        return command;
+    }
+
+    /// <summary>Notebooks named NN-*.ipynb in <paramref name="folder"/>, in order, filtered by number prefixes.</summary>
+    public static IReadOnlyList<string> SelectNotebooks(string folder, IEnumerable<string> only)
+    {
+        if (!Directory.Exists(folder)) throw new UserInputException($"{folder}: notebook folder not found");
+        var all = Directory.EnumerateFiles(folder, "*.ipynb").Order(StringComparer.Ordinal).ToList();
+        var wanted = only.SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (wanted.Count == 0) return all;
+        var chosen = new List<string>();
+        foreach (string prefix in wanted)
+        {
+            var match = all.Where(p => Path.GetFileName(p).StartsWith(prefix.PadLeft(2, '0') + "-", StringComparison.Ordinal)).ToList();
+            if (match.Count == 0)
+                throw new UserInputException($"--only {prefix}: no notebook {prefix.PadLeft(2, '0')}-*.ipynb in {folder}");
+            chosen.AddRange(match);
+        }
+        return chosen.Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static async Task<int> RunAsync(IReadOnlyList<string> notebooks, RunMode mode, string target, CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(target);
+        AnsiConsole.MarkupLine($"Running {notebooks.Count} notebook(s) in [bold]{mode.Name()}[/] mode; outputs in {Markup.Escape(target)}");
+        var results = new List<NotebookRunResult>();
+        var clock = Stopwatch.StartNew();
+        foreach (string notebook in notebooks)
+        {
+            string name = Path.GetFileNameWithoutExtension(notebook);
+            string figures = Path.Combine(target, name);
+            if (Directory.Exists(figures)) Directory.Delete(figures, recursive: true);
+            var result = await Console.ConsoleProgress.RunAsync(progress => NotebookRunner.RunAsync(notebook, new NotebookRunOptions
+            {
+                Mode = mode,
+                ExecutedNotebookPath = Path.Combine(target, name + ".ipynb"),
+                FigureDirectory = figures,
+                Progress = progress,
+            }, cancellation));
+            results.Add(result);
+            if (!result.Succeeded) AnsiConsole.MarkupLine($"[red]{Markup.Escape(result.Failure!.ToString())}[/]");
+        }
+
+        var table = new Table().AddColumns("notebook", "result", "seconds", "headline");
+        foreach (var r in results)
+        {
+            string headlineFile = Path.Combine(target, Path.GetFileNameWithoutExtension(r.Notebook), NotebookSession.HeadlineFile);
+            string headline = File.Exists(headlineFile) ? string.Join("; ", File.ReadAllLines(headlineFile)) : "";
+            table.AddRow(Markup.Escape(r.Notebook), r.Succeeded ? "[green]ok[/]" : $"[red]failed at cell {r.Failure!.CellNumber}[/]",
+                r.Elapsed.TotalSeconds.ToString("0.0"), Markup.Escape(headline));
+        }
+        AnsiConsole.Write(table);
+        int failed = results.Count(r => !r.Succeeded);
+        System.Console.WriteLine($"{results.Count - failed} passed, {failed} failed in {clock.Elapsed.TotalSeconds:0} s; executed notebooks and figures in {target}");
+        return failed == 0 ? 0 : 1;
+    }
+}

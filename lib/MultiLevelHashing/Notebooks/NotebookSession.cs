@@ -1,0 +1,146 @@
+using System.Net;
+using System.Text;
+using Microsoft.Data.Analysis;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Formatting;
+using MultiLevelHashing.Plots;
+using MultiLevelHashing.Runtime;
+using Plotly.NET;
+
+namespace MultiLevelHashing.Notebooks;
+
+/// <summary>
+/// What the shared setup cell of every notebook starts: the run mode, the repository's folders, where figures
+/// go, chart and table display, and progress that updates in place.
+/// </summary>
+public sealed class NotebookSession
+{
+    /// <summary>Set by the notebook runner: the folder that receives this notebook's figures.</summary>
+    public const string OutputVariable = "MLH_NOTEBOOK_OUTPUT";
+
+    private static int _formattersRegistered;
+
+    private NotebookSession(RunMode mode, string root, string output)
+    {
+        Mode = mode;
+        RepositoryRoot = root;
+        OutputDirectory = output;
+    }
+
+    /// <summary><see cref="RunMode.Smoke"/> or <see cref="RunMode.Full"/>, from <c>MLH_MODE</c>.</summary>
+    public RunMode Mode { get; }
+
+    /// <summary>True in smoke mode.</summary>
+    public bool IsSmoke => Mode == RunMode.Smoke;
+
+    /// <summary>The folder that holds Research.sln.</summary>
+    public string RepositoryRoot { get; }
+
+    /// <summary>Where this notebook's figures (HTML + CSV) are written.</summary>
+    public string OutputDirectory { get; }
+
+    /// <summary>Starts a session: reads the mode, finds the repository, registers chart and table formatters, applies allocator tuning.</summary>
+    public static NotebookSession Start()
+    {
+        NativeRuntime.ConfigureAllocator();
+        RegisterFormatters();
+        var mode = RunModes.FromEnvironment();
+        string root = RepositoryLayout.FindRoot();
+        string output = Environment.GetEnvironmentVariable(OutputVariable) is { Length: > 0 } fromRunner
+            ? fromRunner
+            : Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "interactive", mode.Name());
+        Directory.CreateDirectory(output);
+        return new NotebookSession(mode, root, output);
+    }
+
+    /// <summary>Saves the chart as offline HTML (and the plotted numbers as CSV) and returns it for display.</summary>
+    public GenericChart SaveFigure(GenericChart chart, string name, DataFrame? data = null)
+    {
+        FigureFiles.Save(chart, OutputDirectory, name, data);
+        return chart;
+    }
+
+    /// <summary>
+    /// Records the notebook's headline number (e.g. "global 64-bit mAP 41.2%"); <c>mlh reproduce</c> lists
+    /// headlines in its summary. Returns the text for display.
+    /// </summary>
+    public string Headline(string text)
+    {
+        File.AppendAllText(Path.Combine(OutputDirectory, HeadlineFile), text.ReplaceLineEndings(" ") + "\n");
+        return text;
+    }
+
+    /// <summary>File in <see cref="OutputDirectory"/> that collects <see cref="Headline"/> lines.</summary>
+    public const string HeadlineFile = "headline.txt";
+
+    /// <summary>A progress sink that shows one line, updated in place, in the notebook's output.</summary>
+    public IProgress<ProgressReport> Progress(string title) => new DisplayProgress(title);
+
+    private static void RegisterFormatters()
+    {
+        if (Interlocked.Exchange(ref _formattersRegistered, 1) == 1) return;
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(FigureFiles.ToNotebookHtml(chart)), HtmlFormatter.MimeType);
+        Formatter.Register<DataFrame>((frame, writer) => writer.Write(ToHtmlTable(frame, maxRows: 50)), HtmlFormatter.MimeType);
+        Formatter.Register<DataFrame>((frame, writer) => writer.Write(frame.ToString()), PlainTextFormatter.MimeType);
+    }
+
+    /// <summary>An HTML table of the first <paramref name="maxRows"/> rows.</summary>
+    public static string ToHtmlTable(DataFrame frame, int maxRows)
+    {
+        var sb = new StringBuilder("<table><thead><tr>");
+        foreach (var column in frame.Columns) sb.Append("<th>").Append(WebUtility.HtmlEncode(column.Name)).Append("</th>");
+        sb.Append("</tr></thead><tbody>");
+        long rows = Math.Min(frame.Rows.Count, maxRows);
+        for (long r = 0; r < rows; r++)
+        {
+            sb.Append("<tr>");
+            foreach (var column in frame.Columns)
+                sb.Append("<td>").Append(WebUtility.HtmlEncode(FormatCell(column[r]))).Append("</td>");
+            sb.Append("</tr>");
+        }
+        sb.Append("</tbody></table>");
+        if (frame.Rows.Count > rows) sb.Append($"<p>{frame.Rows.Count - rows} more rows</p>");
+        return sb.ToString();
+    }
+
+    private static string FormatCell(object? value) => value switch
+    {
+        null => "",
+        double d => d.ToString("G6", System.Globalization.CultureInfo.InvariantCulture),
+        float f => f.ToString("G6", System.Globalization.CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
+
+    /// <summary>Updates one displayed line; outside a kernel (plain console) it writes lines instead.</summary>
+    private sealed class DisplayProgress(string title) : IProgress<ProgressReport>
+    {
+        private DisplayedValue? _display;
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private long _lastShownMs = -1000;
+
+        public void Report(ProgressReport value)
+        {
+            bool finished = value.Total > 0 && value.Done >= value.Total;
+            long now = _clock.ElapsedMilliseconds;
+            if (!finished && now - _lastShownMs < 250) return;
+            _lastShownMs = now;
+            string text = Describe(value, _clock.Elapsed);
+            if (KernelInvocationContext.Current is null)
+            {
+                System.Console.WriteLine(text);
+                return;
+            }
+            if (_display is null) _display = Kernel.display(text, PlainTextFormatter.MimeType);
+            else _display.Update(text);
+        }
+
+        private string Describe(ProgressReport r, TimeSpan elapsed)
+        {
+            double rate = elapsed.TotalSeconds > 0 ? r.Done / elapsed.TotalSeconds : 0;
+            string eta = r.Total > 0 && rate > 0 ? TimeSpan.FromSeconds((r.Total - r.Done) / rate).ToString(@"m\:ss") : "?";
+            string total = r.Total > 0 ? $"/{r.Total} ({r.Fraction:P0})" : "";
+            string detail = r.Detail is null ? "" : $" {r.Detail}";
+            return $"{title}: {r.Task} {r.Done}{total} {rate:0.#} {r.Unit}/s ETA {eta}{detail}";
+        }
+    }
+}

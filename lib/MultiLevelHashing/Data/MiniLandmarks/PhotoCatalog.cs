@@ -1,0 +1,58 @@
+using MultiLevelHashing.Runtime;
+
+namespace MultiLevelHashing.Data.MiniLandmarks;
+
+/// <summary>One shipped photo (a row of <c>data/photos/photos.tsv</c>).</summary>
+/// <param name="File">File name inside the photo folder.</param>
+/// <param name="Scene">Scene name; photos of one scene (e.g. a stereo pair) form one landmark.</param>
+/// <param name="Role"><c>landmark</c> (may become a landmark) or <c>clutter</c> (textures: backgrounds, occluders, distractors only).</param>
+/// <param name="Package">Debian package it came from.</param>
+/// <param name="Original">Original path inside that package.</param>
+/// <param name="Licence">Licence the package states for it.</param>
+public sealed record PhotoEntry(string File, string Scene, string Role, string Package, string Original, string Licence);
+
+/// <summary>The photos that the mini-landmarks generator turns into a benchmark.</summary>
+public static class PhotoCatalog
+{
+    /// <summary>Catalog file name inside the photo folder.</summary>
+    public const string CatalogFileName = "photos.tsv";
+
+    /// <summary>Reads <c>photos.tsv</c> from <paramref name="photoDirectory"/> and checks that every file exists.</summary>
+    public static IReadOnlyList<PhotoEntry> Read(string photoDirectory)
+    {
+        string path = Path.Combine(photoDirectory, CatalogFileName);
+        if (!File.Exists(path)) throw UserInputException.InFile(path, "photo catalog not found");
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0] != "file\tscene\trole\tpackage\toriginal\tlicence")
+            throw UserInputException.InFile(path, "expected the header 'file scene role package original licence' (tab-separated)", 1);
+        var result = new List<PhotoEntry>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            var f = lines[i].Split('\t');
+            if (f.Length != 6) throw UserInputException.InFile(path, $"expected 6 tab-separated fields, found {f.Length}", i + 1);
+            if (f[2] is not ("landmark" or "clutter")) throw UserInputException.InFile(path, $"role must be 'landmark' or 'clutter', found '{f[2]}'", i + 1);
+            if (!File.Exists(Path.Combine(photoDirectory, f[0]))) throw UserInputException.InFile(path, $"photo '{f[0]}' is listed but missing", i + 1);
+            if (f[1].Length == 0 || !f[1].All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+                throw UserInputException.InFile(path, $"scene '{f[1]}' must be lower-case letters, digits and '_'", i + 1);
+            result.Add(new PhotoEntry(f[0], f[1], f[2], f[3], f[4], f[5]));
+        }
+        return result;
+    }
+
+    /// <summary>The repository root (<see cref="RepositoryLayout.FindRoot"/>), or null outside a checkout.</summary>
+    public static string? FindRepositoryRoot()
+    {
+        try { return RepositoryLayout.FindRoot(); }
+        catch (UserInputException) { return null; }
+    }
+
+    /// <summary><c>data/photos</c> of the repository (env <c>MLH_PHOTOS</c> overrides).</summary>
+    /// <exception cref="UserInputException">Neither found.</exception>
+    public static string DefaultDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("MLH_PHOTOS") is { Length: > 0 } env) return env;
+        var root = FindRepositoryRoot() ?? throw new UserInputException("cannot find the repository (Research.sln) to locate data/photos; set MLH_PHOTOS or pass the photo folder");
+        return Path.Combine(root, "data", "photos");
+    }
+}

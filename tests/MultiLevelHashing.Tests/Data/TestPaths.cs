@@ -1,0 +1,32 @@
+using MultiLevelHashing.Data.MiniLandmarks;
+
+namespace MultiLevelHashing.Tests.Data;
+
+/// <summary>Where tests find the real ground truth, the shipped photos and scratch space.</summary>
+internal static class TestPaths
+{
+    public static string RepositoryRoot => PhotoCatalog.FindRepositoryRoot() ?? throw new InvalidOperationException("Research.sln not found above the test folder");
+
+    public static string Photos => Path.Combine(RepositoryRoot, "data", "photos");
+
+    /// <summary>MLH_GROUND_TRUTH, else ../shared/data/landmarks-ground-truth next to the repository; null when neither exists.</summary>
+    public static string? GroundTruthDirectory
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("MLH_GROUND_TRUTH") is { Length: > 0 } env && Directory.Exists(env)) return env;
+            string shared = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data", "landmarks-ground-truth"));
+            return Directory.Exists(shared) ? shared : null;
+        }
+    }
+
+    public const string MissingGroundTruth = "real ground truth not found: set MLH_GROUND_TRUTH or provide ../shared/data/landmarks-ground-truth (tests that need it are skipped)";
+
+    /// <summary>A fresh empty folder under the system temp folder.</summary>
+    public static string NewTempDirectory(string prefix)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"mlh-{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}

@@ -7,6 +7,8 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return TrainCommand.Create();
+        yield return EncodeCommand.Create();
         yield return ReproduceCommand.Create();
         yield return BenchCommand.Create();
     }

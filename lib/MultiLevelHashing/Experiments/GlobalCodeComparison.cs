@@ -11,7 +11,10 @@ namespace MultiLevelHashing.Experiments;
 /// <param name="LshMap">Test mAP of LSH with the same bit count on the same backbone's GAP descriptors.</param>
 /// <param name="History">Loss and validation-mAP curves.</param>
 /// <param name="Seconds">Wall time of the training run.</param>
-public sealed record SeedOutcome(int Seed, double UntrainedMap, double TrainedMap, double LshMap, TrainingHistory History, double Seconds);
+/// <param name="DatabaseGlobal">Relaxed global codes u_g of the database after training (N x Kg), for code statistics.</param>
+/// <param name="DatabaseLocal">Relaxed local codes u_l of the database after training (N x Kl).</param>
+public sealed record SeedOutcome(int Seed, double UntrainedMap, double TrainedMap, double LshMap, TrainingHistory History, double Seconds,
+    float[] DatabaseGlobal, float[] DatabaseLocal);
 
 /// <summary>Mean and sample standard deviation.</summary>
 public readonly record struct MeanSpread(double Mean, double StdDev, int Count)
@@ -65,15 +68,22 @@ public static class GlobalCodeComparison
             using var result = DatasetTraining.Train(dataset, seeded, options, progress);
             watch.Stop();
             double lsh = double.NaN;
+            float[] ug, ul;
             // A trained backbone has other maps than its initialisation, so only the frozen ImageNet maps are cached.
             using (var descriptors = BackboneDescriptors.Compute(dataset, seeded.ImageSize, resnet ? options.FeatureCacheDirectory : null,
                        resnet ? null : result.Model.Backbone, seeded.FeatureHash(), progress))
             {
                 lsh = descriptors.LshMap(seeded.GlobalBits, seed);
                 if (double.IsNaN(gap)) gap = descriptors.FloatMap(Baselines.DescriptorPooling.Gap).Map;
+                using var noGrad = TorchSharp.torch.no_grad();
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                result.Model.eval();
+                var heads = result.Model.ForwardHeads(descriptors.Database);
+                ug = heads.GlobalCodes.data<float>().ToArray();
+                ul = heads.LocalCodes.data<float>().ToArray();
             }
             outcomes.Add(new SeedOutcome(seed, result.History.InitialValidationMap ?? double.NaN,
-                result.History.Epochs[^1].ValidationMap ?? double.NaN, lsh, result.History, watch.Elapsed.TotalSeconds));
+                result.History.Epochs[^1].ValidationMap ?? double.NaN, lsh, result.History, watch.Elapsed.TotalSeconds, ug, ul));
         }
         return new GlobalCodeComparisonResult(dataset.Name, config, gap, outcomes);
     }

@@ -52,14 +52,15 @@ public sealed class DscnnModel : nn.Module<Tensor, DscnnOutput>
     private readonly GlobalHashHead global_head;
     private readonly LocalHashHead local_head;
 
-    /// <summary>A DSCNN over <paramref name="backbone"/> with Kg = <paramref name="globalBits"/> and Kl = <paramref name="localBits"/>.</summary>
-    public DscnnModel(Backbone backbone, int globalBits = 64, int localBits = 256, GlobalPooling pooling = GlobalPooling.Average)
+    /// <summary>A DSCNN over <paramref name="backbone"/> (see <see cref="GlobalHashHead"/> for <paramref name="normalizeGlobalDescriptor"/>) with Kg = <paramref name="globalBits"/> and Kl = <paramref name="localBits"/>.</summary>
+    public DscnnModel(Backbone backbone, int globalBits = 64, int localBits = 256, GlobalPooling pooling = GlobalPooling.Average,
+        bool normalizeGlobalDescriptor = false)
         : base(nameof(DscnnModel))
     {
         if (globalBits < 8 || globalBits % 8 != 0) throw new ArgumentOutOfRangeException(nameof(globalBits), "a positive multiple of 8 is required");
         if (localBits < 8 || localBits % 8 != 0) throw new ArgumentOutOfRangeException(nameof(localBits), "a positive multiple of 8 is required");
         this.backbone = backbone;
-        global_head = new GlobalHashHead(backbone.OutputChannels, globalBits, pooling);
+        global_head = new GlobalHashHead(backbone.OutputChannels, globalBits, pooling, normalizeGlobalDescriptor);
         local_head = new LocalHashHead(backbone.OutputChannels, localBits);
         RegisterComponents();
     }

@@ -16,7 +16,9 @@ public enum GlobalPooling
 
 /// <summary>
 /// Global-level hash head of the DSCNN (paper: "global-level hashing codes"; DESIGN.md section 1):
-/// pool(F) -> Linear(C -> Kg) -> tanh = u_g; the bits are sign(u_g).
+/// pool(F) -> Linear(C -> Kg) -> tanh = u_g; the bits are sign(u_g). Optionally the pooled vector is
+/// L2-normalised (times sqrt(C), so its entries stay near unit scale) before the linear layer, as retrieval
+/// descriptors are; the class activation map of a bit is then exact up to a positive per-image factor.
 /// </summary>
 public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
 {
@@ -28,14 +30,21 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
     /// <summary>Code length Kg.</summary>
     public int Bits { get; }
 
+    /// <summary>Whether the pooled vector is L2-normalised (and scaled by sqrt(C)) before the linear layer.</summary>
+    public bool Normalize { get; }
+
+    private readonly double _scale;
+
     /// <summary>GeM exponent (used when <see cref="Pooling"/> is GeM).</summary>
     public const double GeMPower = 3.0;
 
     /// <summary>A head from <paramref name="channels"/> features to <paramref name="bits"/> bits.</summary>
-    public GlobalHashHead(int channels, int bits, GlobalPooling pooling = GlobalPooling.Average) : base(nameof(GlobalHashHead))
+    public GlobalHashHead(int channels, int bits, GlobalPooling pooling = GlobalPooling.Average, bool normalize = false) : base(nameof(GlobalHashHead))
     {
         Bits = bits;
         Pooling = pooling;
+        Normalize = normalize;
+        _scale = Math.Sqrt(channels);
         fc = nn.Linear(channels, bits);
         RegisterComponents();
     }
@@ -54,11 +63,13 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
         _ => throw new ArgumentOutOfRangeException(nameof(pooling)),
     };
 
-    /// <summary>u_g = tanh(W pool(F) + b), N x Kg.</summary>
+    /// <summary>u_g = tanh(W pool(F) + b) (pool(F) normalised when <see cref="Normalize"/>), N x Kg.</summary>
     public override Tensor forward(Tensor features)
     {
         using var scope = NewDisposeScope();
-        return fc.forward(Pool(features, Pooling)).tanh().MoveToOuterDisposeScope();
+        var pooled = Pool(features, Pooling);
+        if (Normalize) pooled = nn.functional.normalize(pooled, dim: 1) * _scale;
+        return fc.forward(pooled).tanh().MoveToOuterDisposeScope();
     }
 }
 

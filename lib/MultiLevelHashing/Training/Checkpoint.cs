@@ -219,7 +219,7 @@ public static class DscnnFactory
     {
         NativeRuntime.ConfigureAllocator();
         var backbone = BackboneFactory.Create(config.Backbone, pretrainedBackbone, config.SmallCnnChannels);
-        var model = new DscnnModel(backbone, config.GlobalBits, config.LocalBits, config.Pooling);
+        var model = new DscnnModel(backbone, config.GlobalBits, config.LocalBits, config.Pooling, config.NormalizeGlobalDescriptor);
         bool randomBackbone = !(config.Backbone == BackboneKind.ResNet18 && pretrainedBackbone);
         Initialize(model, config.Seed, includeBackbone: randomBackbone);
         return model;

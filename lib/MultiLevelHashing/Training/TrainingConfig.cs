@@ -45,6 +45,12 @@ public sealed record TrainingConfig
     /// <summary>Pooling of the global head.</summary>
     public GlobalPooling Pooling { get; init; } = GlobalPooling.Average;
 
+    /// <summary>
+    /// L2-normalise the pooled descriptor before the global head's linear layer (as float retrieval descriptors
+    /// and the LSH baseline are); without it, image-level activation strength leaks into every bit.
+    /// </summary>
+    public bool NormalizeGlobalDescriptor { get; init; } = true;
+
     /// <summary>Weight alpha of the quantization term.</summary>
     public double Alpha { get; init; } = 0.01;
 

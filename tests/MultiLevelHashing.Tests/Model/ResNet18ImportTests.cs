@@ -1,5 +1,7 @@
+using MultiLevelHashing.Tests.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Model.Onnx;
 using MultiLevelHashing.Runtime;
@@ -29,14 +31,6 @@ public class ResNet18ImportTests(ImageNetBackboneFixture fixture, ITestOutputHel
         return feat.First().AsTensor<float>().ToArray();
     }
 
-    private float[] OurFeature(float[] rgb224)
-    {
-        using var x = tensor(rgb224, 1, 3, 224, 224);
-        using var noGrad = no_grad();
-        using var f = fixture.Backbone.PooledFeatures(x);
-        return f.data<float>().ToArray();
-    }
-
     private static IEnumerable<(string Name, float[] Pixels)> TestImages()
     {
         // A smooth synthetic image (always available) and the repository's real photos.
@@ -46,25 +40,23 @@ public class ResNet18ImportTests(ImageNetBackboneFixture fixture, ITestOutputHel
                 for (int x = 0; x < 224; x++)
                     synthetic[(c * 224 + y) * 224 + x] = (float)(127.5 + 120 * Math.Sin(0.05 * x * (c + 1) + 0.03 * y));
         yield return ("synthetic", synthetic);
-        foreach (var (name, pixels) in RealPhotos.Load224(3)) yield return (name, pixels);
+        // Real photos of different kinds: a building, an animal, a street scene.
+        string photos = Path.Combine(TestPaths.RepositoryRoot, "data", "photos");
+        foreach (var item in BackboneParity.Photos(new[] { "building.jpg", "chelsea.jpg", "leuven-a.jpg" }.Select(f => Path.Combine(photos, f))))
+            yield return item;
     }
 
     [Fact]
     public void FeaturesMatchOnnxRuntimeBelow1e4()
     {
-        int real = 0;
-        foreach (var (name, pixels) in TestImages())
+        var rows = BackboneParity.Compare(fixture.Backbone, OnnxRuntimeFeature, TestImages());
+        Assert.Equal(4, rows.Count);
+        foreach (var row in rows)
         {
-            var expected = OnnxRuntimeFeature(pixels);
-            var actual = OurFeature(pixels);
-            Assert.Equal(512, expected.Length);
-            double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
-            output.WriteLine($"{name}: max |ours - onnxruntime| = {maxDiff:E2} (max |feature| {expected.Max(Math.Abs):F3})");
-            Assert.True(maxDiff < 1e-4, $"{name}: max abs diff {maxDiff}");
-            Assert.True(expected.Max(Math.Abs) > 0.1); // a real, non-degenerate feature
-            if (name != "synthetic") real++;
+            output.WriteLine($"{row.Image}: max |ours - onnxruntime| = {row.MaxAbsDifference:E2} (max |feature| {row.MaxAbsFeature:F3})");
+            Assert.True(row.MaxAbsDifference < 1e-4, $"{row.Image}: max abs diff {row.MaxAbsDifference}");
+            Assert.True(row.MaxAbsFeature > 0.1); // a real, non-degenerate feature
         }
-        Assert.True(real >= 2, "the parity check needs at least two real photos (data/photos)");
     }
 
     [Fact]
@@ -82,7 +74,7 @@ public class ResNet18ImportTests(ImageNetBackboneFixture fixture, ITestOutputHel
     [Fact]
     public void DamagedModelFileNamesTheFile()
     {
-        string dir = TestPaths.TempDirectory();
+        string dir = TestPaths.NewTempDirectory("dscnn");
         string path = Path.Combine(dir, "broken.onnx");
         var bytes = File.ReadAllBytes(ResNet18Weights.PreprocessPath);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);

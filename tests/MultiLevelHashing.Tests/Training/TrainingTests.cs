@@ -1,3 +1,4 @@
+using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Runtime;
@@ -32,7 +33,7 @@ public class TrainingTests
     {
         var (images, labels) = Data();
         using var _ = images;
-        string dir = TestPaths.TempDirectory();
+        string dir = TestPaths.NewTempDirectory("dscnn");
         try
         {
             using var straight = DscnnTrainer.Train(Tiny, images, labels);
@@ -102,7 +103,7 @@ public class TrainingTests
     {
         var (images, labels) = Data();
         using var _ = images;
-        string dir = TestPaths.TempDirectory();
+        string dir = TestPaths.NewTempDirectory("dscnn");
         try
         {
             var config = Tiny with { Freeze = FreezePolicy.HeadsOnly, CacheFeatures = true, Epochs = 1 };
@@ -126,7 +127,7 @@ public class TrainingTests
     {
         var (images, labels) = Data();
         using var _ = images;
-        string dir = TestPaths.TempDirectory();
+        string dir = TestPaths.NewTempDirectory("dscnn");
         try
         {
             string ckpt = Path.Combine(dir, "a.ckpt");

@@ -12,7 +12,8 @@ foreach (var command in CommandCatalog.All())
 
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    // Without this, System.CommandLine's own handler prints the stack trace and returns 1, and the catch below never runs.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UserInputException e)
 {

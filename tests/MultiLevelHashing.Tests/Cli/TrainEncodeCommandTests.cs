@@ -10,6 +10,14 @@ using MultiLevelHashing.Training;
 
 namespace MultiLevelHashing.Tests.Cli;
 
+/// <summary>Commands that draw Spectre.Console progress must not run concurrently (Spectre refuses two live displays).</summary>
+[CollectionDefinition(Name)]
+public sealed class ConsoleCommandCollection
+{
+    public const string Name = "console commands";
+}
+
+[Collection(ConsoleCommandCollection.Name)]
 public class TrainEncodeCommandTests
 {
     private static async Task<int> Invoke(params string[] args)

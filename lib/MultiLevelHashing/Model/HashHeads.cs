@@ -63,13 +63,28 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
         _ => throw new ArgumentOutOfRangeException(nameof(pooling)),
     };
 
-    /// <summary>u_g = tanh(W pool(F) + b) (pool(F) normalised when <see cref="Normalize"/>), N x Kg.</summary>
-    public override Tensor forward(Tensor features)
+    /// <summary>The descriptor the linear layer sees: pool(F), L2-normalised and scaled when <see cref="Normalize"/>.</summary>
+    public Tensor Descriptor(Tensor features)
     {
         using var scope = NewDisposeScope();
         var pooled = Pool(features, Pooling);
         if (Normalize) pooled = nn.functional.normalize(pooled, dim: 1) * _scale;
-        return fc.forward(pooled).tanh().MoveToOuterDisposeScope();
+        return pooled.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Sets the bias to -W m so that the pre-activation of every bit is zero at the descriptor mean <paramref name="meanDescriptor"/> (C).</summary>
+    public void CenterOn(Tensor meanDescriptor)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        fc.bias!.copy_(-fc.weight!.matmul(meanDescriptor.to(fc.weight!.device)));
+    }
+
+    /// <summary>u_g = tanh(W pool(F) + b) (pool(F) normalised when <see cref="Normalize"/>), N x Kg.</summary>
+    public override Tensor forward(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        return fc.forward(Descriptor(features)).tanh().MoveToOuterDisposeScope();
     }
 }
 

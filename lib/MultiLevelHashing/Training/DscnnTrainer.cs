@@ -96,6 +96,9 @@ public static class DscnnTrainer
                 cached = FeatureCache.GetOrCompute(model.Backbone, images, config.ImageSize, config.InferenceBatch,
                     config.FeatureHash(), options.FeatureCacheDirectory, device, progress).to(device).DetachFromDisposeScope();
 
+            if (startEpoch == 0 && config.CenterGlobalHead)
+                CenterGlobalHead(model, images, cached, config, device);
+
             if (startEpoch == 0 && validate is not null)
             {
                 SetMode(model, config.Freeze, training: false);
@@ -234,6 +237,35 @@ public static class DscnnTrainer
         total.backward();
         optimizer.Update(lr);
         return new LossTerms(total.item<float>(), lg.item<float>(), ll.item<float>());
+    }
+
+    /// <summary>Data-dependent bias of the global head: b = -W m, m the mean training descriptor (see <see cref="TrainingConfig.CenterGlobalHead"/>).</summary>
+    private static void CenterGlobalHead(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
+    {
+        using var noGrad = no_grad();
+        bool wasTraining = model.training;
+        model.eval();
+        Tensor? sum = null;
+        try
+        {
+            for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
+            {
+                int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
+                using var scope = NewDisposeScope();
+                var features = cached is not null
+                    ? cached[start..end]
+                    : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
+                var part = model.GlobalHead.Descriptor(features).sum(0);
+                sum = sum is null ? part.DetachFromDisposeScope() : sum.add_(part);
+            }
+            using var mean = sum! / images.Count;
+            model.GlobalHead.CenterOn(mean);
+        }
+        finally
+        {
+            sum?.Dispose();
+            model.train(wasTraining);
+        }
     }
 
     private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)

@@ -77,7 +77,8 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        fc.bias!.copy_(-fc.weight!.matmul(meanDescriptor.to(fc.weight!.device)));
+        var m = meanDescriptor.to(fc.weight!.device).reshape(-1, 1);
+        fc.bias!.copy_(fc.weight!.matmul(m).reshape(-1).neg());
     }
 
     /// <summary>u_g = tanh(W pool(F) + b) (pool(F) normalised when <see cref="Normalize"/>), N x Kg.</summary>

@@ -242,30 +242,30 @@ public static class DscnnTrainer
     /// <summary>Data-dependent bias of the global head: b = -W m, m the mean training descriptor (see <see cref="TrainingConfig.CenterGlobalHead"/>).</summary>
     private static void CenterGlobalHead(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
     {
-        using var noGrad = no_grad();
         bool wasTraining = model.training;
         model.eval();
-        Tensor? sum = null;
+        double[]? sum = null;
         try
         {
+            using var noGrad = no_grad();
             for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
             {
                 int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
                 using var scope = NewDisposeScope();
                 var features = cached is not null
-                    ? cached[start..end]
+                    ? cached.narrow(0, start, end - start)
                     : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
-                var part = model.GlobalHead.Descriptor(features).sum(0);
-                sum = sum is null ? part.DetachFromDisposeScope() : sum.add_(part);
+                var part = model.GlobalHead.Descriptor(features).sum(dim: 0).cpu().data<float>().ToArray();
+                sum ??= new double[part.Length];
+                for (int c = 0; c < part.Length; c++) sum[c] += part[c];
             }
-            using var mean = sum! / images.Count;
-            model.GlobalHead.CenterOn(mean);
         }
         finally
         {
-            sum?.Dispose();
             model.train(wasTraining);
         }
+        using var mean = tensor(sum!.Select(v => (float)(v / images.Count)).ToArray());
+        model.GlobalHead.CenterOn(mean);
     }
 
     private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)

@@ -12,7 +12,7 @@ foreach (var command in CommandCatalog.All())
 
 try
 {
-    // Without this, System.CommandLine's own handler prints the stack trace and returns 1, and the catch below never runs.
+    // The default handler would print a stack trace and return 1; user errors must reach the handler below.
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UserInputException e)

@@ -44,13 +44,15 @@ public class NotebookTests(ITestOutputHelper output)
 
         Assert.False(result.Succeeded);
         Assert.Equal("failing-cell.ipynb", result.Failure!.Notebook);
-        Assert.Equal(3, result.Failure.CellNumber);
+        Assert.Equal(4, result.Failure.CellNumber);
         Assert.Contains("fixture failure on purpose", result.Failure.Error);
-        Assert.Equal([2, 3], result.Cells.Select(c => c.CellNumber));
+        Assert.Equal([2, 3, 4], result.Cells.Select(c => c.CellNumber));
         Assert.False(File.Exists(Path.Combine(work, "must-not-exist.txt")), "a cell after the failure ran");
         string written = File.ReadAllText(executed);
         Assert.Contains("answer = 42", written);
         Assert.Contains("fixture failure on purpose", written);
+        Assert.Contains("progress 3 of 3", written); // the displayed value's last update is what the copy keeps
+        Assert.DoesNotContain("progress 1 of 3", written);
     }
 
     [Fact]

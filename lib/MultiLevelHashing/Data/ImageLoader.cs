@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MultiLevelHashing.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -138,6 +139,7 @@ public static class ImageLoader
     }
 
     /// <summary>Converts to CHW floats in [0, 1] (see <see cref="ChwImage"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ChwImage ToChw(Image<Rgb24> image)
     {
         int w = image.Width, h = image.Height, plane = w * h;

@@ -19,8 +19,9 @@ public enum DatasetSplit
 /// <param name="Split">Train or test.</param>
 /// <param name="VisibleFraction">Fraction of the landmark visible in the image, where known (generated views).</param>
 /// <param name="Box">Box of the visible landmark in the image, where known (generated views).</param>
+/// <param name="Grade">Oxford-style grade of a generated view: good, ok or junk (null for distractors and real data).</param>
 public sealed record DatasetImage(string Name, string Path, int Label, DatasetSplit Split,
-                                  double? VisibleFraction = null, BoundingBox? Box = null);
+                                  double? VisibleFraction = null, BoundingBox? Box = null, string? Grade = null);
 
 /// <summary>One query: an image cropped to <see cref="Box"/>.</summary>
 /// <param name="Id">Query id from the ground truth.</param>
@@ -165,10 +166,10 @@ public sealed class LandmarkDataset
         var database = truth.DatabaseImages.Select(n =>
         {
             if (!byName.TryGetValue(n, out var r)) throw new UserInputException($"{layout.ViewsFile}: no row for database image '{n}'");
-            return new DatasetImage(n, System.IO.Path.Combine(layout.DatabaseDirectory, n + ".jpg"), Label(r), DatasetSplit.Test, r.Visible, r.Box);
+            return new DatasetImage(n, System.IO.Path.Combine(layout.DatabaseDirectory, n + ".jpg"), Label(r), DatasetSplit.Test, r.Visible, r.Box, r.Grade);
         }).ToList();
         var train = rows.Where(r => r.Split == "train")
-            .Select(r => new DatasetImage(r.Name, System.IO.Path.Combine(layout.TrainDirectory, r.Name + ".jpg"), Label(r), DatasetSplit.Train, r.Visible, r.Box))
+            .Select(r => new DatasetImage(r.Name, System.IO.Path.Combine(layout.TrainDirectory, r.Name + ".jpg"), Label(r), DatasetSplit.Train, r.Visible, r.Box, r.Grade))
             .ToList();
         var queries = truth.Queries.Select(q => new DatasetQuery(q.Id, q.ImageName, System.IO.Path.Combine(layout.DatabaseDirectory, q.ImageName + ".jpg"), q.Box,
             q.Landmark is not null && li.TryGetValue(q.Landmark, out int l) ? l : -1)).ToList();
@@ -176,7 +177,18 @@ public sealed class LandmarkDataset
         return new LandmarkDataset(name, root, landmarks, train, database, queries, truth);
     }
 
-    internal sealed record ViewRow(string Name, string Split, string Landmark, double? Visible, BoundingBox? Box);
+    /// <summary>
+    /// The generated mini-landmarks benchmark for <paramref name="config"/> (default: the preset of <c>MLH_MODE</c>),
+    /// generated under <c>data/generated/mini-landmarks/</c> first when missing or stale.
+    /// </summary>
+    public static LandmarkDataset EnsureMiniLandmarks(MiniLandmarks.MiniLandmarksConfig? config = null, IProgress<ProgressReport>? progress = null)
+    {
+        config ??= MiniLandmarks.MiniLandmarksConfig.ForMode(RunModes.FromEnvironment());
+        var summary = MiniLandmarks.MiniLandmarksGenerator.Ensure(config, progress: progress);
+        return OpenMiniLandmarks(summary.Directory);
+    }
+
+    internal sealed record ViewRow(string Name, string Split, string Landmark, double? Visible, BoundingBox? Box, string? Grade);
 
     internal static List<ViewRow> ReadViews(string path)
     {
@@ -185,7 +197,7 @@ public sealed class LandmarkDataset
         if (lines.Length == 0) throw UserInputException.InFile(path, "empty file");
         var header = lines[0].Split('\t');
         int Col(string c) => Array.IndexOf(header, c) is int i and >= 0 ? i : throw UserInputException.InFile(path, $"missing column '{c}'", 1);
-        int cName = Col("name"), cSplit = Col("split"), cLm = Col("landmark"), cVis = Col("visible"), cX1 = Col("x1"), cY1 = Col("y1"), cX2 = Col("x2"), cY2 = Col("y2");
+        int cName = Col("name"), cSplit = Col("split"), cLm = Col("landmark"), cGrade = Col("label"), cVis = Col("visible"), cX1 = Col("x1"), cY1 = Col("y1"), cX2 = Col("x2"), cY2 = Col("y2");
         for (int i = 1; i < lines.Length; i++)
         {
             if (lines[i].Length == 0) continue;
@@ -194,7 +206,7 @@ public sealed class LandmarkDataset
             double? D(int c) => f[c] == "-" ? null : double.TryParse(f[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw UserInputException.InFile(path, $"'{f[c]}' in column '{header[c]}' is not a number", i + 1);
             BoundingBox? box = f[cX1] == "-" ? null : new BoundingBox(D(cX1)!.Value, D(cY1)!.Value, D(cX2)!.Value, D(cY2)!.Value);
-            rows.Add(new ViewRow(f[cName], f[cSplit], f[cLm], D(cVis), box));
+            rows.Add(new ViewRow(f[cName], f[cSplit], f[cLm], D(cVis), box, f[cGrade] == "-" ? null : f[cGrade]));
         }
         return rows;
     }

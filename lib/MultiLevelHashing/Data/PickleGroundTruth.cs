@@ -37,7 +37,8 @@ public static class PickleGroundTruth
                                        or IndexOutOfRangeException or InvalidOperationException or IOException or FormatException
                                        or OverflowException or NullReferenceException or KeyNotFoundException or ArgumentOutOfRangeException)
         {
-            bool truncated = e is EndOfStreamException || e.Message.Contains("end of", StringComparison.OrdinalIgnoreCase);
+            // A complete pickle ends with the STOP opcode '.'; reads past the end surface as range errors.
+            bool truncated = bytes[^1] != (byte)'.' || e is EndOfStreamException or ArgumentOutOfRangeException or IndexOutOfRangeException;
             throw UserInputException.InFile(source, (truncated ? "truncated or damaged pickle" : "not a readable pickle") + $" ({e.GetType().Name}: {e.Message})");
         }
 
@@ -96,7 +97,8 @@ public static class PickleGroundTruth
         var gnd = new ArrayList();
         foreach (var q in truth.Queries)
         {
-            var g = new Hashtable { ["bbx"] = new ArrayList { q.Box.X1, q.Box.Y1, q.Box.X2, q.Box.Y2 } };
+            // Hashtable order follows string hashes, which differ per process; ordered dicts keep the bytes stable.
+            var g = new SortedDictionary<string, object>(StringComparer.Ordinal) { ["bbx"] = new ArrayList { q.Box.X1, q.Box.Y1, q.Box.X2, q.Box.Y2 } };
             if (q.Revisited is { } r)
             {
                 g["easy"] = new ArrayList(r.Easy);
@@ -110,7 +112,6 @@ public static class PickleGroundTruth
             }
             gnd.Add(g);
         }
-        // Hashtable order depends on hashing; an ordered dict keeps the written bytes stable.
         var root = new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
             ["imlist"] = new ArrayList(truth.DatabaseImages.ToArray()),

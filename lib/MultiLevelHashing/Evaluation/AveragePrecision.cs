@@ -56,6 +56,70 @@ public static class AveragePrecision
     }
 
     /// <summary>
+    /// The same AP written as the revisited benchmark's Python <c>compute_ap(ranks, nres)</c>: from the 0-based
+    /// positions of retrieved positives after removing ignored items, ap = Σ_j (p0 + p1)/2 / nres with
+    /// p0 = j / rank (1 when rank = 0) and p1 = (j + 1) / (rank + 1). Kept as a second, independent form so that
+    /// notebooks and tests can show both agree.
+    /// </summary>
+    public static double ComputeFromPositions(IReadOnlyList<int> positivePositions, int positiveCount)
+    {
+        if (positiveCount == 0) return double.NaN;
+        double ap = 0, step = 1.0 / positiveCount;
+        for (int j = 0; j < positivePositions.Count; j++)
+        {
+            int rank = positivePositions[j];
+            double p0 = rank == 0 ? 1.0 : (double)j / rank;
+            double p1 = (j + 1.0) / (rank + 1.0);
+            ap += (p0 + p1) * step / 2.0;
+        }
+        return ap;
+    }
+
+    /// <summary>0-based positions of the positives among the non-ignored items (the input of <see cref="ComputeFromPositions"/>).</summary>
+    public static int[] PositivePositions(ReadOnlySpan<RankLabel> ranked)
+    {
+        var result = new List<int>();
+        int kept = 0;
+        foreach (var l in ranked)
+        {
+            if (l == RankLabel.Ignored) continue;
+            if (l == RankLabel.Positive) result.Add(kept);
+            kept++;
+        }
+        return [.. result];
+    }
+
+    /// <summary>One step of <see cref="Trace"/>: what compute_ap does at one rank.</summary>
+    /// <param name="Rank">0-based rank in the submitted list.</param>
+    /// <param name="Label">The item's label.</param>
+    /// <param name="Kept">0-based count j among non-ignored items, or -1 for an ignored item.</param>
+    /// <param name="Recall">Recall after the item (unchanged for an ignored one).</param>
+    /// <param name="Precision">Precision after the item.</param>
+    /// <param name="Increment">Area added: (recall − old_recall)·(old_precision + precision)/2.</param>
+    /// <param name="Ap">AP so far.</param>
+    public readonly record struct ApStep(int Rank, RankLabel Label, int Kept, double Recall, double Precision, double Increment, double Ap);
+
+    /// <summary>The steps of <see cref="Compute"/> over a list, for worked examples; the last step's Ap equals Compute.</summary>
+    public static ApStep[] Trace(ReadOnlySpan<RankLabel> ranked, int positiveCount)
+    {
+        var steps = new ApStep[ranked.Length];
+        double oldRecall = 0, oldPrecision = 1, ap = 0;
+        int tp = 0, j = 0;
+        for (int r = 0; r < ranked.Length; r++)
+        {
+            if (ranked[r] == RankLabel.Ignored) { steps[r] = new ApStep(r, RankLabel.Ignored, -1, oldRecall, oldPrecision, 0, ap); continue; }
+            if (ranked[r] == RankLabel.Positive) tp++;
+            double recall = positiveCount == 0 ? 0 : (double)tp / positiveCount;
+            double precision = tp / (j + 1.0);
+            double inc = (recall - oldRecall) * ((oldPrecision + precision) / 2.0);
+            ap += inc;
+            steps[r] = new ApStep(r, ranked[r], j, recall, precision, inc, ap);
+            oldRecall = recall; oldPrecision = precision; j++;
+        }
+        return steps;
+    }
+
+    /// <summary>
     /// Labels a ranked list of database indices: <paramref name="positives"/> and <paramref name="ignored"/> are
     /// database indices (ignored wins where both hold an index, as in the official code). A negative index in
     /// <paramref name="ranking"/> stands for an image outside the ground truth's database list: a negative.

@@ -99,7 +99,7 @@ public static class MeanAveragePrecision
     /// (text lists read without their image folder name only labelled images).
     /// </summary>
     /// <exception cref="UserInputException">An unknown or repeated name; the message names <paramref name="source"/> and the line (query + 1).</exception>
-    public static EvaluationResult Evaluate(GroundTruth truth, IReadOnlyList<IReadOnlyList<string>> rankedNames,
+    public static EvaluationResult EvaluateNames(GroundTruth truth, IReadOnlyList<IReadOnlyList<string>> rankedNames,
                                             EvaluationProtocol protocol, IReadOnlyList<int>? ks = null, string source = "ranked lists")
     {
         if (rankedNames.Count != truth.Queries.Count)

@@ -187,15 +187,18 @@ public static class NotebookRunner
             element.Outputs.Add(new ErrorElement("Timeout", message, []));
             return message;
         }
-        KernelCommandResult result = await submission;
-        return CollectOutputs(result, element);
+        return CollectOutputs((await submission).Events, element);
     }
 
-    private static string? CollectOutputs(KernelCommandResult result, InteractiveDocumentElement element)
+    private static string? CollectOutputs(IEnumerable<KernelEvent> events, InteractiveDocumentElement element)
     {
+        // Output index of each displayed value, by id. In this .NET Interactive version a value's updates carry
+        // another id than the event that first showed it, so an unknown update id is bound to the latest
+        // display that has no updates yet (display, then update, is how progress lines work).
         var displayed = new Dictionary<string, int>();
+        var awaitingUpdates = new Stack<int>();
         string? error = null;
-        foreach (var e in result.Events)
+        foreach (var e in events)
         {
             switch (e)
             {
@@ -205,20 +208,24 @@ public static class NotebookRunner
                 case StandardErrorValueProduced stderr:
                     element.Outputs.Add(new TextElement(Text(stderr), "stderr"));
                     break;
-                case DisplayedValueUpdated update when update.ValueId is not null && displayed.TryGetValue(update.ValueId, out int at):
-                    element.Outputs[at] = new DisplayElement(Data(update));
+                case DisplayedValueUpdated update when update.ValueId is not null:
+                    if (!displayed.TryGetValue(update.ValueId, out int at) && awaitingUpdates.TryPop(out at))
+                        displayed[update.ValueId] = at;
+                    if (displayed.ContainsKey(update.ValueId))
+                        element.Outputs[at] = new DisplayElement(Data(update));
                     break;
                 case ReturnValueProduced value:
                     var returned = new ReturnValueElement();
                     foreach (var (mime, data) in Data(value)) returned.Data[mime] = data;
                     element.Outputs.Add(returned);
                     break;
-                case DisplayEvent display and not DisplayedValueUpdated:
+                case DisplayEvent display when display is not DisplayedValueUpdated:
                     if (display.ValueId is not null) displayed[display.ValueId] = element.Outputs.Count;
+                    if (display is DisplayedValueProduced) awaitingUpdates.Push(element.Outputs.Count);
                     element.Outputs.Add(new DisplayElement(Data(display)));
                     break;
                 case CommandFailed failed:
-                    error = failed.Exception is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : failed.Message;
+                    error ??= failed.Exception is { } ex ? $"{ex.GetType().Name}: {ex.Message}" : failed.Message;
                     element.Outputs.Add(new ErrorElement("Error", error, failed.Exception?.StackTrace?.Split('\n') ?? []));
                     break;
             }

@@ -60,11 +60,18 @@ public sealed class SeededRandom
     /// <summary>True with probability <paramref name="p"/>.</summary>
     public bool Chance(double p) => NextDouble() < p;
 
-    /// <summary>Standard normal sample (Box-Muller).</summary>
+    private double _spareGaussian;
+    private bool _hasSpare;
+
+    /// <summary>Standard normal sample (Box-Muller; each pair of uniforms gives two samples).</summary>
     public double Gaussian()
     {
+        if (_hasSpare) { _hasSpare = false; return _spareGaussian; }
         double u1 = 1.0 - NextDouble(), u2 = NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        double r = Math.Sqrt(-2.0 * Math.Log(u1)), t = 2 * Math.PI * u2;
+        _spareGaussian = r * Math.Sin(t);
+        _hasSpare = true;
+        return r * Math.Cos(t);
     }
 
     /// <summary>Fisher-Yates shuffle in place.</summary>

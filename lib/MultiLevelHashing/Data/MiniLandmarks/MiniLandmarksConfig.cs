@@ -87,6 +87,9 @@ public sealed record MiniLandmarksConfig
         _ => throw new UserInputException($"unknown mini-landmarks preset '{name}' (expected smoke or full)"),
     };
 
+    /// <summary>The preset of a run mode: <see cref="Smoke"/> or <see cref="Full"/>.</summary>
+    public static MiniLandmarksConfig ForMode(RunMode mode) => mode == RunMode.Full ? Full : Smoke;
+
     /// <summary>Checks ranges; throws <see cref="UserInputException"/> naming the bad setting.</summary>
     public void Validate()
     {

@@ -1,0 +1,123 @@
+using Microsoft.AspNetCore.Html;
+using Microsoft.Data.Analysis;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
+using Plotly.NET;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace MultiLevelHashing.Plots;
+
+/// <summary>One tile of a contact sheet: an image, an optional box to outline, and the colour of its outline and tab.</summary>
+public sealed record SheetItem(string Path, BoundingBox? Box, Rgb24 Colour);
+
+/// <summary>
+/// Pictures of a retrieval dataset for notebooks: contact sheets of views with their landmark boxes coloured by
+/// grade (good / ok / junk, DESIGN.md section 2), queries with their boxes, and the visibility histogram behind the grades.
+/// </summary>
+public static class DatasetFigures
+{
+    /// <summary>Green: good.</summary>
+    public static readonly Rgb24 Good = new(40, 170, 60);
+    /// <summary>Orange: ok.</summary>
+    public static readonly Rgb24 Ok = new(240, 150, 20);
+    /// <summary>Red: junk.</summary>
+    public static readonly Rgb24 Junk = new(220, 40, 40);
+    /// <summary>Grey: distractor or unlabelled.</summary>
+    public static readonly Rgb24 None = new(128, 128, 128);
+    /// <summary>Blue: a query box.</summary>
+    public static readonly Rgb24 Query = new(40, 90, 230);
+
+    /// <summary>Outline colour for a grade.</summary>
+    public static Rgb24 GradeColour(string? grade) => grade switch { "good" => Good, "ok" => Ok, "junk" => Junk, _ => None };
+
+    /// <summary>Tiles for dataset images, outlined by grade.</summary>
+    public static IReadOnlyList<SheetItem> Items(IEnumerable<DatasetImage> images)
+        => [.. images.Select(i => new SheetItem(i.Path, i.Grade is null ? null : i.Box, GradeColour(i.Grade)))];
+
+    /// <summary>Tiles for queries, outlined in blue.</summary>
+    public static IReadOnlyList<SheetItem> Items(IEnumerable<DatasetQuery> queries)
+        => [.. queries.Select(q => new SheetItem(q.Path, q.Box, Query))];
+
+    /// <summary>
+    /// Draws the tiles into a grid of <paramref name="cell"/>-pixel squares (images letterboxed, boxes scaled with them,
+    /// a coloured tab in each corner); <paramref name="columns"/> per row.
+    /// </summary>
+    public static Image<Rgb24> ContactSheet(IReadOnlyList<SheetItem> items, int columns = 6, int cell = 160)
+    {
+        int rows = Math.Max(1, (items.Count + columns - 1) / columns);
+        var sheet = new Image<Rgb24>(columns * cell, rows * cell, new Rgb24(255, 255, 255));
+        for (int k = 0; k < items.Count; k++)
+        {
+            using var img = ImageLoader.LoadRgb(items[k].Path);
+            double s = (cell - 4.0) / Math.Max(img.Width, img.Height);
+            int w = Math.Max(1, (int)Math.Round(img.Width * s)), h = Math.Max(1, (int)Math.Round(img.Height * s));
+            img.Mutate(c => c.Resize(w, h));
+            var colour = items[k].Colour;
+            if (items[k].Box is { } b)
+            {
+                int x1 = Math.Clamp((int)(b.X1 * s), 0, w - 1), y1 = Math.Clamp((int)(b.Y1 * s), 0, h - 1);
+                int x2 = Math.Clamp((int)Math.Ceiling(b.X2 * s) - 1, 0, w - 1), y2 = Math.Clamp((int)Math.Ceiling(b.Y2 * s) - 1, 0, h - 1);
+                for (int t = 0; t < 2; t++)
+                {
+                    for (int x = x1; x <= x2; x++) { img[x, Math.Min(h - 1, y1 + t)] = colour; img[x, Math.Max(0, y2 - t)] = colour; }
+                    for (int y = y1; y <= y2; y++) { img[Math.Min(w - 1, x1 + t), y] = colour; img[Math.Max(0, x2 - t), y] = colour; }
+                }
+            }
+            for (int y = 0; y < Math.Min(10, h); y++) for (int x = 0; x < Math.Min(10, w); x++) img[x, y] = colour;
+            int ox = (k % columns) * cell + (cell - w) / 2, oy = (k / columns) * cell + (cell - h) / 2;
+            sheet.Mutate(c => c.DrawImage(img, new Point(ox, oy), 1f));
+        }
+        return sheet;
+    }
+
+    /// <summary>Saves the sheet as PNG (when <paramref name="savePath"/> is given) and returns inline HTML that shows it.</summary>
+    public static IHtmlContent ToHtml(Image<Rgb24> sheet, string? savePath = null, string? caption = null)
+    {
+        using var ms = new MemoryStream();
+        sheet.SaveAsPng(ms);
+        if (savePath is not null) Runtime.AtomicFile.WriteAllBytes(savePath, ms.ToArray());
+        string cap = caption is null ? "" : $"<figcaption>{System.Net.WebUtility.HtmlEncode(caption)}</figcaption>";
+        return new HtmlString($"<figure><img src=\"data:image/png;base64,{Convert.ToBase64String(ms.ToArray())}\"/>{cap}</figure>");
+    }
+
+    /// <summary>
+    /// Counts of test views per visible-fraction bin (width <paramref name="binWidth"/>) for each grade, as a line chart
+    /// and the table behind it: the grades are thresholds on this axis.
+    /// </summary>
+    public static (GenericChart Chart, DataFrame Data) VisibilityHistogram(LandmarkDataset dataset, double binWidth = 0.05)
+    {
+        int nb = (int)Math.Ceiling(1 / binWidth);
+        var centres = Enumerable.Range(0, nb).Select(i => Math.Round((i + 0.5) * binWidth, 4)).ToArray();
+        var frame = new DataFrame(new PrimitiveDataFrameColumn<double>("visible_fraction", centres));
+        var charts = new List<GenericChart>();
+        foreach (var grade in new[] { "good", "ok", "junk" })
+        {
+            var counts = new int[nb];
+            foreach (var img in dataset.Database.Concat(dataset.Train).Where(i => i.Grade == grade && i.VisibleFraction is not null))
+                counts[Math.Min(nb - 1, (int)(img.VisibleFraction!.Value / binWidth))]++;
+            frame.Columns.Add(new PrimitiveDataFrameColumn<int>(grade, counts));
+            charts.Add(Plotly.NET.CSharp.Chart.Line<double, int, string>(x: centres, y: counts, Name: grade));
+        }
+        var chart = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(
+            Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(
+                Plotly.NET.CSharp.Chart.Combine(charts), TitleText: "visible fraction of the landmark"), TitleText: "views");
+        return (chart, frame);
+    }
+
+    /// <summary>The steps of the official compute_ap for one ranked list, as a table.</summary>
+    public static DataFrame ApTrace(IReadOnlyList<string> names, ReadOnlySpan<RankLabel> labels, int positives)
+    {
+        var steps = AveragePrecision.Trace(labels, positives);
+        return new DataFrame(
+            new PrimitiveDataFrameColumn<int>("rank", steps.Select(s => s.Rank + 1)),
+            new StringDataFrameColumn("image", names),
+            new StringDataFrameColumn("label", steps.Select(s => s.Label.ToString().ToLowerInvariant())),
+            new PrimitiveDataFrameColumn<int>("j", steps.Select(s => s.Kept)),
+            new PrimitiveDataFrameColumn<double>("recall", steps.Select(s => Math.Round(s.Recall, 4))),
+            new PrimitiveDataFrameColumn<double>("precision", steps.Select(s => Math.Round(s.Precision, 4))),
+            new PrimitiveDataFrameColumn<double>("ap_increment", steps.Select(s => Math.Round(s.Increment, 5))),
+            new PrimitiveDataFrameColumn<double>("ap", steps.Select(s => Math.Round(s.Ap, 5))));
+    }
+}

@@ -1,0 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace MultiLevelHashing.Runtime;
+
+/// <summary>Runs once, when the library is first touched, before any LibTorch allocation the library makes.</summary>
+internal static class LibraryStartup
+{
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "malloc thresholds must be set before LibTorch's first allocation, whoever calls the library first.")]
+    internal static void Initialize() => NativeRuntime.ConfigureAllocator();
+}

@@ -8,6 +8,8 @@ public static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return PrepareCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EncodeCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
         yield return KnnCommand.Create();

@@ -16,6 +16,7 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmarks that compare this toolkit against a peer in the same run.");
         command.Subcommands.Add(Allocator());
         command.Subcommands.Add(AllocatorWorker());
+        command.Subcommands.Add(SearchBenchCommand.Create());
         return command;
     }
 

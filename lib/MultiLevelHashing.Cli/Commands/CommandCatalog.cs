@@ -12,6 +12,7 @@ public static class CommandCatalog
         yield return EncodeCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+
+namespace MultiLevelHashing.Cli.Commands;
+
+/// <summary><c>mlh knn</c>: exact Hamming k-NN between two packed-code .npy files (stage 1 of the multi-level search).</summary>
+public static class KnnCommand
+{
+    public static Command Create()
+    {
+        var database = new Option<FileInfo>("--database") { Description = "Database codes: uint8 .npy, N x K/8 (FAISS layout).", Required = true };
+        var queries = new Option<FileInfo>("--queries") { Description = "Query codes: uint8 .npy, Q x K/8.", Required = true };
+        var k = new Option<int>("--k") { Description = "Neighbours per query.", Required = true };
+        var method = new Option<string>("--method") { Description = "scan (linear scan) or mih (multi-index hashing, falls back to the scan where it cannot win).", DefaultValueFactory = _ => "scan" };
+        method.AcceptOnlyFromAmong("scan", "mih");
+        var threads = new Option<int>("--threads") { Description = "Worker threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var output = new Option<FileInfo>("--output") { Description = "Result ids: int64 .npy, Q x k, nearest first, ties by lower index, -1 where fewer than k exist.", Required = true };
+        var distances = new Option<FileInfo?>("--distances") { Description = "Optional int32 .npy of the Hamming distances, Q x k (-1 for padding)." };
+        var cmd = new Command("knn", "Exact Hamming k-nearest-neighbour search between .npy code files; prints search_seconds last.")
+        {
+            database, queries, k, method, threads, output, distances,
+        };
+        cmd.SetAction(parseResult =>
+        {
+            var dbFile = parseResult.GetValue(database)!;
+            var qFile = parseResult.GetValue(queries)!;
+            int kValue = parseResult.GetValue(k);
+            if (kValue < 1) throw new UserInputException($"--k must be at least 1 (got {kValue}).");
+            int t = parseResult.GetValue(threads);
+            if (t < 0) throw new UserInputException($"--threads must be 0 (all cores) or positive (got {t}).");
+            var m = ParseMethod(parseResult.GetValue(method)!);
+            var (db, q) = LoadPair(dbFile.FullName, qFile.FullName);
+            var options = new SearchOptions(t);
+            var index = new HammingIndex(db, m);
+            if (m == SearchMethod.Mih)
+            {
+                var build = Stopwatch.StartNew();
+                index.Build(options);
+                System.Console.WriteLine($"build_seconds: {build.Elapsed.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture)}");
+            }
+            var watch = Stopwatch.StartNew();
+            var result = index.Search(q, kValue, options);
+            double seconds = watch.Elapsed.TotalSeconds;
+            NpyFile.WriteInt64(parseResult.GetValue(output)!.FullName, result.Ids);
+            var dFile = parseResult.GetValue(distances);
+            if (dFile is not null) NpyFile.WriteInt32(dFile.FullName, result.Distances);
+            var stats = index.LastStatistics;
+            System.Console.WriteLine($"database: {db.Count} codes of {db.Bits} bits; queries: {q.Count}; k: {kValue}; method: {Name(m)}");
+            if (m == SearchMethod.Mih)
+                System.Console.WriteLine($"answered_by_index: {stats.IndexedQueries}; answered_by_scan: {stats.ScannedQueries}" +
+                                  (stats.FellBackForBatch ? " (the index could not beat the scan on these codes)" : ""));
+            System.Console.WriteLine($"search_seconds: {seconds.ToString("F6", CultureInfo.InvariantCulture)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static SearchMethod ParseMethod(string name) => name switch
+    {
+        "scan" => SearchMethod.Scan,
+        "mih" => SearchMethod.Mih,
+        _ => throw new UserInputException($"unknown method '{name}' (use scan or mih)."),
+    };
+
+    internal static string Name(SearchMethod m) => m == SearchMethod.Scan ? "scan" : "mih";
+
+    /// <summary>Reads database and query codes and checks that their code lengths agree.</summary>
+    internal static (PackedCodes Database, PackedCodes Queries) LoadPair(string dbPath, string qPath)
+    {
+        var db = PackedCodes.ReadNpy(dbPath);
+        var q = PackedCodes.ReadNpy(qPath);
+        if (db.Bits != q.Bits)
+            throw UserInputException.InFile(qPath, $"queries have {q.BytesPerCode} bytes per code ({q.Bits} bits) but the database {dbPath} has {db.BytesPerCode} ({db.Bits} bits).");
+        return (db, q);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace MultiLevelHashing.Search;
+
+/// <summary>
+/// Exact top-k over small integer distances by counting selection, for candidates offered in increasing
+/// database index. Keeps a buffer of candidates and a bound t: a new candidate (whose index is larger than every
+/// earlier one) belongs to the top-k iff its distance is &lt; t, where t is the smallest distance with at least k
+/// earlier candidates at distance &lt;= t. When the buffer fills, a histogram over [0, K] finds t exactly and
+/// compacts the buffer to k entries (ties at t keep the lowest indices). The bound is stale between compactions,
+/// which only admits extra candidates, never loses one.
+/// </summary>
+internal sealed class TopKCollector
+{
+    private readonly int _k;
+    private readonly int[] _dist;
+    private readonly int[] _ids;
+    private readonly int[] _hist;
+    private int _n;
+    private int _bound;
+
+    public TopKCollector(int k, int maxDistance)
+    {
+        _k = k;
+        int cap = Math.Max(2 * k, k + 64);
+        _dist = new int[cap];
+        _ids = new int[cap];
+        _hist = new int[maxDistance + 2];
+        _bound = maxDistance + 1;
+    }
+
+    /// <summary>Candidates must have distance strictly below this to enter.</summary>
+    public int Bound => _bound;
+
+    public void Reset()
+    {
+        _n = 0;
+        _bound = _hist.Length - 1;
+    }
+
+    /// <summary>Offers distances d[0..count) of database rows firstId, firstId+1, ...</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe void Offer(int* d, int count, int firstId)
+    {
+        int i = 0;
+        if (Avx2.IsSupported)
+        {
+            var bound = Vector256.Create(_bound);
+            for (; i + 8 <= count; i += 8)
+            {
+                var v = Avx.LoadVector256(d + i);
+                int mask = Avx.MoveMask(Avx2.CompareGreaterThan(bound, v).AsSingle());
+                if (mask == 0) continue;
+                while (mask != 0)
+                {
+                    int j = System.Numerics.BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    Add(d[i + j], firstId + i + j);
+                }
+                bound = Vector256.Create(_bound);
+            }
+        }
+        for (; i < count; i++)
+            if (d[i] < _bound) Add(d[i], firstId + i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(int distance, int id)
+    {
+        // Re-check: the bound may have tightened since the caller's vector compare.
+        if (distance >= _bound) return;
+        _dist[_n] = distance;
+        _ids[_n] = id;
+        if (++_n == _dist.Length) Compact();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Compact()
+    {
+        if (_n < _k) return;
+        var hist = _hist;
+        Array.Clear(hist);
+        for (int i = 0; i < _n; i++) hist[_dist[i]]++;
+        int t = 0, below = 0;
+        while (below + hist[t] < _k) below += hist[t++];
+        // Keep everything below t and the first (k - below) at t, in buffer (= index) order.
+        int tiesLeft = _k - below, m = 0;
+        for (int i = 0; i < _n; i++)
+        {
+            int d = _dist[i];
+            if (d < t || (d == t && tiesLeft-- > 0))
+            {
+                _dist[m] = d;
+                _ids[m] = _ids[i];
+                m++;
+            }
+        }
+        _n = m;
+        _bound = t;
+    }
+
+    /// <summary>The top-k so far sorted by (distance, index); returns how many (at most k).</summary>
+    public int Finish(Span<int> ids, Span<int> distances)
+    {
+        if (_n > _k) Compact();
+        int n = Math.Min(_n, _k);
+        // Stable counting sort by distance: equal distances stay in index order.
+        var hist = _hist;
+        Array.Clear(hist);
+        for (int i = 0; i < n; i++) hist[_dist[i] + 1]++;
+        for (int d = 1; d < hist.Length; d++) hist[d] += hist[d - 1];
+        for (int i = 0; i < n; i++)
+        {
+            int pos = hist[_dist[i]]++;
+            ids[pos] = _ids[i];
+            distances[pos] = _dist[i];
+        }
+        return n;
+    }
+}

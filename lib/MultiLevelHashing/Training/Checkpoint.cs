@@ -234,23 +234,18 @@ public static class DscnnFactory
     {
         using var noGrad = no_grad();
         var generator = new Generator(unchecked((ulong)(uint)seed * 2654435761UL + 12345UL));
+        var batchNormParameters = model.named_modules().Where(m => m.module is TorchSharp.Modules.BatchNorm2d)
+            .SelectMany(m => new[] { m.name + ".weight", m.name + ".bias" }).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, p) in model.named_parameters())
         {
             if (!includeBackbone && name.StartsWith("backbone.", StringComparison.Ordinal)) continue;
-            if (p.ndim == 1 && name.Contains(".bias") is false) continue; // batch-norm scale keeps 1
-            if (name.EndsWith(".bias", StringComparison.Ordinal) && IsBatchNorm(model, name)) continue;
+            if (batchNormParameters.Contains(name)) continue; // scale 1, shift 0, as constructed
             long fanIn = p.ndim >= 2 ? p.shape.Skip(1).Aggregate(1L, (a, b) => a * b) : FanInOfBias(model, name);
             double bound = 1.0 / Math.Sqrt(Math.Max(1, fanIn));
             using var u = rand(p.shape, generator: generator);
             p.copy_(u.mul_(2 * bound).sub_(bound));
         }
         generator.Dispose();
-    }
-
-    private static bool IsBatchNorm(DscnnModel model, string parameterName)
-    {
-        string owner = parameterName[..parameterName.LastIndexOf('.')];
-        return model.named_modules().Any(m => m.name == owner && m.module is TorchSharp.Modules.BatchNorm2d);
     }
 
     private static long FanInOfBias(DscnnModel model, string biasName)

@@ -41,7 +41,8 @@ public sealed record TrainingResult(DscnnModel Model, TrainingConfig Config, Tra
 /// through the same network (shared weights: one forward of the batch's distinct images), loss
 /// <see cref="DshLoss"/> L = L_g + beta L_l, validation mAP of the global code after every epoch, an atomic
 /// checkpoint after every epoch and exact resumption. With <see cref="FreezePolicy.HeadsOnly"/> the backbone's maps
-/// are computed once and cached, so steps only run the two heads.
+/// are computed once and cached, so steps only run the two heads. Before the first epoch the global head is centred
+/// on the training data (<see cref="TrainingConfig.CenterGlobalHead"/>); the "untrained heads" mAP is measured after that.
 /// </summary>
 public static class DscnnTrainer
 {

@@ -50,7 +50,18 @@ public class DscnnModelTests
         using var single = DscnnEncoder.Encode(model, x, batchSize: 5);
         Assert.All(single.GlobalReal.Zip(codes.GlobalReal), p => Assert.Equal(p.First, p.Second, 1e-5));
     }
+}
 
+/// <summary>Process-wide memory is only meaningful when nothing else runs in the test process.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurementCollection
+{
+    public const string Name = "memory measurement";
+}
+
+[Collection(MemoryMeasurementCollection.Name)]
+public class EncoderMemoryTests
+{
     [Fact]
     public void EncodingManyBatchesKeepsProcessMemoryFlat()
     {

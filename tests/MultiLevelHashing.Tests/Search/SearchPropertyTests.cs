@@ -75,7 +75,7 @@ public class SearchPropertyTests
         {
             var index = new HammingIndex(dbc, SearchMethod.Mih, m) { BudgetFraction = 1e9 };
             AssertKnn(db, qs, s.K, index.Search(qc, s.K, new SearchOptions(2)));
-            Assert.Equal(0, index.LastStatistics.ScannedQueries);
+            if (s.N > 0) Assert.Equal(0, index.LastStatistics.ScannedQueries); // an empty database is answered without either method
         }
     }
 

@@ -12,6 +12,8 @@ public static class CommandCatalog
         yield return EncodeCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return IndexCommand.Create();
+        yield return QueryCommand.Create();
         yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }

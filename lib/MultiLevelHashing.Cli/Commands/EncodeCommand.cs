@@ -46,10 +46,7 @@ public static class EncodeCommand
                 Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
                 codes.Global.WriteNpy(stem + ".global.npy");
                 codes.Local.WriteNpy(stem + ".local.npy");
-                string list = stem + ".images.txt";
-                string tmp = $"{list}.tmp-{Environment.ProcessId}";
-                File.WriteAllLines(tmp, names);
-                File.Move(tmp, list, overwrite: true);
+                AtomicFile.WriteAllText(stem + ".images.txt", string.Join('\n', names) + "\n");
                 return (codes.Count, codes.Global.Bits, codes.Local.Bits);
             });
             System.Console.WriteLine($"{written.Count} images: {stem}.global.npy ({written.Item2} bits), {stem}.local.npy ({written.Item3} bits), {stem}.images.txt");

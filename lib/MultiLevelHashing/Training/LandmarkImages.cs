@@ -44,6 +44,10 @@ public sealed class LandmarkImages : IImageSource
     public static LandmarkImages Files(IEnumerable<string> paths, string root) =>
         new("files", root, paths.Select(p => (p, (BoundingBox?)null)).ToArray());
 
+    /// <summary>Image files, each with an optional crop box (a query cropped to its box).</summary>
+    public static LandmarkImages Files(IEnumerable<(string Path, BoundingBox? Crop)> items, string root) =>
+        new("files", root, items.ToArray());
+
     /// <inheritdoc />
     public int Count => _items.Length;
 

@@ -14,22 +14,17 @@ namespace MultiLevelHashing.Training;
 public static class RetrievalScoring
 {
     /// <summary>
-    /// Hamming ranking of the whole database for each query (linear scan, ascending distance, ties by database
-    /// index): stage 1 of the paper's multi-level search, used here on one code level.
+    /// Hamming ranking of the whole database for each query (ascending distance, ties by database index) with the
+    /// search layer's exhaustive scan (<see cref="LinearScan"/>): stage 1 of the paper's multi-level search, used
+    /// here on one code level.
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<int>> HammingRankings(PackedCodes database, PackedCodes queries)
     {
         if (database.Bits != queries.Bits) throw new ArgumentException($"{queries.Bits}-bit queries against {database.Bits}-bit database");
+        var knn = LinearScan.Search(database, queries, Math.Max(1, database.Count));
         var result = new IReadOnlyList<int>[queries.Count];
-        Parallel.For(0, queries.Count, q =>
-        {
-            var d = new int[database.Count];
-            var qc = queries.Code(q);
-            for (int i = 0; i < database.Count; i++) d[i] = BitPacking.Hamming(qc, database.Code(i));
-            var order = Enumerable.Range(0, database.Count).ToArray();
-            // Stable: equal distances keep database order.
-            result[q] = order.OrderBy(i => d[i]).ToArray();
-        });
+        for (int q = 0; q < queries.Count; q++)
+            result[q] = knn.Ids.Row(q).ToArray().Where(id => id >= 0).Select(id => (int)id).ToArray();
         return result;
     }
 

@@ -8,8 +8,12 @@ public static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return PrepareCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EncodeCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return IndexCommand.Create();
+        yield return QueryCommand.Create();
         yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }

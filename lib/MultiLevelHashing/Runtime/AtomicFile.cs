@@ -1,42 +1,64 @@
 namespace MultiLevelHashing.Runtime;
 
-/// <summary>Writes files so that a reader sees either the old complete file or the new complete file.</summary>
-public static class AtomicFile
+/// <summary>
+/// Writes a file through a temporary sibling and a rename, so readers see either the old complete file or the
+/// new complete file: <c>using var f = AtomicFile.Begin(path); f.Stream.Write(...); f.Commit();</c>. Disposing
+/// without <see cref="Commit"/> deletes the temporary file and leaves any existing file untouched.
+/// </summary>
+public sealed class AtomicFile : IDisposable
 {
-    /// <summary>
-    /// Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, flushes it
-    /// to disk, then renames it over <paramref name="path"/>. On failure the temporary file is removed and the
-    /// old file is untouched.
-    /// </summary>
-    public static void Write(string path, Action<Stream> write)
+    private readonly string _target;
+    private readonly string _temp;
+    private bool _committed;
+
+    private AtomicFile(string target)
     {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
+        _target = Path.GetFullPath(target);
+        Directory.CreateDirectory(Path.GetDirectoryName(_target)!);
+        _temp = $"{_target}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Stream = new FileStream(_temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
     }
 
-    /// <summary>Atomically writes UTF-8 text.</summary>
+    /// <summary>The temporary file being written.</summary>
+    public FileStream Stream { get; }
+
+    /// <summary>Starts writing <paramref name="path"/>; nothing is visible there until <see cref="Commit"/>.</summary>
+    public static AtomicFile Begin(string path) => new(path);
+
+    /// <summary>Flushes to disk and renames the temporary file over the target.</summary>
+    public void Commit()
+    {
+        Stream.Flush(flushToDisk: true);
+        Stream.Dispose();
+        File.Move(_temp, _target, overwrite: true);
+        _committed = true;
+    }
+
+    /// <summary>Removes the temporary file unless committed.</summary>
+    public void Dispose()
+    {
+        Stream.Dispose();
+        if (!_committed)
+            try { File.Delete(_temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Writes through <paramref name="write"/> and commits; on an exception the old file is untouched.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        using var file = Begin(path);
+        write(file.Stream);
+        file.Commit();
+    }
+
+    /// <summary>Atomically writes UTF-8 text (no byte-order mark).</summary>
     public static void WriteAllText(string path, string text)
-        => Write(path, s => { using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), leaveOpen: true); w.Write(text); });
+        => WriteAllBytes(path, new System.Text.UTF8Encoding(false).GetBytes(text));
 
     /// <summary>Atomically writes bytes.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
-        byte[] copy = bytes.ToArray();
-        Write(path, s => s.Write(copy));
+        using var file = Begin(path);
+        file.Stream.Write(bytes);
+        file.Commit();
     }
 }

@@ -4,6 +4,7 @@ using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Tests.Cli;
 
+[Collection(ConsoleCommandCollection.Name)]
 public class ReproduceCommandTests
 {
     private static readonly string Fixture = Path.Combine(RepositoryLayout.FindRoot(), "tests", "Notebooks.Tests", "Fixtures", "failing-cell.ipynb");

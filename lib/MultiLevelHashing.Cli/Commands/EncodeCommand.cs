@@ -1,0 +1,57 @@
+using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Training;
+
+namespace MultiLevelHashing.Cli.Commands;
+
+/// <summary><c>mlh encode</c>: global and local hash codes of a dataset's images with a trained DSCNN checkpoint.</summary>
+public static class EncodeCommand
+{
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help, Required = true };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
+        var output = new Option<FileInfo>("--output")
+        {
+            Description = "output name, e.g. codes.npy: writes codes.global.npy and codes.local.npy (uint8, N x K/8, bit j in byte j/8 at bit j%8, " +
+                          "1 where u > 0; numpy and FAISS binary indexes read them) and codes.images.txt (one image name per row)",
+            Required = true,
+        };
+        var part = new Option<string>("--part") { Description = "which images: database (default), queries (cropped to their box) or train", DefaultValueFactory = _ => "database" };
+        var batch = new Option<int>("--batch") { Description = "images per forward batch", DefaultValueFactory = _ => 16 };
+        var command = new Command("encode", "Encode a dataset's images into packed global-level and local-level hash codes (.npy) with a trained DSCNN.")
+        { dataset, checkpoint, output, part, batch };
+        command.SetAction(parse =>
+        {
+            var ckpt = parse.GetValue(checkpoint)!;
+            string outPath = parse.GetValue(output)!.FullName;
+            string stem = outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? outPath[..^4] : outPath;
+            int batchSize = parse.GetValue(batch);
+            if (batchSize < 1) throw new UserInputException($"--batch must be at least 1, got {batchSize}");
+            var written = ConsoleProgress.Run(progress =>
+            {
+                var ds = DatasetArgument.Open(parse.GetValue(dataset)!, progress);
+                var (model, info) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());
+                using var _ = model;
+                var (images, names) = parse.GetValue(part)!.ToLowerInvariant() switch
+                {
+                    "database" => (LandmarkImages.Database(ds), ds.Database.Select(i => i.Name).ToList()),
+                    "queries" => (LandmarkImages.Queries(ds), ds.Queries.Select(q => q.Id).ToList()),
+                    "train" => (LandmarkImages.Train(ds), ds.Train.Select(i => i.Name).ToList()),
+                    var other => throw new UserInputException($"--part {other}: expected database, queries or train"),
+                };
+                using var codes = DscnnEncoder.Encode(model, images, info.Config.ImageSize, batchSize, device: TorchDevice.Default(), progress: progress);
+                Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
+                codes.Global.WriteNpy(stem + ".global.npy");
+                codes.Local.WriteNpy(stem + ".local.npy");
+                AtomicFile.WriteAllText(stem + ".images.txt", string.Join('\n', names) + "\n");
+                return (codes.Count, codes.Global.Bits, codes.Local.Bits);
+            });
+            System.Console.WriteLine($"{written.Count} images: {stem}.global.npy ({written.Item2} bits), {stem}.local.npy ({written.Item3} bits), {stem}.images.txt");
+            return 0;
+        });
+        return command;
+    }
+}

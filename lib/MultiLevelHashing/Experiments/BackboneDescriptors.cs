@@ -1,0 +1,89 @@
+using MultiLevelHashing.Baselines;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Model.Backbones;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Training;
+using static TorchSharp.torch;
+
+namespace MultiLevelHashing.Experiments;
+
+/// <summary>mAP of one float-descriptor baseline.</summary>
+/// <param name="Pooling">How F was pooled.</param>
+/// <param name="Map">mAP (0-1) with cosine ranking, official protocol.</param>
+public sealed record DescriptorResult(DescriptorPooling Pooling, double Map);
+
+/// <summary>
+/// The backbone's maps F for a benchmark's database and (cropped) queries, and the float-descriptor baselines on them
+/// (DESIGN.md section 1: GAP, GeM, R-MAC with cosine). Maps come from <see cref="FeatureCache"/>, so the DSCNN
+/// experiments reuse them.
+/// </summary>
+public sealed class BackboneDescriptors : IDisposable
+{
+    /// <summary>F of the database images (N x C x h x w).</summary>
+    public Tensor Database { get; }
+
+    /// <summary>F of the queries, each cropped to its box.</summary>
+    public Tensor Queries { get; }
+
+    /// <summary>The benchmark.</summary>
+    public LandmarkDataset Dataset { get; }
+
+    private BackboneDescriptors(LandmarkDataset dataset, Tensor database, Tensor queries)
+    {
+        Dataset = dataset;
+        Database = database;
+        Queries = queries;
+    }
+
+    /// <summary>Maps of the ImageNet ResNet18 (or <paramref name="backbone"/>) at <paramref name="imageSize"/> x imageSize, cached under <paramref name="cacheDirectory"/>.</summary>
+    public static BackboneDescriptors Compute(LandmarkDataset dataset, int imageSize, string? cacheDirectory,
+        Backbone? backbone = null, string? featureHash = null, IProgress<ProgressReport>? progress = null)
+    {
+        bool own = backbone is null;
+        backbone ??= ResNet18Weights.LoadImageNet();
+        featureHash ??= (TrainingConfig.Full with { ImageSize = imageSize }).FeatureHash();
+        try
+        {
+            var db = FeatureCache.GetOrCompute(backbone, LandmarkImages.Database(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
+            var q = FeatureCache.GetOrCompute(backbone, LandmarkImages.Queries(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
+            return new BackboneDescriptors(dataset, db, q);
+        }
+        finally
+        {
+            if (own) backbone.Dispose();
+        }
+    }
+
+    /// <summary>L2-normalised descriptors (row-major, N x C) of the database and the queries.</summary>
+    public (float[] Database, float[] Queries, int Dimension) Descriptors(DescriptorPooling pooling)
+    {
+        using var scope = NewDisposeScope();
+        var d = FloatDescriptors.Pool(Database, pooling);
+        var q = FloatDescriptors.Pool(Queries, pooling);
+        return (d.data<float>().ToArray(), q.data<float>().ToArray(), (int)d.shape[1]);
+    }
+
+    /// <summary>mAP of cosine ranking with the given pooling.</summary>
+    public DescriptorResult FloatMap(DescriptorPooling pooling)
+    {
+        var (d, q, dim) = Descriptors(pooling);
+        return new DescriptorResult(pooling, RetrievalScoring.Map(Dataset, RetrievalScoring.CosineRankings(d, q, dim)));
+    }
+
+    /// <summary>mAP of LSH codes (<paramref name="bits"/> random projections, seeded, centred on the database) of the pooled descriptors.</summary>
+    public double LshMap(int bits, int seed, DescriptorPooling pooling = DescriptorPooling.Gap)
+    {
+        var (d, q, dim) = Descriptors(pooling);
+        var lsh = LshHashing.Create(bits, dim, seed, d);
+        using var dc = lsh.Encode(d);
+        using var qc = lsh.Encode(q);
+        return RetrievalScoring.Map(Dataset, dc, qc);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Database.Dispose();
+        Queries.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using MultiLevelHashing.Training;
+using Plotly.NET;
+using CSharpChart = Plotly.NET.CSharp.Chart;
+
+namespace MultiLevelHashing.Plots;
+
+/// <summary>Charts of DSCNN training runs and of their codes (notebook 03).</summary>
+public static class TrainingCharts
+{
+    private static GenericChart Axes(GenericChart chart, string x, string y, string title) => // title: named by the notebook's markdown
+       
+        Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(
+            Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: x), TitleText: y);
+
+    /// <summary>Mean loss per epoch: total L = L_g + beta L_l and both levels, one line each per run.</summary>
+    public static GenericChart LossCurves(IReadOnlyList<(string Name, TrainingHistory History)> runs)
+    {
+        var lines = new List<GenericChart>();
+        foreach (var (name, h) in runs)
+        {
+            var epochs = h.Epochs.Select(e => e.Epoch).ToArray();
+            lines.Add(CSharpChart.Line<int, double, string>(x: epochs, y: h.Epochs.Select(e => e.GlobalLoss), Name: $"{name} L_g"));
+            lines.Add(CSharpChart.Line<int, double, string>(x: epochs, y: h.Epochs.Select(e => e.LocalLoss), Name: $"{name} L_l"));
+        }
+        return Axes(CSharpChart.Combine(lines), "epoch", "mean loss per pair", "DSH loss per level");
+    }
+
+    /// <summary>Validation mAP (%) of the global code per epoch (epoch 0 = untrained heads), with horizontal reference lines.</summary>
+    public static GenericChart ValidationMap(IReadOnlyList<(string Name, TrainingHistory History)> runs,
+        IReadOnlyList<(string Name, double Map)>? references = null)
+    {
+        var lines = new List<GenericChart>();
+        int last = 1;
+        foreach (var (name, h) in runs)
+        {
+            var points = new List<(int, double)>();
+            if (h.InitialValidationMap is { } m0) points.Add((0, 100 * m0));
+            points.AddRange(h.Epochs.Where(e => e.ValidationMap is not null).Select(e => (e.Epoch, 100 * e.ValidationMap!.Value)));
+            last = Math.Max(last, h.Epochs.Count);
+            lines.Add(CSharpChart.Line<int, double, string>(x: points.Select(p => p.Item1), y: points.Select(p => p.Item2), Name: name, ShowMarkers: true));
+        }
+        foreach (var (name, map) in references ?? [])
+            lines.Add(CSharpChart.Line<int, double, string>(x: new[] { 0, last }, y: new[] { 100 * map, 100 * map }, Name: name));
+        return Axes(CSharpChart.Combine(lines), "epoch", "mAP (%)", "Validation mAP of the global code");
+    }
+
+    /// <summary>Fraction of +1 per bit (a balanced bit is near 0.5).</summary>
+    public static GenericChart BitBalance(double[] fractionOnes, string name = "global code")
+        => Axes(CSharpChart.Column<double, int, string>(values: fractionOnes, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<int>>(Enumerable.Range(0, fractionOnes.Length), true), Name: name),
+            "bit", "fraction of +1", $"Code balance per bit ({name})");
+
+    /// <summary>Histogram of the quantization errors | |u| - 1 |.</summary>
+    public static GenericChart QuantizationHistogram(IReadOnlyList<(string Name, double[] Errors)> sets)
+    {
+        var charts = sets.Select(s => CSharpChart.Histogram<double, double, string>(X: s.Errors, Name: s.Name, NBinsX: 40)).ToList();
+        return Axes(CSharpChart.Combine(charts), "| |u| - 1 |", "count", "Quantization error of the relaxed codes");
+    }
+}

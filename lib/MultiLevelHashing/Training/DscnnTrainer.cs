@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MultiLevelHashing.Training;
+
+/// <summary>How a training run is carried out (not what it computes: that is <see cref="TrainingConfig"/>).</summary>
+public sealed record TrainingRunOptions
+{
+    /// <summary>Checkpoint written atomically after every epoch, or null.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Continue from <see cref="CheckpointPath"/> when it exists (its configuration must equal the run's).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Stop after this many epochs are done (an interruption at an epoch boundary), or null for all.</summary>
+    public int? StopAfterEpochs { get; init; }
+
+    /// <summary>Where cached backbone maps F live (heads-only training), or null to keep them in memory only.</summary>
+    public string? FeatureCacheDirectory { get; init; }
+
+    /// <summary>Compute device; null picks <see cref="TorchDevice.Default"/>.</summary>
+    public Device? Device { get; init; }
+}
+
+/// <summary>A finished (or stopped) run: the model, its configuration and its history.</summary>
+public sealed record TrainingResult(DscnnModel Model, TrainingConfig Config, TrainingHistory History, int EpochsDone) : IDisposable
+{
+    /// <summary>True when all configured epochs ran.</summary>
+    public bool Completed => EpochsDone >= Config.Epochs;
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// Siamese training of the DSCNN (DESIGN.md section 1): pairs from <see cref="PairSampler"/>, both images of a pair
+/// through the same network (shared weights: one forward of the batch's distinct images), loss
+/// <see cref="DshLoss"/> L = L_g + beta L_l, validation mAP of the global code after every epoch, an atomic
+/// checkpoint after every epoch and exact resumption. With <see cref="FreezePolicy.HeadsOnly"/> the backbone's maps
+/// are computed once and cached, so steps only run the two heads. Before the first epoch the global head is centred
+/// on the training data (<see cref="TrainingConfig.CenterGlobalHead"/>); the "untrained heads" mAP is measured after that.
+/// </summary>
+public static class DscnnTrainer
+{
+    /// <summary>
+    /// Trains on <paramref name="images"/> with landmark <paramref name="labels"/> (one per image, negative for none).
+    /// <paramref name="validate"/> maps the current model to the validation mAP of its global code.
+    /// </summary>
+    public static TrainingResult Train(TrainingConfig config, IImageSource images, IReadOnlyList<int> labels,
+        Func<DscnnModel, double>? validate = null, TrainingRunOptions? options = null, IProgress<ProgressReport>? progress = null)
+    {
+        config.Validate();
+        options ??= new TrainingRunOptions();
+        if (labels.Count != images.Count) throw new ArgumentException($"{labels.Count} labels for {images.Count} images");
+        var device = options.Device ?? TorchDevice.Default();
+
+        Checkpoint.Contents? resume = null;
+        if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
+        {
+            resume = Checkpoint.Read(options.CheckpointPath);
+            if (resume.Info.Config != config)
+            {
+                string path = resume.Path;
+                string theirs = resume.Info.Config.Hash();
+                resume.Dispose();
+                throw UserInputException.InFile(path, $"checkpoint was written for configuration {theirs}, this run uses {config.Hash()}; " +
+                                                      "resume with the same configuration or start a new checkpoint");
+            }
+        }
+
+        var model = DscnnFactory.Create(config, pretrainedBackbone: true);
+        HashOptimizer? optimizer = null;
+        Tensor? cached = null;
+        try
+        {
+            var trainable = ConfigureTrainable(model, config.Freeze);
+            model.to(device);
+            optimizer = new HashOptimizer(trainable, config.Optimizer, config.WeightDecay, config.Momentum);
+            var history = new TrainingHistory();
+            int startEpoch = 0;
+            if (resume is not null)
+            {
+                Checkpoint.LoadModel(resume, model);
+                Checkpoint.LoadOptimizer(resume, optimizer);
+                history = resume.Info.History;
+                startEpoch = resume.Info.EpochsDone;
+                resume.Dispose();
+                resume = null;
+            }
+
+            bool useCache = config.Freeze == FreezePolicy.HeadsOnly && config.CacheFeatures;
+            if (useCache)
+                cached = FeatureCache.GetOrCompute(model.Backbone, images, config.ImageSize, config.InferenceBatch,
+                    config.FeatureHash(), options.FeatureCacheDirectory, device, progress).to(device).DetachFromDisposeScope();
+
+            if (startEpoch == 0 && config.CenterGlobalHead)
+                CenterGlobalHead(model, images, cached, config, device);
+
+            if (startEpoch == 0 && validate is not null)
+            {
+                SetMode(model, config.Freeze, training: false);
+                history = history with { InitialValidationMap = validate(model) };
+            }
+
+            var sampler = new PairSampler(labels, config.Seed, config.PositiveFraction, config.NegativeCandidates);
+            int stepsPerEpoch = (config.PairsPerEpoch + config.BatchPairs - 1) / config.BatchPairs;
+            long totalSteps = (long)stepsPerEpoch * config.Epochs;
+            int stopAt = Math.Min(config.Epochs, options.StopAfterEpochs ?? config.Epochs);
+
+            for (int epoch = startEpoch; epoch < stopAt; epoch++)
+            {
+                Func<int, int, float>? distance = null;
+                if (config.NegativeCandidates > 1)
+                {
+                    SetMode(model, config.Freeze, training: false);
+                    var codes = CurrentGlobalCodes(model, images, cached, config, device);
+                    int k = config.GlobalBits;
+                    distance = (a, b) =>
+                    {
+                        float d = 0;
+                        for (int j = 0; j < k; j++) { float t = codes[a * k + j] - codes[b * k + j]; d += t * t; }
+                        return d;
+                    };
+                }
+                var pairs = sampler.Sample(epoch, config.PairsPerEpoch, distance);
+                SetMode(model, config.Freeze, training: true);
+                var watch = Stopwatch.StartNew();
+                double sumTotal = 0, sumGlobal = 0, sumLocal = 0, lr = config.LearningRate;
+                string task = $"train epoch {epoch + 1}/{config.Epochs}";
+                for (int s = 0; s < stepsPerEpoch; s++)
+                {
+                    var batch = pairs.AsSpan(s * config.BatchPairs, Math.Min(config.BatchPairs, pairs.Length - s * config.BatchPairs)).ToArray();
+                    lr = LearningRates.At(config.Schedule, config.LearningRate, optimizer.Step, totalSteps, epoch, config.Epochs);
+                    var terms = Step(model, optimizer, batch, images, cached, config, device, lr);
+                    sumTotal += terms.Total * batch.Length;
+                    sumGlobal += terms.Global * batch.Length;
+                    sumLocal += terms.Local * batch.Length;
+                    int done = Math.Min(pairs.Length, (s + 1) * config.BatchPairs);
+                    progress.Report(task, done, pairs.Length, "pairs", $"loss {sumTotal / done:F3}");
+                }
+                watch.Stop();
+                double? map = null;
+                if (validate is not null && config.ValidateEachEpoch)
+                {
+                    SetMode(model, config.Freeze, training: false);
+                    map = validate(model);
+                }
+                int n = pairs.Length;
+                history = history.With(new EpochRecord(epoch + 1, sumTotal / n, sumGlobal / n, sumLocal / n, map, lr,
+                    watch.Elapsed.TotalSeconds, n / Math.Max(1e-9, watch.Elapsed.TotalSeconds)));
+                if (options.CheckpointPath is not null)
+                    Checkpoint.Save(options.CheckpointPath, config, model, optimizer, epoch + 1, history);
+            }
+
+            SetMode(model, config.Freeze, training: false);
+            int epochsDone = Math.Max(startEpoch, stopAt);
+            return new TrainingResult(model, config, history, epochsDone);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        finally
+        {
+            resume?.Dispose();
+            optimizer?.Dispose();
+            cached?.Dispose();
+        }
+    }
+
+    /// <summary>Sets requires_grad per the freeze policy and returns the trainable parameters (heads first, then backbone), in a fixed order.</summary>
+    internal static List<Parameter> ConfigureTrainable(DscnnModel model, FreezePolicy policy)
+    {
+        foreach (var p in model.Backbone.parameters()) p.requires_grad = policy == FreezePolicy.All;
+        if (policy == FreezePolicy.Layer4AndHeads)
+            foreach (var m in model.Backbone.LastStage)
+                foreach (var p in m.parameters()) p.requires_grad = true;
+        var list = new List<Parameter>();
+        list.AddRange(model.GlobalHead.parameters());
+        list.AddRange(model.LocalHead.parameters());
+        list.AddRange(model.Backbone.parameters().Where(p => p.requires_grad));
+        return list;
+    }
+
+    /// <summary>
+    /// Train/eval modes: heads train; frozen backbone parts run in eval mode; a pretrained backbone keeps its
+    /// batch-norm statistics even where it trains.
+    /// </summary>
+    internal static void SetMode(DscnnModel model, FreezePolicy policy, bool training)
+    {
+        model.train(training);
+        if (!training) return;
+        var backbone = model.Backbone;
+        switch (policy)
+        {
+            case FreezePolicy.HeadsOnly: backbone.eval(); break;
+            case FreezePolicy.Layer4AndHeads:
+                backbone.eval();
+                foreach (var m in backbone.LastStage) m.train();
+                break;
+        }
+        if (backbone.FreezeBatchNormStatistics)
+            foreach (var m in backbone.modules().OfType<BatchNorm2d>()) m.eval();
+    }
+
+    private static LossTerms Step(DscnnModel model, HashOptimizer optimizer, ImagePair[] batch, IImageSource images, Tensor? cached,
+        TrainingConfig config, Device device, double lr)
+    {
+        using var scope = NewDisposeScope();
+        // Shared weights: the distinct images of the batch go through the network once.
+        var distinct = batch.SelectMany(p => new[] { p.First, p.Second }).Distinct().ToList();
+        var position = new Dictionary<int, int>();
+        for (int i = 0; i < distinct.Count; i++) position[distinct[i]] = i;
+        DscnnOutput output;
+        if (cached is not null)
+        {
+            var idx = tensor(distinct.Select(i => (long)i).ToArray(), device: device);
+            output = model.ForwardHeads(cached.index_select(0, idx));
+        }
+        else
+        {
+            var x = images.Load(distinct, config.ImageSize).to(device);
+            output = model.forward(x);
+        }
+        var first = tensor(batch.Select(p => (long)position[p.First]).ToArray(), device: device);
+        var second = tensor(batch.Select(p => (long)position[p.Second]).ToArray(), device: device);
+        var similar = tensor(batch.Select(p => p.Similar ? 1f : 0f).ToArray(), device: device);
+        var (total, lg, ll) = DshLoss.Combined(
+            output.GlobalCodes.index_select(0, first), output.GlobalCodes.index_select(0, second),
+            output.LocalCodes.index_select(0, first), output.LocalCodes.index_select(0, second),
+            similar, config.Alpha, config.Beta, config.MarginPerBit);
+        optimizer.ZeroGrad();
+        total.backward();
+        optimizer.Update(lr);
+        return new LossTerms(total.item<float>(), lg.item<float>(), ll.item<float>());
+    }
+
+    /// <summary>Data-dependent bias of the global head: b = -W m, m the mean training descriptor (see <see cref="TrainingConfig.CenterGlobalHead"/>).</summary>
+    private static void CenterGlobalHead(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        double[]? sum = null;
+        try
+        {
+            using var noGrad = no_grad();
+            for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
+            {
+                int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
+                using var scope = NewDisposeScope();
+                var features = cached is not null
+                    ? cached.narrow(0, start, end - start)
+                    : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
+                var part = model.GlobalHead.Descriptor(features).sum(dim: 0).cpu().data<float>().ToArray();
+                sum ??= new double[part.Length];
+                for (int c = 0; c < part.Length; c++) sum[c] += part[c];
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        using var mean = tensor(sum!.Select(v => (float)(v / images.Count)).ToArray());
+        model.GlobalHead.CenterOn(mean);
+    }
+
+    private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
+    {
+        using var noGrad = no_grad();
+        var codes = new float[(long)images.Count * config.GlobalBits];
+        for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
+        {
+            int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
+            using var scope = NewDisposeScope();
+            Tensor ug;
+            if (cached is not null) ug = model.GlobalHead.forward(cached[start..end]);
+            else
+            {
+                var x = images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device);
+                ug = model.forward(x).GlobalCodes;
+            }
+            ug.cpu().data<float>().CopyTo(codes.AsSpan(start * config.GlobalBits, (end - start) * config.GlobalBits));
+        }
+        return codes;
+    }
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using MultiLevelHashing.Cli.Commands;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Data.MiniLandmarks;
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+using MultiLevelHashing.Tests.Data;
+using MultiLevelHashing.Training;
+
+namespace MultiLevelHashing.Tests.Cli;
+
+/// <summary>Commands that draw Spectre.Console progress must not run concurrently (Spectre refuses two live displays).</summary>
+[CollectionDefinition(Name)]
+public sealed class ConsoleCommandCollection
+{
+    public const string Name = "console commands";
+}
+
+[Collection(ConsoleCommandCollection.Name)]
+public class TrainEncodeCommandTests
+{
+    private static async Task<int> Invoke(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EncodeCommand.Create());
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    [Fact]
+    public async Task TrainThenEncodeWritesNumpyCodesThatMatchTheLibrary()
+    {
+        string dir = TestPaths.NewTempDirectory("cli-dscnn");
+        try
+        {
+            var tiny = MiniLandmarksConfig.Smoke with { Name = "tiny", LandmarkCount = 6, ViewsPerLandmark = 4, DistractorCount = 4, ViewSize = 96 };
+            string data = Path.Combine(dir, "tiny");
+            MiniLandmarksGenerator.Generate(tiny, data, TestPaths.Photos);
+            string ckpt = Path.Combine(dir, "run.ckpt");
+            string history = Path.Combine(dir, "history.json");
+            Assert.Equal(0, await Invoke("train", "--dataset", data, "--preset", "smoke", "--epochs", "1", "--checkpoint", ckpt, "--history", history));
+            Assert.True(File.Exists(ckpt));
+            Assert.Contains("ValidationMap", File.ReadAllText(history));
+
+            string output = Path.Combine(dir, "out", "codes.npy");
+            Assert.Equal(0, await Invoke("encode", "--dataset", data, "--checkpoint", ckpt, "--output", output, "--batch", "5"));
+            var dataset = LandmarkDataset.OpenMiniLandmarks(data);
+            var global = NpyFile.ReadUInt8(Path.Combine(dir, "out", "codes.global.npy"));
+            var local = NpyFile.ReadUInt8(Path.Combine(dir, "out", "codes.local.npy"));
+            var names = File.ReadAllLines(Path.Combine(dir, "out", "codes.images.txt"));
+            Assert.Equal(dataset.Database.Count, global.Rows);
+            Assert.Equal(TrainingConfig.Smoke.GlobalBits / 8, global.Columns);
+            Assert.Equal(TrainingConfig.Smoke.LocalBits / 8, local.Columns);
+            Assert.Equal(dataset.Database.Select(i => i.Name), names);
+
+            // Independent path: the library's encoder on the same checkpoint; bit j of a row is byte j/8, bit j%8, 1 where u > 0.
+            var (model, info) = Checkpoint.LoadModel(ckpt);
+            using var _ = model;
+            using var codes = DscnnEncoder.Encode(model, LandmarkImages.Database(dataset), info.Config.ImageSize);
+            for (int i = 0; i < codes.Count; i++)
+                for (int j = 0; j < info.Config.GlobalBits; j++)
+                    Assert.Equal(codes.GlobalReal[i * info.Config.GlobalBits + j] > 0, ((global[i, j / 8] >> (j % 8)) & 1) == 1);
+
+            // A damaged checkpoint is refused with a message naming it.
+            var bytes = File.ReadAllBytes(ckpt);
+            bytes[^40] ^= 1;
+            string bad = Path.Combine(dir, "bad.ckpt");
+            File.WriteAllBytes(bad, bytes);
+            var e = await Assert.ThrowsAsync<UserInputException>(() => Invoke("encode", "--dataset", data, "--checkpoint", bad, "--output", output));
+            Assert.Contains("bad.ckpt", e.Message);
+            await Assert.ThrowsAsync<UserInputException>(() => Invoke("train", "--dataset", Path.Combine(dir, "missing"), "--preset", "smoke"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

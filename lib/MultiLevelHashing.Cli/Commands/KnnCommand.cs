@@ -23,39 +23,43 @@ public static class KnnCommand
         {
             database, queries, k, method, threads, output, distances,
         };
-        cmd.SetAction(parseResult =>
-        {
-            var dbFile = parseResult.GetValue(database)!;
-            var qFile = parseResult.GetValue(queries)!;
-            int kValue = parseResult.GetValue(k);
-            if (kValue < 1) throw new UserInputException($"--k must be at least 1 (got {kValue}).");
-            int t = parseResult.GetValue(threads);
-            if (t < 0) throw new UserInputException($"--threads must be 0 (all cores) or positive (got {t}).");
-            var m = ParseMethod(parseResult.GetValue(method)!);
-            var (db, q) = LoadPair(dbFile.FullName, qFile.FullName);
-            var options = new SearchOptions(t);
-            var index = new HammingIndex(db, m);
-            if (m == SearchMethod.Mih)
-            {
-                var build = Stopwatch.StartNew();
-                index.Build(options);
-                System.Console.WriteLine($"build_seconds: {build.Elapsed.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture)}");
-            }
-            var watch = Stopwatch.StartNew();
-            var result = index.Search(q, kValue, options);
-            double seconds = watch.Elapsed.TotalSeconds;
-            NpyFile.WriteInt64(parseResult.GetValue(output)!.FullName, result.Ids);
-            var dFile = parseResult.GetValue(distances);
-            if (dFile is not null) NpyFile.WriteInt32(dFile.FullName, result.Distances);
-            var stats = index.LastStatistics;
-            System.Console.WriteLine($"database: {db.Count} codes of {db.Bits} bits; queries: {q.Count}; k: {kValue}; method: {Name(m)}");
-            if (m == SearchMethod.Mih)
-                System.Console.WriteLine($"answered_by_index: {stats.IndexedQueries}; answered_by_scan: {stats.ScannedQueries}" +
-                                  (stats.FellBackForBatch ? " (the index could not beat the scan on these codes)" : ""));
-            System.Console.WriteLine($"search_seconds: {seconds.ToString("F6", CultureInfo.InvariantCulture)}");
-            return 0;
-        });
+        cmd.SetAction(parseResult => Run(System.Console.Out, parseResult.GetValue(database)!.FullName, parseResult.GetValue(queries)!.FullName,
+            parseResult.GetValue(k), parseResult.GetValue(method)!, parseResult.GetValue(threads), parseResult.GetValue(output)!.FullName,
+            parseResult.GetValue(distances)?.FullName));
         return cmd;
+    }
+
+    /// <summary>
+    /// Runs the search and writes the result files; reports to <paramref name="output"/>, whose last line is
+    /// <c>search_seconds: X</c> (search only, excluding file input and output and the index build).
+    /// </summary>
+    public static int Run(TextWriter output, string databasePath, string queriesPath, int k, string method, int threads,
+                          string outputPath, string? distancesPath)
+    {
+        if (k < 1) throw new UserInputException($"--k must be at least 1 (got {k}).");
+        if (threads < 0) throw new UserInputException($"--threads must be 0 (all cores) or positive (got {threads}).");
+        var m = ParseMethod(method);
+        var (db, q) = LoadPair(databasePath, queriesPath);
+        var options = new SearchOptions(threads);
+        var index = new HammingIndex(db, m);
+        if (m == SearchMethod.Mih)
+        {
+            var build = Stopwatch.StartNew();
+            index.Build(options);
+            output.WriteLine($"build_seconds: {build.Elapsed.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture)}");
+        }
+        var watch = Stopwatch.StartNew();
+        var result = index.Search(q, k, options);
+        double seconds = watch.Elapsed.TotalSeconds;
+        NpyFile.WriteInt64(outputPath, result.Ids);
+        if (distancesPath is not null) NpyFile.WriteInt32(distancesPath, result.Distances);
+        var stats = index.LastStatistics;
+        output.WriteLine($"database: {db.Count} codes of {db.Bits} bits; queries: {q.Count}; k: {k}; method: {Name(m)}");
+        if (m == SearchMethod.Mih)
+            output.WriteLine($"answered_by_index: {stats.IndexedQueries}; answered_by_scan: {stats.ScannedQueries}" +
+                             (stats.FellBackForBatch ? " (the index could not beat the scan on these codes)" : ""));
+        output.WriteLine($"search_seconds: {seconds.ToString("F6", CultureInfo.InvariantCulture)}");
+        return 0;
     }
 
     internal static SearchMethod ParseMethod(string name) => name switch

@@ -1,0 +1,67 @@
+using MultiLevelHashing.Cli.Commands;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+using MultiLevelHashing.Tests.Data;
+using MultiLevelHashing.Tests.Search;
+
+namespace MultiLevelHashing.Tests.Cli;
+
+public sealed class KnnCommandTests : IDisposable
+{
+    private readonly string _dir = TestPaths.NewTempDirectory("knn");
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [Theory]
+    [InlineData("scan")]
+    [InlineData("mih")]
+    public void WritesIdsAndDistancesPaddedWithMinusOneAndEndsWithSearchSeconds(string method)
+    {
+        // 3 database codes, k = 5: the last two columns are padding.
+        byte[][] db = [[0x0F], [0x00], [0x0F]];
+        byte[][] q = [[0x0F], [0xFF]];
+        NpyFile.WriteUInt8(P("db.npy"), new Array2D<byte>(3, 1, db.SelectMany(x => x).ToArray()));
+        NpyFile.WriteUInt8(P("q.npy"), new Array2D<byte>(2, 1, q.SelectMany(x => x).ToArray()));
+        var output = new StringWriter();
+        Assert.Equal(0, KnnCommand.Run(output, P("db.npy"), P("q.npy"), 5, method, 2, P("ids.npy"), P("d.npy")));
+        var ids = NpyFile.ReadInt64(P("ids.npy"));
+        var d = NpyFile.ReadInt32(P("d.npy"));
+        Assert.Equal((2, 5), (ids.Rows, ids.Columns));
+        // Query 0x0F: rows 0 and 2 at distance 0 (tie: lower index first), row 1 at 4.
+        Assert.Equal(new long[] { 0, 2, 1, -1, -1, 0, 2, 1, -1, -1 }, ids.Data);
+        Assert.Equal(new[] { 0, 0, 4, -1, -1, 4, 4, 8, -1, -1 }, d.Data);
+        Assert.Equal("<i8", NpyFile.ReadHeader(P("ids.npy")).Descr);
+        Assert.Equal("<i4", NpyFile.ReadHeader(P("d.npy")).Descr);
+        string last = output.ToString().TrimEnd('\n').Split('\n')[^1];
+        Assert.Matches(@"^search_seconds: \d+\.\d+$", last);
+    }
+
+    [Fact]
+    public void MatchesBruteForceOnRandomCodes()
+    {
+        var s = new Scenario(72, CodeKind.Duplicates, 200, 7, 9, 0, 42);
+        var (db, q) = s.Generate();
+        Scenario.Pack(db, 72).WriteNpy(P("db.npy"));
+        Scenario.Pack(q, 72).WriteNpy(P("q.npy"));
+        KnnCommand.Run(TextWriter.Null, P("db.npy"), P("q.npy"), 9, "mih", 1, P("ids.npy"), null);
+        var ids = NpyFile.ReadInt64(P("ids.npy"));
+        for (int i = 0; i < q.Length; i++) Assert.Equal(BruteForce.Knn(db, q[i], 9).Ids, ids.Row(i).ToArray());
+    }
+
+    [Fact]
+    public void BadInputIsAUserErrorNamingTheFile()
+    {
+        NpyFile.WriteUInt8(P("db.npy"), new Array2D<byte>(3, 8));
+        NpyFile.WriteUInt8(P("q32.npy"), new Array2D<byte>(1, 32));
+        NpyFile.WriteInt64(P("wrong.npy"), new Array2D<long>(1, 8));
+        var e = Assert.Throws<UserInputException>(() => KnnCommand.Run(TextWriter.Null, P("db.npy"), P("q32.npy"), 1, "scan", 1, P("o.npy"), null));
+        Assert.Contains("q32.npy", e.Message);
+        Assert.Contains("256 bits", e.Message);
+        Assert.Contains("int64", Assert.Throws<UserInputException>(() => KnnCommand.Run(TextWriter.Null, P("db.npy"), P("wrong.npy"), 1, "scan", 1, P("o.npy"), null)).Message);
+        Assert.Contains("--k", Assert.Throws<UserInputException>(() => KnnCommand.Run(TextWriter.Null, P("db.npy"), P("db.npy"), 0, "scan", 1, P("o.npy"), null)).Message);
+        Assert.Contains("not found", Assert.Throws<UserInputException>(() => KnnCommand.Run(TextWriter.Null, P("none.npy"), P("db.npy"), 1, "scan", 1, P("o.npy"), null)).Message);
+        Assert.False(File.Exists(P("o.npy")));
+    }
+}

@@ -159,7 +159,7 @@ def write(a, rows, memory, started, load_before):
     lines.append("```\n" + a.command + "\n```\n")
     lines.append(f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.processor() or platform.machine()}, "
                  f"{os.cpu_count()} logical cores; FAISS {faiss.__version__} (Debian python3-faiss). Load average at start: "
-                 f"{load_before[0]:.1f} (the machine is shared, so absolute numbers are noisy; both engines ran in the same session "
+                 f"{load_before[0]:.1f} (the machine is shared, so absolute numbers are noisy; both engines ran one after the other in the same run "
                  f"on the same files). Wall time {time.time() - started:.0f} s.\n")
     lines.append("Codes: `uniform` = independent random bits (no index can beat a scan there; our multi-index search "
                  "detects it on a sample of the batch and scans); `clustered` = N/100 random centres, each bit flipped with "

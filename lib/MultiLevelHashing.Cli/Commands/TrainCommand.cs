@@ -19,11 +19,16 @@ public static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "override the preset's number of epochs" };
         var bits = new Option<int?>("--global-bits") { Description = "override the global code length Kg" };
         var freeze = new Option<FreezePolicy?>("--freeze") { Description = "override the freeze policy: HeadsOnly, Layer4AndHeads or All" };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "override any training setting of the preset, e.g. --set Gamma=0 --set HeadInit=Centered (names as in TrainingConfig)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "checkpoint file (default: artifacts/train/<dataset>-<preset>-<config hash>.ckpt)" };
         var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint when it exists (same configuration required)" };
         var history = new Option<FileInfo?>("--history") { Description = "also write the loss and mAP history as JSON here" };
         var command = new Command("train", "Train the DSCNN's global and local hash heads with the siamese DSH loss; validation mAP of the global code after each epoch.")
-        { dataset, preset, seed, epochs, bits, freeze, checkpoint, resume, history };
+        { dataset, preset, seed, epochs, bits, freeze, set, checkpoint, resume, history };
         command.SetAction(parse =>
         {
             var config = TrainingConfig.Preset(parse.GetValue(preset)!);
@@ -31,7 +36,12 @@ public static class TrainCommand
             if (parse.GetValue(epochs) is { } e) config = config with { Epochs = e };
             if (parse.GetValue(bits) is { } b) config = config with { GlobalBits = b };
             if (parse.GetValue(freeze) is { } f) config = config with { Freeze = f };
-            try { config.Validate(); }
+            try
+            {
+                var overrides = (parse.GetValue(set) ?? []).Select(o => o.Split('=', 2) is [var k, var v]
+                    ? (k, v) : throw new ArgumentException($"--set '{o}': expected Name=Value"));
+                config = config.WithOverrides(overrides).Validate();
+            }
             catch (ArgumentException ex) { throw new UserInputException($"invalid training settings: {ex.Message}"); }
 
             var result = ConsoleProgress.Run(progress =>

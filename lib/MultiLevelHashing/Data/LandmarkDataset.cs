@@ -80,6 +80,56 @@ public sealed class LandmarkDataset
     /// <summary>Labels of test landmarks (disjoint from <see cref="TrainLandmarks"/> for generated data).</summary>
     public IReadOnlyList<int> TestLandmarks { get; }
 
+    /// <summary>
+    /// Fold <paramref name="fold"/> of a <paramref name="folds"/>-fold split of the training landmarks, so that training
+    /// settings can be chosen without looking at the test benchmark (cross-validation over landmarks). The training
+    /// landmarks are shuffled with <paramref name="seed"/> and dealt into the folds; the returned dataset trains on the
+    /// other folds' views, and its benchmark is built from this fold's views under the mini-landmarks rules: every
+    /// held-out view graded good is a query cropped to its box; the database is all held-out views (the query's own
+    /// view included, as in Oxford); positives are the landmark's good and ok views, junk its junk views (revisited:
+    /// easy = good, hard = ok). The test benchmark is not touched.
+    /// </summary>
+    /// <exception cref="UserInputException">The training views carry no grades or boxes (only generated data does), or a fold would hold fewer than 2 landmarks.</exception>
+    public LandmarkDataset ValidationFold(int fold, int folds = 4, int seed = 0)
+    {
+        if (folds < 2) throw new ArgumentOutOfRangeException(nameof(folds), "must be at least 2");
+        if (fold < 0 || fold >= folds) throw new ArgumentOutOfRangeException(nameof(fold), $"must be in [0, {folds})");
+        var labelled = Train.Where(t => t.Label >= 0).ToList();
+        if (labelled.Any(t => t.Grade is null || t.Box is null))
+            throw new UserInputException($"{Root}: a validation split needs graded training views with boxes (generated mini-landmarks); '{Name}' has none");
+        var landmarks = TrainLandmarks.Order().ToArray();
+        if (landmarks.Length < 2 * folds)
+            throw new UserInputException($"{Root}: {landmarks.Length} training landmarks are too few for {folds} validation folds of at least 2 landmarks");
+        new Random(seed).Shuffle(landmarks);
+        var heldOut = landmarks.Where((_, i) => i % folds == fold).Order().ToList();
+        var validation = heldOut.ToHashSet();
+
+        var database = labelled.Where(t => validation.Contains(t.Label)).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        var index = database.Select((t, i) => (t.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        var queries = new List<DatasetQuery>();
+        var truth = new List<GroundTruthQuery>();
+        foreach (int label in heldOut)
+        {
+            var views = database.Where(t => t.Label == label).ToList();
+            int[] Indices(string grade) => [.. views.Where(t => t.Grade == grade).Select(t => index[t.Name]).Order()];
+            int[] good = Indices("good"), ok = Indices("ok"), junk = Indices("junk");
+            int number = 0;
+            foreach (var view in views.Where(t => t.Grade == "good"))
+            {
+                string id = $"{Landmarks[label]}_validation_{++number}";
+                queries.Add(new DatasetQuery(id, view.Name, view.Path, view.Box!.Value, label));
+                truth.Add(new GroundTruthQuery(id, view.Name, view.Box!.Value, Landmarks[label],
+                    new ClassicLabels(GroundTruth.Union(good, ok), junk, good, ok), new RevisitedLabels(good, ok, junk)));
+            }
+        }
+        if (queries.Count == 0) throw new UserInputException($"{Root}: no view of validation fold {fold} is graded good, so it has no queries");
+        var groundTruth = new GroundTruth($"{Root} (validation fold {fold + 1}/{folds} of {Name}, seed {seed})",
+            database.Select(t => t.Name).ToList(), truth, databaseIsComplete: true);
+        var train = Train.Where(t => !validation.Contains(t.Label)).ToList();
+        return new LandmarkDataset($"{Name}/validation-{fold + 1}of{folds}", Root, Landmarks, train, database, queries, groundTruth,
+            testLandmarks: heldOut);
+    }
+
     /// <summary>Loads query <paramref name="query"/> cropped to its box, as CHW floats in [0, 1].</summary>
     public ChwImage LoadQuery(int query, ImageResize? resize = null, ImageLoadOptions? options = null)
         => ImageLoader.LoadChw(Queries[query].Path, Queries[query].Box, resize, options);

@@ -6,15 +6,17 @@ namespace MultiLevelHashing.Experiments;
 
 /// <summary>One seed of <see cref="GlobalCodeComparison"/>.</summary>
 /// <param name="Seed">Seed of head initialisation, pair sampling and LSH projections.</param>
-/// <param name="UntrainedMap">Test mAP of the global code with the initialised, untrained heads.</param>
+/// <param name="UntrainedMap">Test mAP of the global code with random heads centred on the training data (no labels used, no step taken).</param>
+/// <param name="StartMap">Test mAP of the configured start (<see cref="TrainingConfig.HeadInit"/>) before the first siamese step.</param>
 /// <param name="TrainedMap">Test mAP of the global code after training (last epoch).</param>
+/// <param name="RandomStartTrainedMap">Test mAP after the same siamese training from the centred random start (an ablation of the start), or NaN when not run.</param>
 /// <param name="LshMap">Test mAP of LSH with the same bit count on the same backbone's GAP descriptors.</param>
-/// <param name="History">Loss and validation-mAP curves.</param>
-/// <param name="Seconds">Wall time of the training run.</param>
+/// <param name="History">Loss and validation-mAP curves of the configured run.</param>
+/// <param name="Seconds">Wall time of the configured training run.</param>
 /// <param name="DatabaseGlobal">Relaxed global codes u_g of the database after training (N x Kg), for code statistics.</param>
 /// <param name="DatabaseLocal">Relaxed local codes u_l of the database after training (N x Kl).</param>
-public sealed record SeedOutcome(int Seed, double UntrainedMap, double TrainedMap, double LshMap, TrainingHistory History, double Seconds,
-    float[] DatabaseGlobal, float[] DatabaseLocal);
+public sealed record SeedOutcome(int Seed, double UntrainedMap, double StartMap, double TrainedMap, double RandomStartTrainedMap, double LshMap,
+    TrainingHistory History, double Seconds, float[] DatabaseGlobal, float[] DatabaseLocal);
 
 /// <summary>Mean and sample standard deviation.</summary>
 public readonly record struct MeanSpread(double Mean, double StdDev, int Count)
@@ -38,8 +40,14 @@ public sealed record GlobalCodeComparisonResult(string Dataset, TrainingConfig C
     /// <summary>Trained DSCNN global code over seeds.</summary>
     public MeanSpread Trained => MeanSpread.Of(Seeds.Select(s => s.TrainedMap));
 
-    /// <summary>Untrained heads over seeds.</summary>
+    /// <summary>Untrained (random, centred) heads over seeds.</summary>
     public MeanSpread Untrained => MeanSpread.Of(Seeds.Select(s => s.UntrainedMap));
+
+    /// <summary>The configured start before any siamese step, over seeds.</summary>
+    public MeanSpread Start => MeanSpread.Of(Seeds.Select(s => s.StartMap));
+
+    /// <summary>Siamese training from the centred random start, over seeds (NaN when the ablation was not run).</summary>
+    public MeanSpread RandomStartTrained => MeanSpread.Of(Seeds.Select(s => s.RandomStartTrainedMap));
 
     /// <summary>LSH over seeds.</summary>
     public MeanSpread Lsh => MeanSpread.Of(Seeds.Select(s => s.LshMap));
@@ -48,13 +56,18 @@ public sealed record GlobalCodeComparisonResult(string Dataset, TrainingConfig C
 /// <summary>
 /// The DSCNN issue's acceptance measurement: the global Kg-bit code of the trained DSCNN against (a) the same network
 /// with untrained heads and (b) LSH with Kg bits on the same backbone's GAP descriptors, on a benchmark's test
-/// queries, as mean and spread over seeds. Also reports the float GAP + cosine mAP as the reference ceiling.
+/// queries, as mean and spread over seeds. It separates what the training's two stages add: the configured start
+/// (learned whitening by default) before any siamese step, and, as an ablation, the same siamese training from a
+/// centred random start. Also reports the float GAP + cosine mAP as the reference ceiling.
 /// </summary>
 public static class GlobalCodeComparison
 {
-    /// <summary>Runs <paramref name="config"/> once per seed on <paramref name="dataset"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="config"/> once per seed on <paramref name="dataset"/>; with <paramref name="randomStartAblation"/>
+    /// (and a start other than the centred random one) also trains from the centred random start.
+    /// </summary>
     public static GlobalCodeComparisonResult Run(LandmarkDataset dataset, TrainingConfig config, IReadOnlyList<int> seeds,
-        TrainingRunOptions? options = null, IProgress<ProgressReport>? progress = null)
+        TrainingRunOptions? options = null, IProgress<ProgressReport>? progress = null, bool randomStartAblation = true)
     {
         options ??= new TrainingRunOptions();
         options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DatasetTraining.DefaultFeatureCache() };
@@ -82,8 +95,18 @@ public static class GlobalCodeComparison
                 ug = heads.GlobalCodes.data<float>().ToArray();
                 ul = heads.LocalCodes.data<float>().ToArray();
             }
-            outcomes.Add(new SeedOutcome(seed, result.History.InitialValidationMap ?? double.NaN,
-                result.History.Epochs[^1].ValidationMap ?? double.NaN, lsh, result.History, watch.Elapsed.TotalSeconds, ug, ul));
+            double start = result.History.InitialValidationMap ?? double.NaN;
+            double untrained = start, randomStartTrained = double.NaN;
+            if (seeded.HeadInit != GlobalHeadInit.Centered && randomStartAblation)
+            {
+                // Same run from the centred random start: its initial mAP is the untrained heads', its last the ablation's.
+                using var ablation = DatasetTraining.Train(dataset, seeded with { HeadInit = GlobalHeadInit.Centered }, options, progress);
+                untrained = ablation.History.InitialValidationMap ?? double.NaN;
+                randomStartTrained = ablation.History.Epochs[^1].ValidationMap ?? double.NaN;
+            }
+            else if (seeded.HeadInit != GlobalHeadInit.Centered) untrained = double.NaN;
+            outcomes.Add(new SeedOutcome(seed, untrained, start, result.History.Epochs[^1].ValidationMap ?? double.NaN, randomStartTrained, lsh,
+                result.History, watch.Elapsed.TotalSeconds, ug, ul));
         }
         return new GlobalCodeComparisonResult(dataset.Name, config, gap, outcomes);
     }

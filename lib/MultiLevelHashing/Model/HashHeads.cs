@@ -81,6 +81,17 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
         fc.bias!.copy_(fc.weight!.matmul(m).reshape(-1).neg());
     }
 
+    /// <summary>Replaces the linear layer's weight (Kg x C) and bias (Kg), e.g. with a fitted initial projection.</summary>
+    public void SetProjection(Tensor weight, Tensor bias)
+    {
+        if (!weight.shape.SequenceEqual(fc.weight!.shape) || !bias.shape.SequenceEqual(fc.bias!.shape))
+            throw new ArgumentException($"projection must be [{string.Join(",", fc.weight!.shape)}] + [{fc.bias!.shape[0]}], " +
+                                        $"got [{string.Join(",", weight.shape)}] + [{string.Join(",", bias.shape)}]");
+        using var noGrad = no_grad();
+        fc.weight!.copy_(weight);
+        fc.bias!.copy_(bias);
+    }
+
     /// <summary>u_g = tanh(W pool(F) + b) (pool(F) normalised when <see cref="Normalize"/>), N x Kg.</summary>
     public override Tensor forward(Tensor features)
     {

@@ -25,7 +25,7 @@ public static class TrainingCharts
         return Axes(CSharpChart.Combine(lines), "epoch", "mean loss per pair", "DSH loss per level");
     }
 
-    /// <summary>Validation mAP (%) of the global code per epoch (epoch 0 = untrained heads), with horizontal reference lines.</summary>
+    /// <summary>Validation mAP (%) of the global code per epoch (epoch 0 = the start, before any siamese step), with horizontal reference lines.</summary>
     public static GenericChart ValidationMap(IReadOnlyList<(string Name, TrainingHistory History)> runs,
         IReadOnlyList<(string Name, double Map)>? references = null)
     {
@@ -54,5 +54,21 @@ public static class TrainingCharts
     {
         var charts = sets.Select(s => CSharpChart.Histogram<double, double, string>(X: s.Errors, Name: s.Name, NBinsX: 40)).ToList();
         return Axes(CSharpChart.Combine(charts), "| |u| - 1 |", "count", "Quantization error of the relaxed codes");
+    }
+
+    /// <summary>
+    /// Mean validation mAP (%) per candidate setting, one bar each, with the configured start before any siamese step
+    /// beside it and a horizontal LSH reference (notebook 04's cross-validation).
+    /// </summary>
+    public static GenericChart CandidateScores(IReadOnlyList<(string Name, double Trained, double Start)> candidates, double lshMap)
+    {
+        var names = candidates.Select(c => c.Name).ToArray();
+        var trained = CSharpChart.Column<double, string, string>(values: candidates.Select(c => 100 * c.Trained),
+            Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true), Name: "after siamese training");
+        var start = CSharpChart.Column<double, string, string>(values: candidates.Select(c => 100 * c.Start),
+            Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true), Name: "start, before siamese steps");
+        var lsh = CSharpChart.Line<string, double, string>(x: new[] { names[0], names[^1] }, y: new[] { 100 * lshMap, 100 * lshMap }, Name: "LSH");
+        return Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(CSharpChart.Combine([start, trained, lsh]),
+            TitleText: "validation mAP (%)");
     }
 }

@@ -41,8 +41,8 @@ public sealed record TrainingResult(DscnnModel Model, TrainingConfig Config, Tra
 /// through the same network (shared weights: one forward of the batch's distinct images), loss
 /// <see cref="DshLoss"/> L = L_g + beta L_l, validation mAP of the global code after every epoch, an atomic
 /// checkpoint after every epoch and exact resumption. With <see cref="FreezePolicy.HeadsOnly"/> the backbone's maps
-/// are computed once and cached, so steps only run the two heads. Before the first epoch the global head is centred
-/// on the training data (<see cref="TrainingConfig.CenterGlobalHead"/>); the "untrained heads" mAP is measured after that.
+/// are computed once and cached, so steps only run the two heads. Before the first epoch the global head gets its
+/// data-dependent start (<see cref="TrainingConfig.HeadInit"/>); <see cref="TrainingHistory.InitialValidationMap"/> is measured after that.
 /// </summary>
 public static class DscnnTrainer
 {
@@ -97,8 +97,8 @@ public static class DscnnTrainer
                 cached = FeatureCache.GetOrCompute(model.Backbone, images, config.ImageSize, config.InferenceBatch,
                     config.FeatureHash(), options.FeatureCacheDirectory, device, progress).to(device).DetachFromDisposeScope();
 
-            if (startEpoch == 0 && config.CenterGlobalHead)
-                CenterGlobalHead(model, images, cached, config, device);
+            if (startEpoch == 0 && config.HeadInit != GlobalHeadInit.Random)
+                InitializeGlobalHead(model, images, labels, cached, config, device);
 
             if (startEpoch == 0 && validate is not null)
             {
@@ -234,18 +234,40 @@ public static class DscnnTrainer
             output.GlobalCodes.index_select(0, first), output.GlobalCodes.index_select(0, second),
             output.LocalCodes.index_select(0, first), output.LocalCodes.index_select(0, second),
             similar, config.Alpha, config.Beta, config.MarginPerBit);
+        if (config.Gamma > 0) total = total + config.Gamma * DshLoss.BitIndependence(output.GlobalCodes);
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Update(lr);
         return new LossTerms(total.item<float>(), lg.item<float>(), ll.item<float>());
     }
 
-    /// <summary>Data-dependent bias of the global head: b = -W m, m the mean training descriptor (see <see cref="TrainingConfig.CenterGlobalHead"/>).</summary>
-    private static void CenterGlobalHead(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
+    /// <summary>Data-dependent start of the global head from the training descriptors (see <see cref="GlobalHeadInit"/>).</summary>
+    private static void InitializeGlobalHead(DscnnModel model, IImageSource images, IReadOnlyList<int> labels, Tensor? cached,
+        TrainingConfig config, Device device)
+    {
+        var descriptors = TrainingDescriptors(model, images, cached, config, device);
+        int c = descriptors.Length / images.Count;
+        if (config.HeadInit == GlobalHeadInit.Centered)
+        {
+            var sum = new double[c];
+            for (int i = 0; i < images.Count; i++)
+                for (int j = 0; j < c; j++) sum[j] += descriptors[(long)i * c + j];
+            using var m = tensor(sum.Select(v => (float)(v / images.Count)).ToArray());
+            model.GlobalHead.CenterOn(m);
+            return;
+        }
+        var fit = LearnedWhitening.Fit(descriptors, labels, config.GlobalBits, config.WhiteningShrinkage, config.Seed);
+        using var w = tensor(fit.Weight, [fit.Bits, fit.Dimension], device: device);
+        using var b = tensor(fit.Bias, device: device);
+        model.GlobalHead.SetProjection(w, b);
+    }
+
+    /// <summary>The global head's input descriptors of all training images (N x C, row-major).</summary>
+    private static float[] TrainingDescriptors(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
     {
         bool wasTraining = model.training;
         model.eval();
-        double[]? sum = null;
+        var parts = new List<float>();
         try
         {
             using var noGrad = no_grad();
@@ -256,17 +278,14 @@ public static class DscnnTrainer
                 var features = cached is not null
                     ? cached.narrow(0, start, end - start)
                     : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
-                var part = model.GlobalHead.Descriptor(features).sum(dim: 0).cpu().data<float>().ToArray();
-                sum ??= new double[part.Length];
-                for (int c = 0; c < part.Length; c++) sum[c] += part[c];
+                parts.AddRange(model.GlobalHead.Descriptor(features).cpu().data<float>().ToArray());
             }
         }
         finally
         {
             model.train(wasTraining);
         }
-        using var mean = tensor(sum!.Select(v => (float)(v / images.Count)).ToArray());
-        model.GlobalHead.CenterOn(mean);
+        return parts.ToArray();
     }
 
     private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)

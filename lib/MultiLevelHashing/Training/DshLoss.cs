@@ -40,6 +40,21 @@ public static class DshLoss
         return (attract + repel + quant).mean().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Bit independence of a batch of relaxed codes <paramref name="u"/> (N x K): ||U^T U / N - I||_F^2 / K. Zero when
+    /// the bits are balanced, uncorrelated and at +-1; it keeps the K bits from collapsing onto the few directions that
+    /// separate the training landmarks (the information-maximising term of unsupervised hashing, e.g. DeepBit).
+    /// </summary>
+    public static Tensor BitIndependence(Tensor u)
+    {
+        if (u.ndim != 2) throw new ArgumentException($"codes must be N x K, got [{string.Join(",", u.shape)}]");
+        using var scope = NewDisposeScope();
+        long n = u.shape[0], k = u.shape[1];
+        var gram = u.T.matmul(u) / n;
+        var deviation = gram - eye(k, dtype: u.dtype, device: u.device);
+        return (deviation.pow(2).sum() / k).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Both levels: (L_g + beta L_l, L_g, L_l).</summary>
     public static (Tensor Total, Tensor Global, Tensor Local) Combined(
         Tensor ug1, Tensor ug2, Tensor ul1, Tensor ul2, Tensor similar, double alpha, double beta, double marginPerBit = 2.0)

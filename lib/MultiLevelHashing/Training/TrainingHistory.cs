@@ -15,7 +15,7 @@ public sealed record EpochRecord(int Epoch, double Loss, double GlobalLoss, doub
 /// <summary>Loss and validation-mAP history of a run, as data for charts; saved in checkpoints so resumed runs keep it.</summary>
 public sealed record TrainingHistory
 {
-    /// <summary>Validation mAP of the global code before any training (untrained heads), or null.</summary>
+    /// <summary>Validation mAP of the global code at its start (<see cref="TrainingConfig.HeadInit"/>), before the first siamese step, or null.</summary>
     public double? InitialValidationMap { get; init; }
 
     /// <summary>Epochs in order.</summary>

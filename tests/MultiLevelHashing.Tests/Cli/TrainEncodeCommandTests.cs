@@ -39,7 +39,8 @@ public class TrainEncodeCommandTests
             MiniLandmarksGenerator.Generate(tiny, data, TestPaths.Photos);
             string ckpt = Path.Combine(dir, "run.ckpt");
             string history = Path.Combine(dir, "history.json");
-            Assert.Equal(0, await Invoke("train", "--dataset", data, "--preset", "smoke", "--epochs", "1", "--checkpoint", ckpt, "--history", history));
+            Assert.Equal(0, await Invoke("train", "--dataset", data, "--preset", "smoke", "--epochs", "1", "--checkpoint", ckpt, "--history", history,
+                "--set", "gamma=2.5", "--set", "HeadInit=Centered"));
             Assert.True(File.Exists(ckpt));
             Assert.Contains("ValidationMap", File.ReadAllText(history));
 
@@ -57,6 +58,7 @@ public class TrainEncodeCommandTests
             // Independent path: the library's encoder on the same checkpoint; bit j of a row is byte j/8, bit j%8, 1 where u > 0.
             var (model, info) = Checkpoint.LoadModel(ckpt);
             using var _ = model;
+            Assert.Equal(TrainingConfig.Smoke with { Epochs = 1, Gamma = 2.5, HeadInit = GlobalHeadInit.Centered }, info.Config);
             using var codes = DscnnEncoder.Encode(model, LandmarkImages.Database(dataset), info.Config.ImageSize);
             for (int i = 0; i < codes.Count; i++)
                 for (int j = 0; j < info.Config.GlobalBits; j++)
@@ -70,6 +72,8 @@ public class TrainEncodeCommandTests
             var e = await Assert.ThrowsAsync<UserInputException>(() => Invoke("encode", "--dataset", data, "--checkpoint", bad, "--output", output));
             Assert.Contains("bad.ckpt", e.Message);
             await Assert.ThrowsAsync<UserInputException>(() => Invoke("train", "--dataset", Path.Combine(dir, "missing"), "--preset", "smoke"));
+            var typo = await Assert.ThrowsAsync<UserInputException>(() => Invoke("train", "--dataset", data, "--preset", "smoke", "--set", "Gama=1"));
+            Assert.Contains("Gama", typo.Message);
         }
         finally { Directory.Delete(dir, true); }
     }

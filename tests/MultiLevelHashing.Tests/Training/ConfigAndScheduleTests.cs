@@ -19,6 +19,18 @@ public class ConfigAndScheduleTests
         string withTypo = config.ToJson().Replace("\"Epochs\"", "\"Epoch\"");
         Assert.Throws<JsonException>(() => TrainingConfig.FromJson(withTypo));
         Assert.Throws<ArgumentException>(() => (TrainingConfig.Smoke with { GlobalBits = 12 }).Validate());
+        // Learned whitening keeps at most as many directions as the backbone has channels; other starts have no such limit.
+        var wide = TrainingConfig.Smoke with { SmallCnnChannels = 8, GlobalBits = 16 };
+        Assert.Contains(nameof(TrainingConfig.GlobalBits), Assert.Throws<ArgumentException>(() => wide.Validate()).Message);
+        (wide with { HeadInit = GlobalHeadInit.Centered }).Validate();
+        Assert.Throws<ArgumentException>(() => (TrainingConfig.Full with { Gamma = -1 }).Validate());
+        // Overrides by name: case-insensitive names, JSON numbers and enum names; typos and misfits are refused by name.
+        Assert.Equal(TrainingConfig.Full with { Gamma = 0, HeadInit = GlobalHeadInit.Centered, Epochs = 3 },
+            TrainingConfig.Full.WithOverrides([("gamma", "0"), ("HeadInit", "Centered"), ("EPOCHS", " 3")]));
+        Assert.Contains("Gama", Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Gama", "1")])).Message);
+        Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Epochs", "many")]));
+        Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("HeadInit", "Sideways")]));
+        Assert.Contains(nameof(TrainingConfig.Epochs), Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Epochs", "0")])).Message);
         Assert.Throws<ArgumentException>(() => TrainingConfig.Preset("medium"));
         // The feature cache key ignores what does not change the backbone's maps.
         Assert.Equal(TrainingConfig.Full.FeatureHash(), (TrainingConfig.Full with { Seed = 9, Epochs = 2 }).FeatureHash());

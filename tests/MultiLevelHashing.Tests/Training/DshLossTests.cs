@@ -67,4 +67,33 @@ public class DshLossTests
         using var s = zeros(2);
         Assert.Throws<ArgumentException>(() => DshLoss.Level(a, b, s, 0.1));
     }
+
+    [Fact]
+    public void BitIndependenceMatchesHandComputedValues()
+    {
+        // Four balanced, mutually orthogonal +-1 codes of K = 2 bits: U^T U / N = I, so the term is zero.
+        using var orthogonal = tensor(new float[] { 1, 1, 1, -1, -1, 1, -1, -1 }, 4, 2);
+        Assert.Equal(0f, DshLoss.BitIndependence(orthogonal).item<float>(), 6);
+        // Two identical bits on every image: U^T U / N = [[1,1],[1,1]], deviation from I has two off-diagonal ones: 2 / K = 1.
+        using var copies = tensor(new float[] { 1, 1, -1, -1, 1, 1 }, 3, 2);
+        Assert.Equal(1f, DshLoss.BitIndependence(copies).item<float>(), 6);
+        // Codes at 0.5: diagonal 0.25 - 1 = -0.75 each, off-diagonal 0.25 each: (2 * 0.5625 + 2 * 0.0625) / 2 = 0.625.
+        using var soft = tensor(new float[] { 0.5f, 0.5f, 0.5f, 0.5f }, 2, 2);
+        Assert.Equal(0.625f, DshLoss.BitIndependence(soft).item<float>(), 6);
+    }
+
+    [Fact]
+    public void BitIndependenceGradientDecorrelatesCopiedBits()
+    {
+        using var u = tensor(new float[] { 0.9f, 0.8f, -0.7f, -0.9f, 0.6f, 0.7f, -0.8f, -0.6f }, 4, 2).requires_grad_(true);
+        using var loss = DshLoss.BitIndependence(u);
+        loss.backward();
+        using var noGrad = no_grad();
+        using var stepped = u - 0.1 * u.grad!;
+        using var after = DshLoss.BitIndependence(stepped);
+        Assert.True(after.item<float>() < loss.item<float>(), "a gradient step must reduce the term");
+        // The two bits agree on every image; the step must lower their correlation.
+        float Correlation(Tensor t) { using var c = (t[.., 0] * t[.., 1]).mean(); return c.item<float>(); }
+        Assert.True(Correlation(stepped) < Correlation(u));
+    }
 }

@@ -58,6 +58,34 @@ public class TrainingTests
     }
 
     [Fact]
+    public void LearnedWhiteningStartIsTheClosedFormFitOfTheTrainingDescriptors()
+    {
+        var (images, labels) = Data();
+        using var _ = images;
+        // Stopped before the first epoch: the model is exactly its start.
+        using var started = DscnnTrainer.Train(Tiny, images, labels, options: new TrainingRunOptions { StopAfterEpochs = 0 });
+        Assert.Empty(started.History.Epochs);
+        float[] descriptors;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            started.Model.eval();
+            var features = started.Model.Backbone.forward(images.Load(Enumerable.Range(0, images.Count).ToArray(), Tiny.ImageSize));
+            descriptors = started.Model.GlobalHead.Descriptor(features).data<float>().ToArray();
+        }
+        var expected = LearnedWhitening.Fit(descriptors, labels, Tiny.GlobalBits, Tiny.WhiteningShrinkage, Tiny.Seed);
+        var weight = started.Model.GlobalHead.Weight.data<float>().ToArray();
+        var bias = started.Model.GlobalHead.Bias.data<float>().ToArray();
+        for (int i = 0; i < weight.Length; i++) Assert.Equal(expected.Weight[i], weight[i], 4);
+        for (int i = 0; i < bias.Length; i++) Assert.Equal(expected.Bias[i], bias[i], 4);
+
+        // A random start keeps TorchSharp's initialisation: different weights.
+        using var random = DscnnTrainer.Train(Tiny with { HeadInit = GlobalHeadInit.Random }, images, labels,
+            options: new TrainingRunOptions { StopAfterEpochs = 0 });
+        Assert.NotEqual(weight, random.Model.GlobalHead.Weight.data<float>().ToArray());
+    }
+
+    [Fact]
     public void SameSeedGivesSameCodesAndAnotherSeedDoesNot()
     {
         var (images, labels) = Data();
@@ -78,10 +106,11 @@ public class TrainingTests
     [Fact]
     public void TrainingSeparatesLandmarks()
     {
-        // After training, positives are closer than negatives in the global code (a learning sanity check).
+        // After training, positives are closer than negatives in the global code (a learning sanity check of the
+        // siamese loss alone: the bit-independence term, which trades some of this for generalisation, is off).
         var (images, labels) = Data();
         using var _ = images;
-        var config = Tiny with { Epochs = 6, PairsPerEpoch = 96 };
+        var config = Tiny with { Epochs = 6, PairsPerEpoch = 96, Gamma = 0 };
         double validated = 0;
         using var result = DscnnTrainer.Train(config, images, labels, validate: m => ++validated);
         Assert.Equal(7, validated); // untrained + each epoch
@@ -164,7 +193,7 @@ public class TrainingTests
             // Resuming with another configuration, or loading into another architecture, is refused.
             var resumeOther = new TrainingRunOptions { CheckpointPath = ckpt, Resume = true };
             Assert.Contains("configuration", Assert.Throws<UserInputException>(
-                () => DscnnTrainer.Train(config with { GlobalBits = 24 }, images, labels, options: resumeOther)).Message);
+                () => DscnnTrainer.Train(config with { GlobalBits = 8 }, images, labels, options: resumeOther)).Message);
             using var contents = Checkpoint.Read(ckpt);
             using var bigger = new DscnnModel(new SmallCnnBackbone(16), globalBits: 24, localBits: 32);
             Assert.Contains("global_head.fc.weight", Assert.Throws<UserInputException>(() => Checkpoint.LoadModel(contents, bigger)).Message);

@@ -205,31 +205,36 @@ public sealed record TrainingConfig
 
     /// <summary>
     /// This configuration with settings overridden by name (<c>Gamma=0</c>, <c>HeadInit=Centered</c>; names are matched
-    /// without regard to case, values are JSON numbers or booleans, or enum names). Unknown names and values that do not
-    /// fit the setting's type throw <see cref="ArgumentException"/> naming the setting; the result is validated.
+    /// without regard to case; values are numbers in invariant culture, true/false, or enum names, any case). Unknown
+    /// names and values that do not fit the setting's type throw <see cref="ArgumentException"/> naming the setting;
+    /// the result is validated.
     /// </summary>
     public TrainingConfig WithOverrides(IEnumerable<(string Name, string Value)> overrides)
     {
         var json = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!.AsObject();
-        var names = json.Select(kv => kv.Key).ToList();
+        var properties = typeof(TrainingConfig).GetProperties().Where(p => json.ContainsKey(p.Name)).ToList();
         foreach (var (name, value) in overrides)
         {
-            string key = names.FirstOrDefault(n => string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException($"unknown setting '{name}' (known: {string.Join(", ", names)})");
+            var property = properties.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException($"unknown setting '{name}' (known: {string.Join(", ", properties.Select(p => p.Name))})");
             string text = value.Trim();
-            System.Text.Json.Nodes.JsonNode? node;
-            try { node = System.Text.Json.Nodes.JsonNode.Parse(text); }
-            catch (JsonException) { node = System.Text.Json.Nodes.JsonValue.Create(text); }   // a bare enum name
-            json[key] = node;
+            var type = property.PropertyType;
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            json[property.Name] = type switch
+            {
+                _ when type.IsEnum => Enum.TryParse(type, text, ignoreCase: true, out var e) && Enum.IsDefined(type, e!)
+                    ? System.Text.Json.Nodes.JsonValue.Create(e!.ToString())
+                    : throw new ArgumentException($"{property.Name}: '{text}' is not one of {string.Join(", ", Enum.GetNames(type))}"),
+                _ when type == typeof(bool) => bool.TryParse(text, out bool v)
+                    ? System.Text.Json.Nodes.JsonValue.Create(v) : throw new ArgumentException($"{property.Name}: '{text}' is not true or false"),
+                _ when type == typeof(int) => int.TryParse(text, System.Globalization.NumberStyles.Integer, inv, out int v)
+                    ? System.Text.Json.Nodes.JsonValue.Create(v) : throw new ArgumentException($"{property.Name}: '{text}' is not an integer"),
+                _ when type == typeof(double) => double.TryParse(text, System.Globalization.NumberStyles.Float, inv, out double v)
+                    ? System.Text.Json.Nodes.JsonValue.Create(v) : throw new ArgumentException($"{property.Name}: '{text}' is not a number"),
+                _ => throw new ArgumentException($"{property.Name}: cannot be overridden by name"),
+            };
         }
-        try
-        {
-            return FromJson(json.ToJsonString()).Validate();
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"a value does not fit its setting: {e.Message}");
-        }
+        return FromJson(json.ToJsonString()).Validate();
     }
 
     /// <summary>First 16 hex digits of the SHA-256 of <see cref="ToJson"/>; recorded with results and checkpoints.</summary>

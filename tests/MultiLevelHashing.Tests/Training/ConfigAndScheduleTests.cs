@@ -28,8 +28,11 @@ public class ConfigAndScheduleTests
         Assert.Equal(TrainingConfig.Full with { Gamma = 0, HeadInit = GlobalHeadInit.Centered, Epochs = 3 },
             TrainingConfig.Full.WithOverrides([("gamma", "0"), ("HeadInit", "Centered"), ("EPOCHS", " 3")]));
         Assert.Contains("Gama", Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Gama", "1")])).Message);
-        Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Epochs", "many")]));
-        Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("HeadInit", "Sideways")]));
+        Assert.Equal(TrainingConfig.Full with { HeadInit = GlobalHeadInit.Random, CacheFeatures = false, LearningRate = 0.002 },
+            TrainingConfig.Full.WithOverrides([("headinit", "random"), ("CacheFeatures", "False"), ("LearningRate", "2e-3")]));
+        Assert.Contains("not an integer", Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Epochs", "many")])).Message);
+        Assert.Contains("Centered", Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("HeadInit", "Sideways")])).Message);
+        Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("HeadInit", "7")]));
         Assert.Contains(nameof(TrainingConfig.Epochs), Assert.Throws<ArgumentException>(() => TrainingConfig.Full.WithOverrides([("Epochs", "0")])).Message);
         Assert.Throws<ArgumentException>(() => TrainingConfig.Preset("medium"));
         // The feature cache key ignores what does not change the backbone's maps.

@@ -197,6 +197,13 @@ public sealed class GroundTruth
         return new GroundTruth(Source, databaseImages, queries, isComplete);
     }
 
+    /// <summary>
+    /// Labels of a query from the grades of its landmark's views (the generated mini-landmarks rule): classic positives
+    /// are good and ok, junk is ignored; revisited easy = good, hard = ok. Arguments are sorted database indices.
+    /// </summary>
+    internal static (ClassicLabels Classic, RevisitedLabels Revisited) LabelsFromGrades(int[] good, int[] ok, int[] junk) =>
+        (new ClassicLabels(Union(good, ok), junk, good, ok), new RevisitedLabels(good, ok, junk));
+
     /// <summary>Sorted union of two sorted index sets.</summary>
     internal static int[] Union(int[] a, int[] b)
     {

@@ -112,14 +112,13 @@ public sealed class LandmarkDataset
         {
             var views = database.Where(t => t.Label == label).ToList();
             int[] Indices(string grade) => [.. views.Where(t => t.Grade == grade).Select(t => index[t.Name]).Order()];
-            int[] good = Indices("good"), ok = Indices("ok"), junk = Indices("junk");
+            var (classic, revisited) = GroundTruth.LabelsFromGrades(Indices("good"), Indices("ok"), Indices("junk"));
             int number = 0;
             foreach (var view in views.Where(t => t.Grade == "good"))
             {
                 string id = $"{Landmarks[label]}_validation_{++number}";
                 queries.Add(new DatasetQuery(id, view.Name, view.Path, view.Box!.Value, label));
-                truth.Add(new GroundTruthQuery(id, view.Name, view.Box!.Value, Landmarks[label],
-                    new ClassicLabels(GroundTruth.Union(good, ok), junk, good, ok), new RevisitedLabels(good, ok, junk)));
+                truth.Add(new GroundTruthQuery(id, view.Name, view.Box!.Value, Landmarks[label], classic, revisited));
             }
         }
         if (queries.Count == 0) throw new UserInputException($"{Root}: no view of validation fold {fold} is graded good, so it has no queries");

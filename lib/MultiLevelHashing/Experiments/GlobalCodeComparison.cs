@@ -82,9 +82,11 @@ public static class GlobalCodeComparison
             watch.Stop();
             double lsh = double.NaN;
             float[] ug, ul;
-            // A trained backbone has other maps than its initialisation, so only the frozen ImageNet maps are cached.
+            // A trained backbone has other maps than its initialisation, so only the ImageNet maps are cached; a frozen
+            // ResNet18 still is the ImageNet one and is reused, one that trained is replaced by fresh ImageNet weights.
+            bool freshImageNet = resnet && seeded.Freeze != FreezePolicy.HeadsOnly;
             using (var descriptors = BackboneDescriptors.Compute(dataset, seeded.ImageSize, resnet ? options.FeatureCacheDirectory : null,
-                       resnet ? null : result.Model.Backbone, seeded.FeatureHash(), progress))
+                       freshImageNet ? null : result.Model.Backbone, seeded.FeatureHash(), progress))
             {
                 lsh = descriptors.LshMap(seeded.GlobalBits, seed);
                 if (double.IsNaN(gap)) gap = descriptors.FloatMap(Baselines.DescriptorPooling.Gap).Map;
@@ -96,15 +98,15 @@ public static class GlobalCodeComparison
                 ul = heads.LocalCodes.data<float>().ToArray();
             }
             double start = result.History.InitialValidationMap ?? double.NaN;
-            double untrained = start, randomStartTrained = double.NaN;
-            if (seeded.HeadInit != GlobalHeadInit.Centered && randomStartAblation)
+            bool centred = seeded.HeadInit == GlobalHeadInit.Centered;
+            double untrained = centred ? start : double.NaN, randomStartTrained = double.NaN;
+            if (!centred && randomStartAblation)
             {
                 // Same run from the centred random start: its initial mAP is the untrained heads', its last the ablation's.
                 using var ablation = DatasetTraining.Train(dataset, seeded with { HeadInit = GlobalHeadInit.Centered }, options, progress);
                 untrained = ablation.History.InitialValidationMap ?? double.NaN;
                 randomStartTrained = ablation.History.Epochs[^1].ValidationMap ?? double.NaN;
             }
-            else if (seeded.HeadInit != GlobalHeadInit.Centered) untrained = double.NaN;
             outcomes.Add(new SeedOutcome(seed, untrained, start, result.History.Epochs[^1].ValidationMap ?? double.NaN, randomStartTrained, lsh,
                 result.History, watch.Elapsed.TotalSeconds, ug, ul));
         }

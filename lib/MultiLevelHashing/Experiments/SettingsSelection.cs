@@ -25,6 +25,9 @@ public sealed record CandidateScore(string Name, TrainingConfig Config, IReadOnl
 /// <param name="Seeds">Seeds run on every fold.</param>
 public sealed record SettingsSelectionResult(IReadOnlyList<CandidateScore> Candidates, IReadOnlyList<double> Lsh, int Folds, IReadOnlyList<int> Seeds)
 {
+    /// <summary>Mean and spread of <see cref="Lsh"/>.</summary>
+    public MeanSpread LshMap => MeanSpread.Of(Lsh);
+
     /// <summary>
     /// Paired difference of candidate <paramref name="candidate"/>'s validation mAP minus <paramref name="reference"/>'s,
     /// run by run (same fold, same seed): much tighter than the two spreads, which are dominated by how hard each fold is.

@@ -267,44 +267,37 @@ public static class DscnnTrainer
     {
         bool wasTraining = model.training;
         model.eval();
-        var parts = new List<float>();
         try
         {
-            using var noGrad = no_grad();
-            for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
-            {
-                int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
-                using var scope = NewDisposeScope();
-                var features = cached is not null
-                    ? cached.narrow(0, start, end - start)
-                    : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
-                parts.AddRange(model.GlobalHead.Descriptor(features).cpu().data<float>().ToArray());
-            }
+            return PerImage(model, images, cached, config, device, model.GlobalHead.Descriptor);
         }
         finally
         {
             model.train(wasTraining);
         }
-        return parts.ToArray();
     }
 
-    private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
+    private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device) =>
+        PerImage(model, images, cached, config, device, model.GlobalHead.forward);
+
+    /// <summary>
+    /// <paramref name="head"/> applied to the maps F of every image (cached, or computed in batches by the backbone),
+    /// without gradients, as one row-major array.
+    /// </summary>
+    private static float[] PerImage(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device,
+        Func<Tensor, Tensor> head)
     {
         using var noGrad = no_grad();
-        var codes = new float[(long)images.Count * config.GlobalBits];
+        var rows = new List<float>();
         for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
         {
             int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
             using var scope = NewDisposeScope();
-            Tensor ug;
-            if (cached is not null) ug = model.GlobalHead.forward(cached[start..end]);
-            else
-            {
-                var x = images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device);
-                ug = model.forward(x).GlobalCodes;
-            }
-            ug.cpu().data<float>().CopyTo(codes.AsSpan(start * config.GlobalBits, (end - start) * config.GlobalBits));
+            var features = cached is not null
+                ? cached.narrow(0, start, end - start)
+                : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
+            rows.AddRange(head(features).cpu().data<float>().ToArray());
         }
-        return codes;
+        return rows.ToArray();
     }
 }

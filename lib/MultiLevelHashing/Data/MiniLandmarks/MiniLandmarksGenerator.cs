@@ -262,6 +262,7 @@ public static class MiniLandmarksGenerator
             string[] Names(string l) => [.. views.Where(i => label(i) == l).Select(i => names[i]).Order(StringComparer.Ordinal)];
             string[] good = Names("good"), ok = Names("ok"), junk = Names("junk");
             int[] Idx(string[] ns) => [.. ns.Select(s => index[s]).Order()];
+            var (classic, revisited) = GroundTruth.LabelsFromGrades(Idx(good), Idx(ok), Idx(junk));
             foreach (int qi in views.Where(i => plan[i].Kind == ViewKind.Query).OrderBy(i => plan[i].QueryNumber))
             {
                 string stem = $"{lm}_{plan[qi].QueryNumber}";
@@ -271,9 +272,8 @@ public static class MiniLandmarksGenerator
                 File.WriteAllText(Path.Combine(layout.GroundTruthDirectory, stem + "_good.txt"), string.Concat(good.Select(s => s + "\n")));
                 File.WriteAllText(Path.Combine(layout.GroundTruthDirectory, stem + "_ok.txt"), string.Concat(ok.Select(s => s + "\n")));
                 File.WriteAllText(Path.Combine(layout.GroundTruthDirectory, stem + "_junk.txt"), string.Concat(junk.Select(s => s + "\n")));
-                int[] g = Idx(good), o = Idx(ok), j = Idx(junk);
                 queries.Add(new GroundTruthQuery(stem, names[qi], new BoundingBox(Math.Round(box.X1, 1), Math.Round(box.Y1, 1), Math.Round(box.X2, 1), Math.Round(box.Y2, 1)), lm,
-                    new ClassicLabels(GroundTruth.Union(g, o), j, g, o), new RevisitedLabels(g, o, j)));
+                    classic, revisited));
             }
         }
         return new GroundTruth(layout.GroundTruthDirectory, database, queries, databaseIsComplete: true);

@@ -2,7 +2,6 @@ using System.CommandLine;
 using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Runtime;
 
-NativeRuntime.ConfigureAllocator();
 
 var root = new RootCommand(
     "mlh: deep multi-level hashing (DSCNN) for image retrieval. Reproduces Dong, Song, Jia, Tan (2016), " +

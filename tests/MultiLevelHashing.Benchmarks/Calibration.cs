@@ -1,3 +1,4 @@
+using MultiLevelHashing.Benchmarks;
 using System.Diagnostics;
 using MultiLevelHashing.Search;
 

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Benchmarks;
 using BenchmarkDotNet.Attributes;
 using MultiLevelHashing.Search;
 

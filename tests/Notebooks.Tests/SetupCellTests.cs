@@ -43,6 +43,28 @@ public class SetupCellTests
             Assert.Equal(version, NotebookReferences.PinnedPackageVersions[id]);
     }
 
+    [Theory]
+    [MemberData(nameof(NotebookTests.Notebooks), MemberType = typeof(NotebookTests))]
+    public void NotebookReferencesOnlyPackagesAndTheLibraryBuildOutput(string notebook)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryLayout.NotebooksDirectory(Root), notebook)));
+        var references = json.RootElement.GetProperty("cells").EnumerateArray()
+            .Where(c => c.GetProperty("cell_type").GetString() == "code")
+            .SelectMany(c => Source(c).Split('\n'))
+            .Select(line => Regex.Match(line, """^\s*#r\s+"(?<target>[^"]+)"\s*$"""))
+            .Where(m => m.Success)
+            .Select(m => m.Groups["target"].Value)
+            .ToList();
+        Assert.NotEmpty(references);
+        foreach (string target in references)
+        {
+            if (target.StartsWith("nuget:", StringComparison.Ordinal)) continue;
+            // A path: only the library's assemblies, from the build output of mlh (never a test project's output).
+            Assert.DoesNotContain("tests/", target.Replace('\\', '/'));
+            Assert.Matches("""^\.\./lib/MultiLevelHashing\.Cli/bin/Release/net10\.0/MultiLevelHashing(\.[A-Za-z]+)?\.dll$""", target);
+        }
+    }
+
     private static string Source(JsonElement cell)
     {
         var source = cell.GetProperty("source");

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Benchmarks;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

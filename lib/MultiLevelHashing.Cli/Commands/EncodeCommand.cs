@@ -1,3 +1,5 @@
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Torch;
 using System.CommandLine;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Model;
@@ -37,9 +39,9 @@ public static class EncodeCommand
                 using var _ = model;
                 var (images, names) = parse.GetValue(part)!.ToLowerInvariant() switch
                 {
-                    "database" => (LandmarkImages.Database(ds), ds.Database.Select(i => i.Name).ToList()),
-                    "queries" => (LandmarkImages.Queries(ds), ds.Queries.Select(q => q.Id).ToList()),
-                    "train" => (LandmarkImages.Train(ds), ds.Train.Select(i => i.Name).ToList()),
+                    "database" => (ImageFileSource.Database(ds), ds.Database.Select(i => i.Name).ToList()),
+                    "queries" => (ImageFileSource.Queries(ds), ds.Queries.Select(q => q.Id).ToList()),
+                    "train" => (ImageFileSource.Train(ds), ds.Train.Select(i => i.Name).ToList()),
                     var other => throw new UserInputException($"--part {other}: expected database, queries or train"),
                 };
                 using var codes = DscnnEncoder.Encode(model, images, info.Config.ImageSize, batchSize, device: TorchDevice.Default(), progress: progress);

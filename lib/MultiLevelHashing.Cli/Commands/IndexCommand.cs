@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using System.CommandLine;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Data;
@@ -32,7 +33,7 @@ public static class IndexCommand
             string target = parse.GetValue(output)!.FullName;
             var (count, globalBits, localBits) = ConsoleProgress.Run(progress =>
             {
-                LandmarkImages source;
+                ImageFileSource source;
                 List<string> ids;
                 if (folder is not null)
                 {
@@ -41,13 +42,13 @@ public static class IndexCommand
                         .Where(f => ImageLoader.ImageExtensions.Contains(f.Extension.ToLowerInvariant()))
                         .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
                     if (files.Count == 0) throw new UserInputException($"{folder.FullName}: no images ({string.Join(", ", ImageLoader.ImageExtensions)})");
-                    source = LandmarkImages.Files(files.Select(f => f.FullName), folder.FullName);
+                    source = new ImageFileSource(ImageFiles.Of(files.Select(f => f.FullName), folder.FullName));
                     ids = files.Select(f => Path.GetFileNameWithoutExtension(f.Name)).ToList();
                 }
                 else
                 {
                     var ds = DatasetArgument.Open(datasetValue!, progress);
-                    source = LandmarkImages.Database(ds);
+                    source = ImageFileSource.Database(ds);
                     ids = ds.Database.Select(i => i.Name).ToList();
                 }
                 var (model, info) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using System.CommandLine;
 using System.Globalization;
 using MultiLevelHashing.Cli.Console;
@@ -39,7 +40,7 @@ public static class QueryCommand
 
             var (model, loaded) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());
             using var _ = model;
-            using var codes = DscnnEncoder.Encode(model, LandmarkImages.Files([(imageFile.FullName, crop)], imageFile.DirectoryName!),
+            using var codes = DscnnEncoder.Encode(model, new ImageFileSource(ImageFiles.Of([(imageFile.FullName, crop)], imageFile.DirectoryName!)),
                 loaded.Config.ImageSize, 1, device: TorchDevice.Default());
 
             var table = new Table().AddColumns("rank", "image", "global distance");

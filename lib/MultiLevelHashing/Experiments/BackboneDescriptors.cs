@@ -1,3 +1,5 @@
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Baselines;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Model.Backbones;
@@ -44,8 +46,8 @@ public sealed class BackboneDescriptors : IDisposable
         featureHash ??= (TrainingConfig.Full with { ImageSize = imageSize }).FeatureHash();
         try
         {
-            var db = FeatureCache.GetOrCompute(backbone, LandmarkImages.Database(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
-            var q = FeatureCache.GetOrCompute(backbone, LandmarkImages.Queries(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
+            var db = FeatureCache.GetOrCompute(backbone, ImageFileSource.Database(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
+            var q = FeatureCache.GetOrCompute(backbone, ImageFileSource.Queries(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
             return new BackboneDescriptors(dataset, db, q);
         }
         finally

@@ -1,5 +1,6 @@
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Model.Backbones;
+using MultiLevelHashing.Model.Onnx;
 using static TorchSharp.torch;
 
 namespace MultiLevelHashing.Experiments;
@@ -11,9 +12,9 @@ namespace MultiLevelHashing.Experiments;
 public sealed record ParityRow(string Image, double MaxAbsDifference, double MaxAbsFeature);
 
 /// <summary>
-/// Checks the imported ImageNet backbone (DESIGN.md section 3) against a reference implementation of the original
-/// ONNX graphs: both get the same 224 x 224 RGB [0, 255] pixels, the 512-D pooled features are compared. The
-/// reference is passed in (ONNX Runtime in the tests and notebook 02), so the library does not depend on it.
+/// Checks the imported ImageNet backbone (lib/MultiLevelHashing/README.md section 2.1) against a reference
+/// implementation of the original ONNX graphs: both get the same 224 x 224 RGB [0, 255] pixels, the 512-D pooled
+/// features are compared. <see cref="CompareWithOnnxRuntime"/> uses ONNX Runtime (<see cref="OnnxRuntimeReference"/>).
 /// </summary>
 public static class BackboneParity
 {
@@ -49,5 +50,12 @@ public static class BackboneParity
             rows.Add(new ParityRow(name, diff, scale));
         }
         return rows;
+    }
+
+    /// <summary>Photos of <paramref name="folder"/> by file name, compared with ONNX Runtime running the package's original graphs.</summary>
+    public static IReadOnlyList<ParityRow> CompareWithOnnxRuntime(ResNet18Backbone backbone, string folder, IEnumerable<string> fileNames)
+    {
+        using var reference = new OnnxRuntimeReference();
+        return Compare(backbone, reference.PooledFeature, Photos(fileNames.Select(n => Path.Combine(folder, n))));
     }
 }

@@ -1,4 +1,5 @@
 using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Training;
 
@@ -17,22 +18,6 @@ namespace MultiLevelHashing.Experiments;
 /// <param name="DatabaseLocal">Relaxed local codes u_l of the database after training (N x Kl).</param>
 public sealed record SeedOutcome(int Seed, double UntrainedMap, double StartMap, double TrainedMap, double RandomStartTrainedMap, double LshMap,
     TrainingHistory History, double Seconds, float[] DatabaseGlobal, float[] DatabaseLocal);
-
-/// <summary>Mean and sample standard deviation.</summary>
-public readonly record struct MeanSpread(double Mean, double StdDev, int Count)
-{
-    /// <summary>Of <paramref name="values"/>.</summary>
-    public static MeanSpread Of(IEnumerable<double> values)
-    {
-        var v = values.ToArray();
-        double mean = v.Average();
-        double sd = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
-        return new MeanSpread(mean, sd, v.Length);
-    }
-
-    /// <summary>"41.2 ± 0.8" in percent.</summary>
-    public override string ToString() => $"{100 * Mean:0.0} ± {100 * StdDev:0.0}";
-}
 
 /// <summary>Result of <see cref="GlobalCodeComparison.Run"/>.</summary>
 public sealed record GlobalCodeComparisonResult(string Dataset, TrainingConfig Config, double GapCosineMap, IReadOnlyList<SeedOutcome> Seeds)

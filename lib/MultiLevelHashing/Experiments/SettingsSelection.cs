@@ -1,3 +1,4 @@
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Training;

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Data;
 using static TorchSharp.torch;
 
 namespace MultiLevelHashing.Model;
@@ -50,4 +51,40 @@ public sealed class TensorImageSource : IImageSource, IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _images.Dispose();
+}
+
+/// <summary>
+/// The files of an <see cref="ImageFiles"/> list (a dataset part or a folder) as batches for the DSCNN; decoding,
+/// cropping and resizing are the data layer's.
+/// </summary>
+public sealed class ImageFileSource(ImageFiles files) : IImageSource
+{
+    /// <summary>The listed files.</summary>
+    public ImageFiles Files { get; } = files;
+
+    /// <summary>The labelled training views of <paramref name="dataset"/>.</summary>
+    public static ImageFileSource Train(LandmarkDataset dataset) => new(ImageFiles.Train(dataset));
+
+    /// <summary>The database of <paramref name="dataset"/>, in ground-truth order.</summary>
+    public static ImageFileSource Database(LandmarkDataset dataset) => new(ImageFiles.Database(dataset));
+
+    /// <summary>The queries of <paramref name="dataset"/>, each cropped to its box.</summary>
+    public static ImageFileSource Queries(LandmarkDataset dataset) => new(ImageFiles.Queries(dataset));
+
+    /// <inheritdoc />
+    public int Count => Files.Count;
+
+    /// <inheritdoc />
+    public string Fingerprint => Files.Fingerprint;
+
+    /// <inheritdoc />
+    public Tensor Load(IReadOnlyList<int> indices, int size)
+    {
+        int image = 3 * size * size;
+        var batch = new byte[indices.Count * image];
+        for (int b = 0; b < indices.Count; b++)
+            Files.Planar(indices[b], size).CopyTo(batch.AsSpan(b * image, image));
+        using var bytes = tensor(batch, new long[] { indices.Count, 3, size, size });
+        return bytes.to_type(ScalarType.Float32);
+    }
 }

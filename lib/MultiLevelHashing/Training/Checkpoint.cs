@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -200,58 +201,10 @@ public static class Checkpoint
     public static (DscnnModel Model, CheckpointInfo Info) LoadModel(string path, Device? device = null)
     {
         using var contents = Read(path);
-        var model = DscnnFactory.Create(contents.Info.Config, pretrainedBackbone: !contents.Info.BackboneStored);
+        var model = DscnnFactory.Create(contents.Info.Config.Architecture, contents.Info.Config.Seed, pretrainedBackbone: !contents.Info.BackboneStored);
         LoadModel(contents, model);
         model.eval();
         if (device is not null) model.to(device);
         return (model, contents.Info);
-    }
-}
-
-/// <summary>Builds DSCNN models from a <see cref="TrainingConfig"/>.</summary>
-public static class DscnnFactory
-{
-    /// <summary>
-    /// A model for <paramref name="config"/>; head (and small-CNN) initialisation is seeded from <c>config.Seed</c>.
-    /// ResNet18 takes the ImageNet weights when <paramref name="pretrainedBackbone"/>.
-    /// </summary>
-    public static DscnnModel Create(TrainingConfig config, bool pretrainedBackbone = true)
-    {
-        NativeRuntime.ConfigureAllocator();
-        var backbone = BackboneFactory.Create(config.Backbone, pretrainedBackbone, config.SmallCnnChannels);
-        var model = new DscnnModel(backbone, config.GlobalBits, config.LocalBits, config.Pooling, config.NormalizeGlobalDescriptor);
-        bool randomBackbone = !(config.Backbone == BackboneKind.ResNet18 && pretrainedBackbone);
-        Initialize(model, config.Seed, includeBackbone: randomBackbone);
-        return model;
-    }
-
-    /// <summary>
-    /// Re-initialises conv and linear weights and biases from a private generator seeded with <paramref name="seed"/>,
-    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch's default, so initialisation never depends on the global
-    /// TorchSharp RNG (which other code in the process may draw from concurrently).
-    /// </summary>
-    public static void Initialize(DscnnModel model, int seed, bool includeBackbone)
-    {
-        using var noGrad = no_grad();
-        var generator = new Generator(unchecked((ulong)(uint)seed * 2654435761UL + 12345UL));
-        var batchNormParameters = model.named_modules().Where(m => m.module is TorchSharp.Modules.BatchNorm2d)
-            .SelectMany(m => new[] { m.name + ".weight", m.name + ".bias" }).ToHashSet(StringComparer.Ordinal);
-        foreach (var (name, p) in model.named_parameters())
-        {
-            if (!includeBackbone && name.StartsWith("backbone.", StringComparison.Ordinal)) continue;
-            if (batchNormParameters.Contains(name)) continue; // scale 1, shift 0, as constructed
-            long fanIn = p.ndim >= 2 ? p.shape.Skip(1).Aggregate(1L, (a, b) => a * b) : FanInOfBias(model, name);
-            double bound = 1.0 / Math.Sqrt(Math.Max(1, fanIn));
-            using var u = rand(p.shape, generator: generator);
-            p.copy_(u.mul_(2 * bound).sub_(bound));
-        }
-        generator.Dispose();
-    }
-
-    private static long FanInOfBias(DscnnModel model, string biasName)
-    {
-        string weight = biasName[..^".bias".Length] + ".weight";
-        var w = model.named_parameters().First(p => p.name == weight).parameter;
-        return w.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
     }
 }

@@ -1,3 +1,5 @@
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Torch;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Runtime;
 
@@ -33,7 +35,7 @@ public static class DatasetTraining
         options ??= new TrainingRunOptions();
         options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DefaultFeatureCache() };
         var device = options.Device ?? TorchDevice.Default();
-        var images = LandmarkImages.Train(dataset);
+        var images = ImageFileSource.Train(dataset);
         var labels = dataset.Train.Select(i => i.Label).ToArray();
         using var validator = new RetrievalValidator(dataset, config, options.FeatureCacheDirectory, device, progress);
         return DscnnTrainer.Train(config, images, labels, validator.GlobalMap, options with { Device = device }, progress);

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using System.Diagnostics;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
@@ -72,7 +73,7 @@ public static class DscnnTrainer
             }
         }
 
-        var model = DscnnFactory.Create(config, pretrainedBackbone: true);
+        var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: true);
         HashOptimizer? optimizer = null;
         Tensor? cached = null;
         try

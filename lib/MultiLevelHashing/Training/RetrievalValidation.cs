@@ -8,57 +8,6 @@ using static TorchSharp.torch;
 namespace MultiLevelHashing.Training;
 
 /// <summary>
-/// Retrieval mAP of codes and descriptors on a <see cref="LandmarkDataset"/> under the official protocol
-/// (<see cref="MeanAveragePrecision"/>; the dataset's default protocol: classic for Oxford-style ground truth).
-/// </summary>
-public static class RetrievalScoring
-{
-    /// <summary>
-    /// Hamming ranking of the whole database for each query (ascending distance, ties by database index) with the
-    /// search layer's exhaustive scan (<see cref="LinearScan"/>): stage 1 of the paper's multi-level search, used
-    /// here on one code level.
-    /// </summary>
-    public static IReadOnlyList<IReadOnlyList<int>> HammingRankings(PackedCodes database, PackedCodes queries)
-    {
-        if (database.Bits != queries.Bits) throw new ArgumentException($"{queries.Bits}-bit queries against {database.Bits}-bit database");
-        var knn = LinearScan.Search(database, queries, Math.Max(1, database.Count));
-        var result = new IReadOnlyList<int>[queries.Count];
-        for (int q = 0; q < queries.Count; q++)
-            result[q] = knn.Ids.Row(q).ToArray().Where(id => id >= 0).Select(id => (int)id).ToArray();
-        return result;
-    }
-
-    /// <summary>Rankings by descending cosine similarity of L2-normalised float descriptors (ties by index).</summary>
-    public static IReadOnlyList<IReadOnlyList<int>> CosineRankings(float[] database, float[] queries, int dimension)
-    {
-        int n = database.Length / dimension, m = queries.Length / dimension;
-        var result = new IReadOnlyList<int>[m];
-        Parallel.For(0, m, q =>
-        {
-            var s = new double[n];
-            var qv = queries.AsSpan(q * dimension, dimension);
-            for (int i = 0; i < n; i++)
-            {
-                var dv = database.AsSpan(i * dimension, dimension);
-                double dot = 0;
-                for (int k = 0; k < dimension; k++) dot += qv[k] * dv[k];
-                s[i] = dot;
-            }
-            result[q] = Enumerable.Range(0, n).OrderByDescending(i => s[i]).ToArray();
-        });
-        return result;
-    }
-
-    /// <summary>mAP (0-1) of rankings on <paramref name="dataset"/> under its default protocol.</summary>
-    public static double Map(LandmarkDataset dataset, IReadOnlyList<IReadOnlyList<int>> rankings) =>
-        MeanAveragePrecision.Evaluate(dataset.GroundTruth, rankings, dataset.GroundTruth.DefaultProtocol).MeanAveragePrecision;
-
-    /// <summary>mAP of packed codes (database and queries encoded by the same hash function).</summary>
-    public static double Map(LandmarkDataset dataset, PackedCodes database, PackedCodes queries) =>
-        Map(dataset, HammingRankings(database, queries));
-}
-
-/// <summary>
 /// The per-epoch validation of <see cref="DscnnTrainer"/>: mAP of the global code b_g on a benchmark's queries and
 /// database. With a frozen backbone the maps F of both are computed once (and cached like the training maps), so an
 /// epoch's validation only runs the heads.
@@ -66,7 +15,7 @@ public static class RetrievalScoring
 public sealed class RetrievalValidator : IDisposable
 {
     private readonly LandmarkDataset _dataset;
-    private readonly LandmarkImages _database, _queries;
+    private readonly ImageFileSource _database, _queries;
     private readonly TrainingConfig _config;
     private readonly string? _cacheDirectory;
     private readonly Device? _device;
@@ -82,8 +31,8 @@ public sealed class RetrievalValidator : IDisposable
         _cacheDirectory = featureCacheDirectory;
         _device = device;
         _progress = progress;
-        _database = LandmarkImages.Database(dataset);
-        _queries = LandmarkImages.Queries(dataset);
+        _database = ImageFileSource.Database(dataset);
+        _queries = ImageFileSource.Queries(dataset);
     }
 
     /// <summary>True when the backbone stays as it is during training, so its maps can be cached.</summary>
@@ -97,7 +46,7 @@ public sealed class RetrievalValidator : IDisposable
         return RetrievalScoring.Map(_dataset, db, q);
     }
 
-    private PackedCodes Encode(DscnnModel model, LandmarkImages images, ref Tensor? features)
+    private PackedCodes Encode(DscnnModel model, ImageFileSource images, ref Tensor? features)
     {
         if (!FrozenBackbone)
         {

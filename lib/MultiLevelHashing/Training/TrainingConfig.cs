@@ -51,6 +51,9 @@ public sealed record TrainingConfig
     /// </summary>
     public bool NormalizeGlobalDescriptor { get; init; } = true;
 
+    /// <summary>The network this configuration trains: backbone, code lengths, pooling.</summary>
+    public DscnnArchitecture Architecture => new(Backbone, GlobalBits, LocalBits, Pooling, NormalizeGlobalDescriptor, SmallCnnChannels);
+
     /// <summary>
     /// How the global head starts: <see cref="GlobalHeadInit.LearnedWhitening"/> (default) fits a supervised whitening
     /// on the training descriptors, which puts the 64-bit code above random projections before any siamese step

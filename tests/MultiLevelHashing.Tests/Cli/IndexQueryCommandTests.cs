@@ -1,3 +1,4 @@
+using MultiLevelHashing.Model;
 using System.CommandLine;
 using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Runtime;
@@ -27,7 +28,7 @@ public class IndexQueryCommandTests
         foreach (string name in new[] { "graf1.jpg", "leuven-a.jpg", "coffee.jpg" })
             File.Copy(Path.Combine(photos, name), Path.Combine(images, name));
         var config = TrainingConfig.Smoke;
-        using (var model = DscnnFactory.Create(config, pretrainedBackbone: false))
+        using (var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false))
         {
             DscnnFactory.Initialize(model, seed: 0, includeBackbone: true);
             Checkpoint.Save(Path.Combine(work, "model.ckpt"), config, model, null, 0, new TrainingHistory());
@@ -52,7 +53,7 @@ public class IndexQueryCommandTests
         string work = Path.Combine(Path.GetTempPath(), "mlh-index-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
         var config = TrainingConfig.Smoke;
-        using (var model = DscnnFactory.Create(config, pretrainedBackbone: false))
+        using (var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false))
             Checkpoint.Save(Path.Combine(work, "model.ckpt"), config, model, null, 0, new TrainingHistory());
         string bad = Path.Combine(work, "bad.mlhidx");
         File.WriteAllBytes(bad, new byte[64]);

@@ -59,7 +59,7 @@ public class TrainEncodeCommandTests
             var (model, info) = Checkpoint.LoadModel(ckpt);
             using var _ = model;
             Assert.Equal(TrainingConfig.Smoke with { Epochs = 1, Gamma = 2.5, HeadInit = GlobalHeadInit.Centered }, info.Config);
-            using var codes = DscnnEncoder.Encode(model, LandmarkImages.Database(dataset), info.Config.ImageSize);
+            using var codes = DscnnEncoder.Encode(model, ImageFileSource.Database(dataset), info.Config.ImageSize);
             for (int i = 0; i < codes.Count; i++)
                 for (int j = 0; j < info.Config.GlobalBits; j++)
                     Assert.Equal(codes.GlobalReal[i * info.Config.GlobalBits + j] > 0, ((global[i, j / 8] >> (j % 8)) & 1) == 1);

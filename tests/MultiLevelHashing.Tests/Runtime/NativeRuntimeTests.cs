@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using MultiLevelHashing.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Model;
 using System.Text.Json;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Tests.Model;
@@ -61,7 +62,7 @@ public class ConfigAndScheduleTests
             ImageSize = 32, SmallCnnChannels = 16, GlobalBits = 16, LocalBits = 16, Epochs = 1, PairsPerEpoch = 32, BatchPairs = 16,
             Freeze = FreezePolicy.Layer4AndHeads, CacheFeatures = false,
         };
-        using var initial = DscnnFactory.Create(config);
+        using var initial = DscnnFactory.Create(config.Architecture, config.Seed);
         using var trained = DscnnTrainer.Train(config, images, labels);
         var before = initial.state_dict();
         foreach (var (name, value) in trained.Model.state_dict())

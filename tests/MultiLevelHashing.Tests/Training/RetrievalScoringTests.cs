@@ -1,3 +1,4 @@
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 

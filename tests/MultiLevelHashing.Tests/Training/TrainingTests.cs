@@ -145,7 +145,7 @@ public class TrainingTests
             Assert.Equal(written, File.GetLastWriteTimeUtc(files[0])); // read, not recomputed
             Assert.True(Weights(a.Model)["global_head.fc.weight"].AsSpan().SequenceEqual(Weights(b.Model)["global_head.fc.weight"]));
             // The frozen backbone did not move.
-            using var fresh = DscnnFactory.Create(config);
+            using var fresh = DscnnFactory.Create(config.Architecture, config.Seed);
             Assert.True(Weights(fresh)["backbone.last.0.weight"].AsSpan().SequenceEqual(Weights(a.Model)["backbone.last.0.weight"]));
         }
         finally { Directory.Delete(dir, true); }

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using MultiLevelHashing.Model.Onnx;
 using MultiLevelHashing.Runtime;
 using TorchSharp;
@@ -7,7 +8,7 @@ using static TorchSharp.torch;
 namespace MultiLevelHashing.Model.Backbones;
 
 /// <summary>
-/// Imports the ImageNet weights of <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (DESIGN.md section 3) into a
+/// Imports the ImageNet weights of <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (lib/MultiLevelHashing/README.md section 2.1) into a
 /// <see cref="ResNet18Backbone"/>. The ONNX graph is traced from its input (stem, then each block's main path and
 /// shortcut) rather than matched by parameter names, so any structural mismatch fails with a clear message.
 /// </summary>
@@ -38,10 +39,18 @@ public static class ResNet18Weights
     /// <summary>Full path of <c>ResNetPreprocess.onnx</c>.</summary>
     public static string PreprocessPath => Path.Combine(ModelsDirectory(), PreprocessRelativePath);
 
+    /// <summary>The package that ships the weights, at the version the build copies.</summary>
+    public const string PackageId = "Microsoft.ML.DnnImageFeaturizer.ResNet18";
+
+    /// <summary>The error for a missing model file: which package provides it and how to get it.</summary>
+    public static UserInputException MissingWeights(string path) => UserInputException.InFile(path,
+        $"ImageNet ResNet18 weights not found. They come from the NuGet package {PackageId}, which the build copies into " +
+        "every output folder: run 'dotnet build Research.sln -c Release' (it restores the package), or set MLH_RESNET18_DIR " +
+        "to a folder that holds DnnImageModels/");
+
     /// <summary>A ResNet18 backbone with the package's ImageNet weights and mean image, in eval mode.</summary>
     public static ResNet18Backbone LoadImageNet(string? modelPath = null, string? preprocessPath = null)
     {
-        NativeRuntime.ConfigureAllocator();
         var backbone = new ResNet18Backbone();
         Load(backbone, modelPath ?? ModelPath, preprocessPath ?? PreprocessPath);
         backbone.eval();
@@ -51,6 +60,8 @@ public static class ResNet18Weights
     /// <summary>Copies the weights of <paramref name="modelPath"/> and the mean image of <paramref name="preprocessPath"/> into <paramref name="backbone"/>.</summary>
     public static void Load(ResNet18Backbone backbone, string modelPath, string preprocessPath)
     {
+        foreach (string path in new[] { modelPath, preprocessPath })
+            if (!File.Exists(path)) throw MissingWeights(path);
         var graph = OnnxModelReader.Read(modelPath);
         var prep = OnnxModelReader.Read(preprocessPath);
         using var noGrad = no_grad();

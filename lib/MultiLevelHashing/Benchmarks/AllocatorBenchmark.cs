@@ -1,10 +1,11 @@
+using MultiLevelHashing.Torch;
 using System.Diagnostics;
 using MultiLevelHashing.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace MultiLevelHashing.Experiments;
+namespace MultiLevelHashing.Benchmarks;
 
 /// <summary>
 /// The workload behind <c>mlh bench allocator</c>: training steps of a small convolutional network on

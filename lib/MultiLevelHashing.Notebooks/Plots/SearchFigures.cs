@@ -1,3 +1,4 @@
+using MultiLevelHashing.Benchmarks;
 using Microsoft.Data.Analysis;
 using MultiLevelHashing.Search;
 using Plotly.NET;

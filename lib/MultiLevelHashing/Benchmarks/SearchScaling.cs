@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using MultiLevelHashing.Runtime;
 
-namespace MultiLevelHashing.Search;
+using MultiLevelHashing.Search;
+
+namespace MultiLevelHashing.Benchmarks;
 
 /// <summary>
 /// Sizes and settings of the search-at-scale measurement (notebook 08): queries per second of stage 1 (global

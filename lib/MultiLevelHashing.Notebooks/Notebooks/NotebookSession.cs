@@ -1,3 +1,4 @@
+using MultiLevelHashing.Torch;
 using System.Net;
 using System.Text;
 using Microsoft.Data.Analysis;

@@ -7,7 +7,8 @@ namespace MultiLevelHashing.Notebooks;
 /// Binds a notebook's <c>#r</c> lines to the assemblies the host process already has, so that a notebook run
 /// in-process uses one copy of each library. <c>#r "nuget: NAME, VERSION"</c> for a package the toolkit is
 /// built with must name the version pinned in Directory.Packages.props; it becomes a reference to the host's
-/// copy. <c>#r "…/MultiLevelHashing.dll"</c> becomes a reference to the loaded library. Other lines pass
+/// copy. <c>#r "…/MultiLevelHashing*.dll"</c> (Core, the deep-learning library, Notebooks) becomes a reference to the
+/// host's loaded copy of that assembly. Other lines pass
 /// through, so a notebook may still bring packages of its own.
 /// </summary>
 public static partial class NotebookReferences
@@ -27,7 +28,7 @@ public static partial class NotebookReferences
     [GeneratedRegex("""^\s*#r\s+"nuget:\s*(?<id>[^,"\s]+)\s*(,\s*(?<version>[^"\s]+))?\s*"\s*$""")]
     private static partial Regex NugetReference();
 
-    [GeneratedRegex("""^\s*#r\s+"(?<path>[^"]*MultiLevelHashing\.dll)"\s*$""")]
+    [GeneratedRegex("""^\s*#r\s+"(?<path>[^"]*/(?<name>MultiLevelHashing(\.[A-Za-z]+)?)\.dll)"\s*$""")]
     private static partial Regex LibraryReference();
 
     /// <summary>The package versions this library was built with (from Directory.Packages.props).</summary>
@@ -59,9 +60,10 @@ public static partial class NotebookReferences
                 lines[i] = "// " + line.Trim() + "   (bound to the host's copy)";
                 continue;
             }
-            if (LibraryReference().IsMatch(line))
+            var library = LibraryReference().Match(line);
+            if (library.Success && LocationOf(library.Groups["name"].Value) is { } location)
             {
-                paths.Add(typeof(NotebookReferences).Assembly.Location);
+                paths.Add(location);
                 lines[i] = "// " + line.Trim() + "   (bound to the host's copy)";
             }
         }

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace MultiLevelHashing.Runtime;
+namespace MultiLevelHashing.Torch;
 
 /// <summary>Runs once, when the library is first touched, before any LibTorch allocation the library makes.</summary>
 internal static class LibraryStartup

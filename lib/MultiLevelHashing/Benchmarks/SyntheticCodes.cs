@@ -1,4 +1,6 @@
-namespace MultiLevelHashing.Search;
+using MultiLevelHashing.Search;
+
+namespace MultiLevelHashing.Benchmarks;
 
 /// <summary>
 /// Synthetic binary codes for search benchmarks and tests (not the paper's data): uniform random codes, the worst

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Data;
@@ -31,22 +32,6 @@ public readonly record struct BoundingBox(double X1, double Y1, double X2, doubl
 
     /// <inheritdoc/>
     public override string ToString() => FormattableString.Invariant($"{X1} {Y1} {X2} {Y2}");
-}
-
-/// <summary>
-/// Which labels count as positives and which are ignored (removed from the ranked list) when scoring a query.
-/// Section 2 of DESIGN.md: the evaluation protocol of Oxford5k/Paris6k (classic) and of ROxford5k/RParis6k (revisited).
-/// </summary>
-public enum EvaluationProtocol
-{
-    /// <summary>Oxford5k/Paris6k: positives = good ∪ ok, junk ignored.</summary>
-    Classic,
-    /// <summary>Revisited Easy: positives = easy; junk and hard ignored.</summary>
-    Easy,
-    /// <summary>Revisited Medium: positives = easy ∪ hard; junk ignored.</summary>
-    Medium,
-    /// <summary>Revisited Hard: positives = hard; junk and easy ignored.</summary>
-    Hard,
 }
 
 /// <summary>Labels of one query under the classic protocol, as database indices.</summary>

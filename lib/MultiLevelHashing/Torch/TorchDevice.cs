@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace MultiLevelHashing.Runtime;
+namespace MultiLevelHashing.Torch;
 
 /// <summary>Chooses the compute device once; the library passes it down instead of asking again.</summary>
 public static class TorchDevice
@@ -11,7 +11,6 @@ public static class TorchDevice
     /// </summary>
     public static torch.Device Default()
     {
-        NativeRuntime.ConfigureAllocator();
         string? requested = Environment.GetEnvironmentVariable("MLH_DEVICE");
         if (!string.IsNullOrWhiteSpace(requested)) return torch.device(requested);
         return torch.cuda.is_available() ? torch.CUDA : torch.CPU;

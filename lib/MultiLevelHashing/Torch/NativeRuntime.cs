@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MultiLevelHashing.Runtime;
+namespace MultiLevelHashing.Torch;
 
 /// <summary>
 /// Process-wide native settings that LibTorch needs on Linux. Called once by every library entry point

@@ -1,0 +1,17 @@
+namespace MultiLevelHashing.Evaluation;
+
+/// <summary>
+/// Which labels count as positives and which are ignored (removed from the ranked list) when scoring a query.
+/// Section 2 of DESIGN.md: the evaluation protocol of Oxford5k/Paris6k (classic) and of ROxford5k/RParis6k (revisited).
+/// </summary>
+public enum EvaluationProtocol
+{
+    /// <summary>Oxford5k/Paris6k: positives = good ∪ ok, junk ignored.</summary>
+    Classic,
+    /// <summary>Revisited Easy: positives = easy; junk and hard ignored.</summary>
+    Easy,
+    /// <summary>Revisited Medium: positives = easy ∪ hard; junk ignored.</summary>
+    Medium,
+    /// <summary>Revisited Hard: positives = hard; junk and easy ignored.</summary>
+    Hard,
+}

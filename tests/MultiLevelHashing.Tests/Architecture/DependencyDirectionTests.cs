@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Xml.Linq;
+using MultiLevelHashing.Tests.Data;
+
+namespace MultiLevelHashing.Tests.Architecture;
+
+/// <summary>
+/// The assemblies keep the dependency direction of lib/MultiLevelHashing/README.md section 1.1:
+/// Core (Data, Evaluation, Search, Runtime) uses no LibTorch and no notebook packages; the deep-learning library
+/// uses no notebook packages; nothing in the library uses the CLI. Checked twice: on the compiled references
+/// (what the code uses) and on the project files (what the build would bring).
+/// </summary>
+public class DependencyDirectionTests
+{
+    private static readonly string[] TorchAssemblies = ["TorchSharp", "TorchVision", "TorchAudio", "Microsoft.ML.OnnxRuntime"];
+    private static readonly string[] NotebookAssemblies =
+        ["Microsoft.DotNet.Interactive", "Plotly.NET", "Microsoft.Data.Analysis", "FSharp.Core", "FSharp.Compiler.Service"];
+
+    private static readonly Assembly Core = typeof(MultiLevelHashing.Search.PackedCodes).Assembly;
+    private static readonly Assembly Deep = typeof(MultiLevelHashing.Model.DscnnModel).Assembly;
+    private static readonly Assembly Notebooks = typeof(MultiLevelHashing.Notebooks.NotebookRunner).Assembly;
+
+    private static IReadOnlyList<string> References(Assembly assembly) =>
+        assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+    private static bool IsFrom(string reference, IEnumerable<string> family) =>
+        family.Any(f => reference == f || reference.StartsWith(f + ".", StringComparison.Ordinal));
+
+    [Fact]
+    public void TheAssembliesAreTheFourOfTheLayout()
+    {
+        Assert.Equal("MultiLevelHashing.Core", Core.GetName().Name);
+        Assert.Equal("MultiLevelHashing", Deep.GetName().Name);
+        Assert.Equal("MultiLevelHashing.Notebooks", Notebooks.GetName().Name);
+        // Namespaces live in the assembly the layout puts them in.
+        foreach (var ns in new[] { "MultiLevelHashing.Data", "MultiLevelHashing.Evaluation", "MultiLevelHashing.Search", "MultiLevelHashing.Runtime" })
+        {
+            Assert.Contains(Core.GetExportedTypes(), t => t.Namespace == ns);
+            Assert.DoesNotContain(Deep.GetExportedTypes(), t => t.Namespace == ns);
+            Assert.DoesNotContain(Notebooks.GetExportedTypes(), t => t.Namespace == ns);
+        }
+    }
+
+    [Fact]
+    public void CoreReferencesNeitherLibTorchNorNotebookPackagesNorTheOtherLayers()
+    {
+        var refs = References(Core);
+        Assert.DoesNotContain(refs, r => IsFrom(r, TorchAssemblies) || IsFrom(r, NotebookAssemblies));
+        Assert.DoesNotContain("MultiLevelHashing", refs);
+        Assert.DoesNotContain("MultiLevelHashing.Notebooks", refs);
+        Assert.DoesNotContain("mlh", refs);
+    }
+
+    [Fact]
+    public void TheDeepLearningLibraryReferencesNoNotebookPackages()
+    {
+        var refs = References(Deep);
+        Assert.Contains("TorchSharp", refs);
+        Assert.Contains("MultiLevelHashing.Core", refs);
+        Assert.DoesNotContain(refs, r => IsFrom(r, NotebookAssemblies));
+        Assert.DoesNotContain("MultiLevelHashing.Notebooks", refs);
+        Assert.DoesNotContain("mlh", refs);
+    }
+
+    [Fact]
+    public void TheNotebookAssemblyDoesNotReferenceTheCli()
+    {
+        Assert.DoesNotContain("mlh", References(Notebooks));
+    }
+
+    [Theory]
+    [InlineData("lib/MultiLevelHashing.Core/MultiLevelHashing.Core.csproj", new[] { "SixLabors.ImageSharp", "Razorvine.Pickle", "System.IO.Hashing" }, new string[0])]
+    [InlineData("lib/MultiLevelHashing/MultiLevelHashing.csproj",
+        new[] { "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows", "libtorch-cpu-linux-x64", "Microsoft.ML.OnnxRuntime" },
+        new[] { "../MultiLevelHashing.Core/MultiLevelHashing.Core.csproj" })]
+    public void ProjectFilesBringOnlyTheirLayersPackages(string project, string[] allowedPackages, string[] allowedProjects)
+    {
+        var xml = XDocument.Load(Path.Combine(TestPaths.RepositoryRoot, project));
+        var packages = xml.Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!).ToList();
+        var projects = xml.Descendants("ProjectReference").Select(e => (string)e.Attribute("Include")!).ToList();
+        Assert.All(packages, p => Assert.Contains(p, allowedPackages));
+        Assert.All(projects, p => Assert.Contains(p, allowedProjects));
+    }
+}

@@ -62,7 +62,7 @@ public sealed record GroundTruthQuery(string Id, string ImageName, BoundingBox B
 
 /// <summary>
 /// The ground truth of a retrieval benchmark: the database image list, the queries with their boxes, and per
-/// protocol the positive and junk sets (DESIGN.md section 2). One model for Oxford5k/Paris6k text lists, classic
+/// protocol the positive and junk sets (lib/MultiLevelHashing/README.md section 3). One model for Oxford5k/Paris6k text lists, classic
 /// and revisited <c>gnd_*.pkl</c> files and the generated mini-landmarks benchmark.
 /// </summary>
 /// <remarks>

@@ -62,7 +62,7 @@ public sealed record ChwImage(float[] Data, int Height, int Width)
 public sealed record ImageLoadFailure(int Index, string Path, string Problem);
 
 /// <summary>
-/// Loads images with ImageSharp for the retrieval pipeline (DESIGN.md section 2: queries are cropped to their box).
+/// Loads images with ImageSharp for the retrieval pipeline (lib/MultiLevelHashing/README.md section 3.1: queries are cropped to their box).
 /// Every load checks file size and header dimensions before decoding; an empty, corrupt, truncated or oversized
 /// image raises a <see cref="UserInputException"/> naming it.
 /// </summary>

@@ -33,7 +33,7 @@ public sealed record DatasetQuery(string Id, string ImageName, string Path, Boun
 
 /// <summary>
 /// A retrieval benchmark on disk: an image folder plus its ground truth, optional distractor folders
-/// (Oxford105k / Paris106k) and, for generated data, a labelled training split. DESIGN.md section 2 and
+/// (Oxford105k / Paris106k) and, for generated data, a labelled training split. lib/MultiLevelHashing/README.md section 3 and
 /// the paper's evaluation on Oxford5k/105k and Paris6k.
 /// </summary>
 public sealed class LandmarkDataset

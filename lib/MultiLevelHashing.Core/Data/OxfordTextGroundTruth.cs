@@ -12,7 +12,7 @@ namespace MultiLevelHashing.Data;
 /// per query <c>&lt;landmark&gt;_&lt;n&gt;_query.txt</c> (one line <c>image x1 y1 x2 y2</c>; Oxford names carry an
 /// <c>oxc1_</c> prefix there, Paris names do not) and <c>_good.txt</c>, <c>_ok.txt</c>, <c>_junk.txt</c> (one image
 /// name per line). The source is a folder or its <c>.tgz</c> / <c>.tar.gz</c> / <c>.tar</c> archive.
-/// DESIGN.md section 2 (classic protocol).
+/// lib/MultiLevelHashing/README.md section 3.1 (classic protocol).
 /// </summary>
 public static partial class OxfordTextGroundTruth
 {

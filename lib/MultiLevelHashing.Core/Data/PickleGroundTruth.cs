@@ -10,7 +10,7 @@ namespace MultiLevelHashing.Data;
 /// (ROxford5k, RParis6k) benchmarks: a Python pickle of a dict with <c>imlist</c> (database names), <c>qimlist</c>
 /// (query names), optional <c>qidx</c> (classic: query indices into imlist), and <c>gnd</c>, one dict per query with
 /// <c>bbx</c> [x1, y1, x2, y2] and either <c>ok</c>/<c>junk</c> (classic: ok = good ∪ ok) or
-/// <c>easy</c>/<c>hard</c>/<c>junk</c> (revisited), all as indices into imlist. DESIGN.md section 2.
+/// <c>easy</c>/<c>hard</c>/<c>junk</c> (revisited), all as indices into imlist. lib/MultiLevelHashing/README.md section 3.2.
 /// </summary>
 public static class PickleGroundTruth
 {

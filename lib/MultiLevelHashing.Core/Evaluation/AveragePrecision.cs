@@ -16,7 +16,7 @@ public readonly record struct PrecisionRecallPoint(double Recall, double Precisi
 
 /// <summary>
 /// Average precision exactly as the official Oxford <c>compute_ap.cpp</c> (and the revisited benchmark's
-/// <c>compute_ap</c>, which is algebraically the same), DESIGN.md section 2.
+/// <c>compute_ap</c>, which is algebraically the same), lib/MultiLevelHashing/README.md section 3.1.
 /// </summary>
 /// <remarks>
 /// <para>Ranks: the list is in retrieval order, best first; position 0 is the top. Ignored (junk) images are removed

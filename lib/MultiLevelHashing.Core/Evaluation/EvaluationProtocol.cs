@@ -2,7 +2,7 @@ namespace MultiLevelHashing.Evaluation;
 
 /// <summary>
 /// Which labels count as positives and which are ignored (removed from the ranked list) when scoring a query.
-/// Section 2 of DESIGN.md: the evaluation protocol of Oxford5k/Paris6k (classic) and of ROxford5k/RParis6k (revisited).
+/// Section 3 of lib/MultiLevelHashing/README.md: the evaluation protocol of Oxford5k/Paris6k (classic) and of ROxford5k/RParis6k (revisited).
 /// </summary>
 public enum EvaluationProtocol
 {

@@ -34,7 +34,7 @@ public sealed record EvaluationResult(EvaluationProtocol Protocol, double MeanAv
 }
 
 /// <summary>
-/// Mean average precision over the queries of a benchmark (DESIGN.md section 2; the paper's Oxford5k/105k and Paris6k
+/// Mean average precision over the queries of a benchmark (lib/MultiLevelHashing/README.md section 3; the paper's Oxford5k/105k and Paris6k
 /// tables). One ranked list per query, in <see cref="GroundTruth.Queries"/> order.
 /// </summary>
 /// <remarks>

@@ -25,7 +25,7 @@ public readonly record struct SearchStatistics(int IndexedQueries, int ScannedQu
 /// <summary>
 /// Exact Hamming k-NN and range search over a growing database of packed codes: the linear scan, or multi-index
 /// hashing with automatic fallback. Both give identical results (ids and distances, ties by lower index); the
-/// method only changes the speed. This is stage 1 of the paper's multi-level search (DESIGN.md section 1).
+/// method only changes the speed. This is stage 1 of the paper's multi-level search (lib/MultiLevelHashing/README.md section 2.8).
 /// </summary>
 public sealed class HammingIndex
 {

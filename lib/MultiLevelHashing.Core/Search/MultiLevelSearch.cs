@@ -49,7 +49,7 @@ public sealed class BitMask
     }
 }
 
-/// <summary>Parameters of the paper's multi-level search (DESIGN.md section 1).</summary>
+/// <summary>Parameters of the paper's multi-level search (lib/MultiLevelHashing/README.md section 2.8).</summary>
 /// <param name="Candidates">N: how many stage-1 results stage 2 re-ranks.</param>
 /// <param name="Lambda">lambda: weight of the selected local bits in d = d_g/Kg + lambda * d_sel/L.</param>
 /// <param name="ResultCount">Length of the returned ranking; 0 ranks the whole database.</param>

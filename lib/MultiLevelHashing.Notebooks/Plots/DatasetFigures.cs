@@ -14,7 +14,7 @@ public sealed record SheetItem(string Path, BoundingBox? Box, Rgb24 Colour);
 
 /// <summary>
 /// Pictures of a retrieval dataset for notebooks: contact sheets of views with their landmark boxes coloured by
-/// grade (good / ok / junk, DESIGN.md section 2), queries with their boxes, and the visibility histogram behind the grades.
+/// grade (good / ok / junk, lib/MultiLevelHashing/README.md section 3.4), queries with their boxes, and the visibility histogram behind the grades.
 /// </summary>
 public static class DatasetFigures
 {

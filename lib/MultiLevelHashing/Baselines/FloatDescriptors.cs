@@ -14,7 +14,7 @@ public enum DescriptorPooling
 }
 
 /// <summary>
-/// The float-descriptor baselines of every table (DESIGN.md section 1): GAP, GeM and R-MAC of the same backbone's
+/// The float-descriptor baselines of every table (lib/MultiLevelHashing/README.md section 2.9): GAP, GeM and R-MAC of the same backbone's
 /// map F, L2-normalised so that a dot product is the cosine similarity.
 /// </summary>
 public static class FloatDescriptors

@@ -16,7 +16,7 @@ public sealed record DescriptorResult(DescriptorPooling Pooling, double Map);
 
 /// <summary>
 /// The backbone's maps F for a benchmark's database and (cropped) queries, and the float-descriptor baselines on them
-/// (DESIGN.md section 1: GAP, GeM, R-MAC with cosine). Maps come from <see cref="FeatureCache"/>, so the DSCNN
+/// (lib/MultiLevelHashing/README.md section 2.9: GAP, GeM, R-MAC with cosine). Maps come from <see cref="FeatureCache"/>, so the DSCNN
 /// experiments reuse them.
 /// </summary>
 public sealed class BackboneDescriptors : IDisposable

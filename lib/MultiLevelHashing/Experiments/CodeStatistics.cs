@@ -2,7 +2,7 @@ namespace MultiLevelHashing.Experiments;
 
 /// <summary>
 /// Statistics of relaxed codes u (N x K, values in (-1, 1)) that show how well training quantized and balanced them
-/// (DESIGN.md section 1: the loss's quantization term pulls |u| to 1; good hash bits split the data evenly).
+/// (lib/MultiLevelHashing/README.md section 2.4: the loss's quantization term pulls |u| to 1; good hash bits split the data evenly).
 /// </summary>
 public static class CodeStatistics
 {

@@ -42,7 +42,7 @@ public sealed record DscnnOutput(Tensor GlobalCodes, Tensor LocalCodes, Tensor L
 }
 
 /// <summary>
-/// The deep siamese convolutional network (DSCNN) of Dong et al. 2016 as reconstructed in DESIGN.md section 1:
+/// The deep siamese convolutional network (DSCNN) of Dong et al. 2016 as reconstructed in lib/MultiLevelHashing/README.md section 2:
 /// one shared backbone (the two siamese branches share all weights, so a branch is just a forward pass) with a
 /// global hash head and a local hash head on the last conv map F.
 /// </summary>

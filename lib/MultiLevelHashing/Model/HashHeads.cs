@@ -8,14 +8,14 @@ namespace MultiLevelHashing.Model;
 /// <summary>How the global head pools the feature map F into one vector.</summary>
 public enum GlobalPooling
 {
-    /// <summary>Global average pooling (GAP); makes the class activation map of a global bit exact (DESIGN.md section 1).</summary>
+    /// <summary>Global average pooling (GAP); makes the class activation map of a global bit exact (lib/MultiLevelHashing/README.md section 2.6).</summary>
     Average,
     /// <summary>Generalised mean pooling with p = 3 (GeM), a common retrieval alternative.</summary>
     GeM,
 }
 
 /// <summary>
-/// Global-level hash head of the DSCNN (paper: "global-level hashing codes"; DESIGN.md section 1):
+/// Global-level hash head of the DSCNN (paper: "global-level hashing codes"; lib/MultiLevelHashing/README.md section 2.2):
 /// pool(F) -> Linear(C -> Kg) -> tanh = u_g; the bits are sign(u_g). Optionally the pooled vector is
 /// L2-normalised (times sqrt(C), so its entries stay near unit scale) before the linear layer, as retrieval
 /// descriptors are; the class activation map of a bit is then exact up to a positive per-image factor.
@@ -102,7 +102,7 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
 
 /// <summary>
 /// Local-level hash head of the DSCNN (paper: "local-level hashing codes", analysed through activation maps;
-/// DESIGN.md section 1): 1x1 conv(C -> Kl) on F -> tanh gives the bit maps U (N x Kl x h x w); u_l is the
+/// lib/MultiLevelHashing/README.md section 2.3): 1x1 conv(C -> Kl) on F -> tanh gives the bit maps U (N x Kl x h x w); u_l is the
 /// spatial maximum of U, so a local bit fires when some region of the image activates it.
 /// </summary>
 public sealed class LocalHashHead : nn.Module<Tensor, (Tensor Codes, Tensor Maps)>

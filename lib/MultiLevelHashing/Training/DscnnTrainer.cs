@@ -38,7 +38,7 @@ public sealed record TrainingResult(DscnnModel Model, TrainingConfig Config, Tra
 }
 
 /// <summary>
-/// Siamese training of the DSCNN (DESIGN.md section 1): pairs from <see cref="PairSampler"/>, both images of a pair
+/// Siamese training of the DSCNN (lib/MultiLevelHashing/README.md section 2.5): pairs from <see cref="PairSampler"/>, both images of a pair
 /// through the same network (shared weights: one forward of the batch's distinct images), loss
 /// <see cref="DshLoss"/> L = L_g + beta L_l, validation mAP of the global code after every epoch, an atomic
 /// checkpoint after every epoch and exact resumption. With <see cref="FreezePolicy.HeadsOnly"/> the backbone's maps

@@ -8,7 +8,7 @@ namespace MultiLevelHashing.Training;
 public readonly record struct LossTerms(double Total, double Global, double Local);
 
 /// <summary>
-/// The siamese hashing loss of the DSCNN in the DSH form (DESIGN.md section 1), one level at a time:
+/// The siamese hashing loss of the DSCNN in the DSH form (lib/MultiLevelHashing/README.md section 2.4), one level at a time:
 /// L = 1/2 s ||u1 - u2||^2 + 1/2 (1 - s) max(m - ||u1 - u2||^2, 0) + alpha (|| |u1| - 1 ||_1 + || |u2| - 1 ||_1),
 /// averaged over pairs, with margin m = 2K by default (half the largest squared distance 4K between K-bit codes,
 /// i.e. Hamming distance K/2). The quantization term is written with absolute values of u itself, so its

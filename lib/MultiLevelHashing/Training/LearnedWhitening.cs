@@ -31,7 +31,7 @@ public sealed record LinearProjection(float[] Weight, float[] Bias, int Bits, in
 
 /// <summary>
 /// Learned whitening in the sense of Radenović, Tolias and Chum (ECCV 2016, "CNN image retrieval learns from BoW"),
-/// used as the data-dependent start of the DSCNN's global head (DESIGN.md section 1, global-level code; this
+/// used as the data-dependent start of the DSCNN's global head (lib/MultiLevelHashing/README.md section 2.5, global-level code; this
 /// initialisation is our addition to the reconstruction). From labelled descriptors x_i with landmark labels:
 /// <list type="number">
 /// <item>the within-landmark scatter S_w = mean over labelled i of (x_i - m_label(i))(x_i - m_label(i))^T, shrunk

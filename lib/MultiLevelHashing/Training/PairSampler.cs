@@ -4,7 +4,7 @@ namespace MultiLevelHashing.Training;
 public readonly record struct ImagePair(int First, int Second, bool Similar);
 
 /// <summary>
-/// Draws the siamese pairs (x1, x2, s) of the DSCNN (DESIGN.md section 1) from dataset labels: positives are two
+/// Draws the siamese pairs (x1, x2, s) of the DSCNN (lib/MultiLevelHashing/README.md section 2.5) from dataset labels: positives are two
 /// different images (views) of one landmark, negatives are images of different landmarks. Images with a negative
 /// label (distractors, no landmark) only ever appear in negatives, paired with a labelled image.
 /// Deterministic: the pairs of an epoch depend only on the seed, the epoch and the distances given for mining.

@@ -19,7 +19,7 @@ public enum FreezePolicy
 }
 
 /// <summary>
-/// Everything that defines a DSCNN training run (DESIGN.md section 1). Defaults are the <see cref="Full"/> preset's;
+/// Everything that defines a DSCNN training run (lib/MultiLevelHashing/README.md section 2.5). Defaults are the <see cref="Full"/> preset's;
 /// override with <c>with</c>. The seed fixes the head initialisation, the pair sampling and so the result.
 /// </summary>
 public sealed record TrainingConfig

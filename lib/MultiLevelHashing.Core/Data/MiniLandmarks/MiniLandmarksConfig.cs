@@ -7,7 +7,7 @@ namespace MultiLevelHashing.Data.MiniLandmarks;
 
 /// <summary>
 /// Settings of the generated mini-landmarks benchmark, a small stand-in for Oxford5k/Paris6k that needs no download
-/// (the paper's evaluation protocol, DESIGN.md section 2, applied to views synthesised from real photos).
+/// (the paper's evaluation protocol, lib/MultiLevelHashing/README.md section 3.4, applied to views synthesised from real photos).
 /// Use <see cref="Smoke"/> or <see cref="Full"/> and override with <c>with</c>.
 /// </summary>
 public sealed record MiniLandmarksConfig

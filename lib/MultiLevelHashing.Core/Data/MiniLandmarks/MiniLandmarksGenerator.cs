@@ -54,7 +54,7 @@ public sealed record MiniLandmarksSummary(string Directory, string Checksum, IRe
 /// Oxford5k's annotation, and easy / hard / junk for the revisited protocols); queries are clear views written with
 /// their boxes as <c>_query.txt</c>; train and test landmarks are disjoint; distractors come from photos no landmark
 /// uses. Output is the official Oxford gt_files layout, so the same reader and evaluator serve it and real Oxford
-/// (DESIGN.md section 2). Deterministic: each image has its own seeded random stream.
+/// (lib/MultiLevelHashing/README.md section 3.4). Deterministic: each image has its own seeded random stream.
 /// </summary>
 public static class MiniLandmarksGenerator
 {

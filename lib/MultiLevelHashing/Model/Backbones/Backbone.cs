@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MultiLevelHashing.Model.Backbones;
 
 /// <summary>
-/// The convolutional trunk of the DSCNN (DESIGN.md section 1): maps an image batch to the last conv feature
+/// The convolutional trunk of the DSCNN (lib/MultiLevelHashing/README.md section 2.1): maps an image batch to the last conv feature
 /// map F (N x C x h x w). Fully convolutional, so any input size works. Input convention for every backbone:
 /// float RGB in [0, 255], N x 3 x H x W; each backbone applies its own normalisation inside forward.
 /// </summary>

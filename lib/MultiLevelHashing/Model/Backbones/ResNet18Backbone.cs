@@ -6,7 +6,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace MultiLevelHashing.Model.Backbones;
 
 /// <summary>
-/// ResNet18 as exported by CNTK in <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (DESIGN.md section 3), the
+/// ResNet18 as exported by CNTK in <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> (lib/MultiLevelHashing/README.md section 2.1), the
 /// ImageNet backbone of the DSCNN: stages of [2, 2, 2, 3] BasicBlocks, convolutions without bias, 1x1 conv + BN
 /// shortcuts where the shape changes, BN eps 1e-5. CNTK pads "same" style: output ceil(n / stride), the odd
 /// padding pixel before rather than after (the export's pads at 224 are [3, 3, 2, 2] for the stem and [1, 1, 0, 0]

@@ -21,7 +21,7 @@ public sealed record OnnxGraph(IReadOnlyList<OnnxNode> Nodes, IReadOnlyDictionar
 /// <summary>
 /// A minimal protobuf reader for ONNX <c>ModelProto</c> files: enough to list the graph's nodes and read its
 /// float initializers (and the tensor values of Constant nodes). Used to import the ImageNet ResNet18 weights
-/// of the backbone (DESIGN.md section 3) without an ONNX runtime. External data and non-float tensors are refused.
+/// of the backbone (lib/MultiLevelHashing/README.md section 2.1) without an ONNX runtime. External data and non-float tensors are refused.
 /// </summary>
 public static class OnnxModelReader
 {

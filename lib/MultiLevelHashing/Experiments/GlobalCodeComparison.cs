@@ -39,7 +39,7 @@ public sealed record GlobalCodeComparisonResult(string Dataset, TrainingConfig C
 }
 
 /// <summary>
-/// The DSCNN issue's acceptance measurement: the global Kg-bit code of the trained DSCNN against (a) the same network
+/// What siamese training buys the global code: the Kg-bit code of the trained DSCNN against (a) the same network
 /// with untrained heads and (b) LSH with Kg bits on the same backbone's GAP descriptors, on a benchmark's test
 /// queries, as mean and spread over seeds. It separates what the training's two stages add: the configured start
 /// (learned whitening by default) before any siamese step, and, as an ablation, the same siamese training from a

@@ -64,7 +64,7 @@ public static class TrainCommand
             AnsiConsole.Write(table);
             System.Console.WriteLine($"config {config.Hash()} (seed {config.Seed}); checkpoint: {result.path}");
             if (parse.GetValue(history) is { } h)
-                File.WriteAllText(h.FullName, JsonSerializer.Serialize(trained.History, TrainingConfig.JsonOptions));
+                AtomicFile.WriteAllText(h.FullName, JsonSerializer.Serialize(trained.History, TrainingConfig.JsonOptions));
             return 0;
         });
         return command;

@@ -1,6 +1,10 @@
 namespace MultiLevelHashing.Runtime;
 
-/// <summary>Finds the repository root and its standard folders.</summary>
+/// <summary>
+/// The one place that knows the checkout's layout: the embedded photos, the generated benchmark, the feature cache,
+/// artifacts and notebooks. The embedded default data lives in the repository, so the defaults are found from the
+/// repository root; outside a checkout every folder has an environment variable (or the APIs take explicit paths).
+/// </summary>
 public static class RepositoryLayout
 {
     /// <summary>Environment variable that names the repository root explicitly.</summary>
@@ -24,6 +28,32 @@ public static class RepositoryLayout
             ?? throw new UserInputException(
                 $"cannot find the repository root (a folder with Research.sln) above {Environment.CurrentDirectory}; set {RootVariable}");
     }
+
+    /// <summary>The repository root as <see cref="FindRoot"/> finds it, or null outside a checkout.</summary>
+    public static string? TryFindRoot()
+    {
+        try { return FindRoot(); }
+        catch (UserInputException) { return null; }
+    }
+
+    /// <summary><c>data/photos</c>, the embedded photos (env <c>MLH_PHOTOS</c> overrides).</summary>
+    /// <exception cref="UserInputException">Neither the variable nor a checkout.</exception>
+    public static string PhotosDirectory() => Environment.GetEnvironmentVariable("MLH_PHOTOS") is { Length: > 0 } env
+        ? env
+        : Path.Combine(TryFindRoot() ?? throw new UserInputException(
+            "cannot find the repository (Research.sln) to locate data/photos; set MLH_PHOTOS or pass the photo folder"), "data", "photos");
+
+    /// <summary><c>data/generated/mini-landmarks</c>, where generated benchmarks go (env <c>MLH_GENERATED</c> overrides).</summary>
+    /// <exception cref="UserInputException">Neither the variable nor a checkout.</exception>
+    public static string MiniLandmarksDirectory() => Environment.GetEnvironmentVariable("MLH_GENERATED") is { Length: > 0 } env
+        ? env
+        : Path.Combine(TryFindRoot() ?? throw new UserInputException(
+            "cannot find the repository (Research.sln) to place data/generated; set MLH_GENERATED"), "data", "generated", "mini-landmarks");
+
+    /// <summary><c>data/generated/features</c>, the backbone-map cache (env <c>MLH_FEATURE_CACHE</c> overrides), or null outside a checkout.</summary>
+    public static string? FeatureCacheDirectory() => Environment.GetEnvironmentVariable("MLH_FEATURE_CACHE") is { Length: > 0 } env
+        ? env
+        : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "features") : null;
 
     private static string? TryFindFrom(string start)
     {

@@ -69,7 +69,7 @@ public static class GlobalCodeComparison
             float[] ug, ul;
             // A trained backbone has other maps than its initialisation, so only the ImageNet maps are cached; a frozen
             // ResNet18 still is the ImageNet one and is reused, one that trained is replaced by fresh ImageNet weights.
-            bool freshImageNet = resnet && seeded.Freeze != FreezePolicy.HeadsOnly;
+            bool freshImageNet = resnet && seeded.BackboneTrains;
             using (var descriptors = BackboneDescriptors.Compute(dataset, seeded.ImageSize, resnet ? options.FeatureCacheDirectory : null,
                        freshImageNet ? null : result.Model.Backbone, seeded.FeatureHash(), progress))
             {

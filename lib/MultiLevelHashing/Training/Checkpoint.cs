@@ -1,5 +1,3 @@
-using MultiLevelHashing.Torch;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using MultiLevelHashing.Model;
@@ -20,8 +18,8 @@ public sealed record CheckpointInfo(TrainingConfig Config, int EpochsDone, long 
 
 /// <summary>
 /// DSCNN training checkpoints: one file with a magic, a format version, a JSON header (configuration, progress,
-/// history), the model's and the optimizer's tensors, and a SHA-256 of everything before it. Written atomically
-/// (temporary file, then rename). Reading checks all of it and names the file and the problem when it is not a
+/// history), the model's and the optimizer's tensors (<see cref="TensorSerializer"/>), and a SHA-256 of the payload
+/// (<see cref="ChecksummedFile"/>). Written atomically (temporary file, then rename). Reading checks all of it and names the file and the problem when it is not a
 /// checkpoint, has another format version, is truncated or damaged, or does not fit the model.
 /// </summary>
 public static class Checkpoint
@@ -30,12 +28,11 @@ public static class Checkpoint
     public const int FormatVersion = 1;
 
     private static readonly byte[] Magic = "MLHCKPT\0"u8.ToArray();
-    private const byte Float32 = 1, Int64 = 2;
 
     /// <summary>Writes a checkpoint of <paramref name="model"/> (and <paramref name="optimizer"/>) to <paramref name="path"/>.</summary>
     public static void Save(string path, TrainingConfig config, DscnnModel model, HashOptimizer? optimizer, int epochsDone, TrainingHistory history)
     {
-        bool backboneStored = !(config.Backbone == BackboneKind.ResNet18 && config.Freeze == FreezePolicy.HeadsOnly);
+        bool backboneStored = config.StoresBackbone;
         var info = new CheckpointInfo(config, epochsDone, optimizer?.Step ?? 0, history, backboneStored);
         var tensors = new List<(string, Tensor)>();
         foreach (var (name, t) in model.state_dict())
@@ -43,48 +40,16 @@ public static class Checkpoint
         if (optimizer is not null)
             foreach (var (name, t) in optimizer.State()) tensors.Add(("optimizer." + name, t));
 
-        using var payload = new MemoryStream();
-        using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+        ChecksummedFile.Write(path, Magic, FormatVersion, w =>
         {
             w.Write(JsonSerializer.Serialize(info, TrainingConfig.JsonOptions));
             w.Write(tensors.Count);
-            foreach (var (name, t) in tensors) WriteTensor(w, name, t);
-        }
-        byte[] body = payload.ToArray();
-        byte[] hash = SHA256.HashData(body);
-
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = $"{full}.tmp-{Environment.ProcessId}";
-        using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        using (var w = new BinaryWriter(f))
-        {
-            w.Write(Magic);
-            w.Write(FormatVersion);
-            w.Write((long)body.Length);
-            w.Write(body);
-            w.Write(hash);
-            w.Flush();
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(temp, full, overwrite: true);
-    }
-
-    private static void WriteTensor(BinaryWriter w, string name, Tensor t)
-    {
-        using var c = t.detach().cpu().contiguous();
-        w.Write(name);
-        byte kind = c.dtype switch
-        {
-            ScalarType.Float32 => Float32,
-            ScalarType.Int64 => Int64,
-            _ => throw new NotSupportedException($"tensor '{name}' has type {c.dtype}"),
-        };
-        w.Write(kind);
-        w.Write((byte)c.ndim);
-        foreach (long d in c.shape) w.Write(d);
-        if (kind == Float32) w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.data<float>().ToArray().AsSpan()));
-        else w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.data<long>().ToArray().AsSpan()));
+            foreach (var (name, t) in tensors)
+            {
+                w.Write(name);
+                TensorSerializer.Write(w, t);
+            }
+        });
     }
 
     /// <summary>A verified checkpoint: its header and tensors (CPU). Dispose to free the tensors.</summary>
@@ -109,42 +74,18 @@ public static class Checkpoint
     /// <summary>Reads and verifies <paramref name="path"/>; problems raise <see cref="UserInputException"/> naming the file.</summary>
     public static Contents Read(string path)
     {
-        if (!File.Exists(path)) throw UserInputException.InFile(path, "checkpoint not found");
-        byte[] all = File.ReadAllBytes(path);
-        int header = Magic.Length + 4 + 8;
-        if (all.Length < header || !all.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-            throw UserInputException.InFile(path, "not a DSCNN checkpoint (bad magic)");
-        int version = BitConverter.ToInt32(all, Magic.Length);
-        if (version != FormatVersion)
-            throw UserInputException.InFile(path, $"checkpoint format version {version}; this build reads version {FormatVersion}");
-        long length = BitConverter.ToInt64(all, Magic.Length + 4);
-        if (length < 0 || header + length + 32 != all.Length)
-            throw UserInputException.InFile(path, $"truncated or damaged checkpoint (header says {length} payload bytes, file has {all.Length - header - 32})");
-        var body = all.AsSpan(header, (int)length);
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(all.AsSpan(header + (int)length, 32)))
-            throw UserInputException.InFile(path, "damaged checkpoint (SHA-256 checksum mismatch)");
-
+        byte[] payload = ChecksummedFile.ReadPayload(path, Magic, FormatVersion, "DSCNN checkpoint");
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            using var r = new BinaryReader(new MemoryStream(all, header, (int)length), Encoding.UTF8);
+            using var r = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
             var info = JsonSerializer.Deserialize<CheckpointInfo>(r.ReadString(), TrainingConfig.JsonOptions)
                        ?? throw new InvalidDataException("empty header");
             int count = r.ReadInt32();
             for (int i = 0; i < count; i++)
             {
                 string name = r.ReadString();
-                byte kind = r.ReadByte();
-                int ndim = r.ReadByte();
-                var shape = new long[ndim];
-                for (int d = 0; d < ndim; d++) shape[d] = r.ReadInt64();
-                long n = shape.Aggregate(1L, (a, b) => a * b);
-                Tensor t = kind switch
-                {
-                    Float32 => tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(r.ReadBytes(checked((int)n * 4))).ToArray(), shape),
-                    Int64 => tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(r.ReadBytes(checked((int)n * 8))).ToArray(), shape),
-                    _ => throw new InvalidDataException($"tensor '{name}' has unknown type code {kind}"),
-                };
+                var t = TensorSerializer.Read(r);
                 tensors[name] = t.DetachFromDisposeScope();
             }
             return new Contents(info, tensors, path);

@@ -9,18 +9,7 @@ namespace MultiLevelHashing.Training;
 public static class DatasetTraining
 {
     /// <summary><c>data/generated/features</c> under the repository (env <c>MLH_FEATURE_CACHE</c> overrides), or null outside a repository.</summary>
-    public static string? DefaultFeatureCache()
-    {
-        if (Environment.GetEnvironmentVariable("MLH_FEATURE_CACHE") is { Length: > 0 } env) return env;
-        try
-        {
-            return Path.Combine(RepositoryLayout.FindRoot(), "data", "generated", "features");
-        }
-        catch (UserInputException)
-        {
-            return null;
-        }
-    }
+    public static string? DefaultFeatureCache() => RepositoryLayout.FeatureCacheDirectory();
 
     /// <summary>
     /// Trains with <paramref name="config"/> on <paramref name="dataset"/>'s labelled training split; the global
@@ -37,7 +26,7 @@ public static class DatasetTraining
         var device = options.Device ?? TorchDevice.Default();
         var images = ImageFileSource.Train(dataset);
         var labels = dataset.Train.Select(i => i.Label).ToArray();
-        using var validator = new RetrievalValidator(dataset, config, options.FeatureCacheDirectory, device, progress);
+        using var validator = new RetrievalValidator(dataset, config, options.FeatureCacheDirectory, progress);
         return DscnnTrainer.Train(config, images, labels, validator.GlobalMap, options with { Device = device }, progress);
     }
 }

@@ -75,7 +75,7 @@ public static class DscnnTrainer
 
         var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: true);
         HashOptimizer? optimizer = null;
-        Tensor? cached = null;
+        FeatureSource? features = null;
         try
         {
             var trainable = ConfigureTrainable(model, config.Freeze);
@@ -93,13 +93,10 @@ public static class DscnnTrainer
                 resume = null;
             }
 
-            bool useCache = config.Freeze == FreezePolicy.HeadsOnly && config.CacheFeatures;
-            if (useCache)
-                cached = FeatureCache.GetOrCompute(model.Backbone, images, config.ImageSize, config.InferenceBatch,
-                    config.FeatureHash(), options.FeatureCacheDirectory, device, progress).to(device).DetachFromDisposeScope();
+            features = FeatureSource.For(config, model.Backbone, images, options.FeatureCacheDirectory, device, progress);
 
             if (startEpoch == 0 && config.HeadInit != GlobalHeadInit.Random)
-                InitializeGlobalHead(model, images, labels, cached, config, device);
+                InitializeGlobalHead(model, features, labels, config);
 
             if (startEpoch == 0 && validate is not null)
             {
@@ -118,7 +115,7 @@ public static class DscnnTrainer
                 if (config.NegativeCandidates > 1)
                 {
                     SetMode(model, config.Freeze, training: false);
-                    var codes = CurrentGlobalCodes(model, images, cached, config, device);
+                    var codes = features.Apply(model.GlobalHead.forward, config.InferenceBatch * 8);
                     int k = config.GlobalBits;
                     distance = (a, b) =>
                     {
@@ -136,7 +133,7 @@ public static class DscnnTrainer
                 {
                     var batch = pairs.AsSpan(s * config.BatchPairs, Math.Min(config.BatchPairs, pairs.Length - s * config.BatchPairs)).ToArray();
                     lr = LearningRates.At(config.Schedule, config.LearningRate, optimizer.Step, totalSteps, epoch, config.Epochs);
-                    var terms = Step(model, optimizer, batch, images, cached, config, device, lr);
+                    var terms = Step(model, optimizer, batch, features, config, device, lr);
                     sumTotal += terms.Total * batch.Length;
                     sumGlobal += terms.Global * batch.Length;
                     sumLocal += terms.Local * batch.Length;
@@ -170,7 +167,7 @@ public static class DscnnTrainer
         {
             resume?.Dispose();
             optimizer?.Dispose();
-            cached?.Dispose();
+            features?.Dispose();
         }
     }
 
@@ -209,7 +206,7 @@ public static class DscnnTrainer
             foreach (var m in backbone.modules().OfType<BatchNorm2d>()) m.eval();
     }
 
-    private static LossTerms Step(DscnnModel model, HashOptimizer optimizer, ImagePair[] batch, IImageSource images, Tensor? cached,
+    private static LossTerms Step(DscnnModel model, HashOptimizer optimizer, ImagePair[] batch, FeatureSource features,
         TrainingConfig config, Device device, double lr)
     {
         using var scope = NewDisposeScope();
@@ -217,17 +214,7 @@ public static class DscnnTrainer
         var distinct = batch.SelectMany(p => new[] { p.First, p.Second }).Distinct().ToList();
         var position = new Dictionary<int, int>();
         for (int i = 0; i < distinct.Count; i++) position[distinct[i]] = i;
-        DscnnOutput output;
-        if (cached is not null)
-        {
-            var idx = tensor(distinct.Select(i => (long)i).ToArray(), device: device);
-            output = model.ForwardHeads(cached.index_select(0, idx));
-        }
-        else
-        {
-            var x = images.Load(distinct, config.ImageSize).to(device);
-            output = model.forward(x);
-        }
+        var output = model.ForwardHeads(features.Maps(distinct));
         var first = tensor(batch.Select(p => (long)position[p.First]).ToArray(), device: device);
         var second = tensor(batch.Select(p => (long)position[p.Second]).ToArray(), device: device);
         var similar = tensor(batch.Select(p => p.Similar ? 1f : 0f).ToArray(), device: device);
@@ -243,17 +230,17 @@ public static class DscnnTrainer
     }
 
     /// <summary>Data-dependent start of the global head from the training descriptors (see <see cref="GlobalHeadInit"/>).</summary>
-    private static void InitializeGlobalHead(DscnnModel model, IImageSource images, IReadOnlyList<int> labels, Tensor? cached,
-        TrainingConfig config, Device device)
+    private static void InitializeGlobalHead(DscnnModel model, FeatureSource features, IReadOnlyList<int> labels, TrainingConfig config)
     {
-        var descriptors = TrainingDescriptors(model, images, cached, config, device);
-        int c = descriptors.Length / images.Count;
+        var descriptors = TrainingDescriptors(model, features, config);
+        int n = features.Count, c = descriptors.Length / n;
+        var device = model.GlobalHead.Weight.device;
         if (config.HeadInit == GlobalHeadInit.Centered)
         {
             var sum = new double[c];
-            for (int i = 0; i < images.Count; i++)
+            for (int i = 0; i < n; i++)
                 for (int j = 0; j < c; j++) sum[j] += descriptors[(long)i * c + j];
-            using var m = tensor(sum.Select(v => (float)(v / images.Count)).ToArray());
+            using var m = tensor(sum.Select(v => (float)(v / n)).ToArray());
             model.GlobalHead.CenterOn(m);
             return;
         }
@@ -263,42 +250,18 @@ public static class DscnnTrainer
         model.GlobalHead.SetProjection(w, b);
     }
 
-    /// <summary>The global head's input descriptors of all training images (N x C, row-major).</summary>
-    private static float[] TrainingDescriptors(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device)
+    /// <summary>The global head's input descriptors of all training images (N x C, row-major), in eval mode.</summary>
+    private static float[] TrainingDescriptors(DscnnModel model, FeatureSource features, TrainingConfig config)
     {
         bool wasTraining = model.training;
         model.eval();
         try
         {
-            return PerImage(model, images, cached, config, device, model.GlobalHead.Descriptor);
+            return features.Apply(model.GlobalHead.Descriptor, config.InferenceBatch * 8);
         }
         finally
         {
             model.train(wasTraining);
         }
-    }
-
-    private static float[] CurrentGlobalCodes(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device) =>
-        PerImage(model, images, cached, config, device, model.GlobalHead.forward);
-
-    /// <summary>
-    /// <paramref name="head"/> applied to the maps F of every image (cached, or computed in batches by the backbone),
-    /// without gradients, as one row-major array.
-    /// </summary>
-    private static float[] PerImage(DscnnModel model, IImageSource images, Tensor? cached, TrainingConfig config, Device device,
-        Func<Tensor, Tensor> head)
-    {
-        using var noGrad = no_grad();
-        var rows = new List<float>();
-        for (int start = 0; start < images.Count; start += config.InferenceBatch * 8)
-        {
-            int end = Math.Min(images.Count, start + config.InferenceBatch * 8);
-            using var scope = NewDisposeScope();
-            var features = cached is not null
-                ? cached.narrow(0, start, end - start)
-                : model.Backbone.forward(images.Load(Enumerable.Range(start, end - start).ToArray(), config.ImageSize).to(device));
-            rows.AddRange(head(features).cpu().data<float>().ToArray());
-        }
-        return rows.ToArray();
     }
 }

@@ -10,12 +10,13 @@ namespace MultiLevelHashing.Training;
 /// <summary>
 /// The backbone's maps F of a whole image set, computed once and kept on disk under a name that encodes what
 /// determines them (backbone, image size, images). With frozen backbones this turns training into head-only steps
-/// at thousands of pairs per second. Files: magic, version, shape, float32 data, SHA-256; written atomically.
+/// at thousands of pairs per second. Files: one tensor (<see cref="TensorSerializer"/>) in a <see cref="ChecksummedFile"/>,
+/// written atomically.
 /// </summary>
 public static class FeatureCache
 {
     private static readonly byte[] Magic = "MLHFEAT\0"u8.ToArray();
-    private const int Version = 1;
+    private const int Version = 2;
 
     /// <summary>File name for a feature-config hash and an image-set fingerprint.</summary>
     public static string FileName(string featureHash, string fingerprint)
@@ -76,47 +77,23 @@ public static class FeatureCache
     {
         try
         {
-            byte[] all = File.ReadAllBytes(path);
-            using var r = new BinaryReader(new MemoryStream(all));
-            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || r.ReadInt32() != Version) return null;
-            int ndim = r.ReadInt32();
-            var shape = new long[ndim];
-            for (int i = 0; i < ndim; i++) shape[i] = r.ReadInt64();
-            long n = shape.Aggregate(1L, (a, b) => a * b);
-            int offset = (int)r.BaseStream.Position;
-            int bytes = checked((int)n * 4);
-            if (offset + bytes + 32 != all.Length) return null;
-            if (!SHA256.HashData(all.AsSpan(0, offset + bytes)).AsSpan().SequenceEqual(all.AsSpan(offset + bytes, 32))) return null;
-            var data = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(all.AsSpan(offset, bytes)).ToArray();
-            return tensor(data, shape).DetachFromDisposeScope();
+            byte[] payload = ChecksummedFile.ReadPayload(path, Magic, Version, "feature cache");
+            using var r = new BinaryReader(new MemoryStream(payload));
+            var features = TensorSerializer.Read(r);
+            if (r.BaseStream.Position != payload.Length || features.dtype != ScalarType.Float32 || features.ndim != 4)
+            {
+                features.Dispose();
+                return null;
+            }
+            return features.DetachFromDisposeScope();
         }
-        catch (Exception e) when (e is IOException or EndOfStreamException or OverflowException)
+        catch (Exception e) when (e is UserInputException or InvalidDataException or EndOfStreamException)
         {
-            // A damaged cache is recomputed, never trusted.
+            // A damaged or outdated cache is recomputed, never trusted.
             return null;
         }
     }
 
-    private static void Write(string path, Tensor features)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(Magic);
-            w.Write(Version);
-            w.Write((int)features.ndim);
-            foreach (long d in features.shape) w.Write(d);
-            using var c = features.contiguous();
-            w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.data<float>().ToArray().AsSpan()));
-        }
-        var body = ms.ToArray();
-        string temp = $"{path}.tmp-{Environment.ProcessId}";
-        using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            f.Write(body);
-            f.Write(SHA256.HashData(body));
-        }
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void Write(string path, Tensor features) =>
+        ChecksummedFile.Write(path, Magic, Version, w => TensorSerializer.Write(w, features));
 }

@@ -18,54 +18,50 @@ public sealed class RetrievalValidator : IDisposable
     private readonly ImageFileSource _database, _queries;
     private readonly TrainingConfig _config;
     private readonly string? _cacheDirectory;
-    private readonly Device? _device;
     private readonly IProgress<ProgressReport>? _progress;
-    private Tensor? _databaseFeatures, _queryFeatures;
+    private FeatureSource? _databaseMaps, _queryMaps;
 
     /// <summary>A validator on <paramref name="dataset"/>'s database and queries at the configuration's image size.</summary>
-    public RetrievalValidator(LandmarkDataset dataset, TrainingConfig config, string? featureCacheDirectory = null, Device? device = null,
+    public RetrievalValidator(LandmarkDataset dataset, TrainingConfig config, string? featureCacheDirectory = null,
         IProgress<ProgressReport>? progress = null)
     {
         _dataset = dataset;
         _config = config;
         _cacheDirectory = featureCacheDirectory;
-        _device = device;
         _progress = progress;
         _database = ImageFileSource.Database(dataset);
         _queries = ImageFileSource.Queries(dataset);
     }
 
-    /// <summary>True when the backbone stays as it is during training, so its maps can be cached.</summary>
-    private bool FrozenBackbone => _config.Freeze == FreezePolicy.HeadsOnly && _config.CacheFeatures;
-
     /// <summary>Validation mAP (0-1) of the model's global code.</summary>
     public double GlobalMap(DscnnModel model)
     {
-        using var db = Encode(model, _database, ref _databaseFeatures);
-        using var q = Encode(model, _queries, ref _queryFeatures);
+        using var db = Encode(model, _database, ref _databaseMaps);
+        using var q = Encode(model, _queries, ref _queryMaps);
         return RetrievalScoring.Map(_dataset, db, q);
     }
 
-    private PackedCodes Encode(DscnnModel model, ImageFileSource images, ref Tensor? features)
+    private PackedCodes Encode(DscnnModel model, ImageFileSource images, ref FeatureSource? kept)
     {
-        if (!FrozenBackbone)
-        {
-            using var codes = DscnnEncoder.Encode(model, images, _config.ImageSize, _config.InferenceBatch, device: _device);
-            return PackedCodes.FromReal(codes.GlobalReal, model.GlobalBits);
-        }
-        features ??= FeatureCache.GetOrCompute(model.Backbone, images, _config.ImageSize, _config.InferenceBatch, _config.FeatureHash(),
-            _cacheDirectory, _device, _progress);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
         var device = model.GlobalHead.Weight.device;
-        var ug = model.GlobalHead.forward(features.to(device)).cpu();
-        return PackedCodes.FromReal(ug.data<float>().ToArray(), model.GlobalBits);
+        // Maps of the frozen backbone are computed once and kept across epochs; a training backbone is run anew.
+        var source = _config.UsesCachedMaps
+            ? kept ??= FeatureSource.For(_config, model.Backbone, images, _cacheDirectory, device, _progress)
+            : FeatureSource.For(_config, model.Backbone, images, null, device);
+        try
+        {
+            return PackedCodes.FromReal(source.Apply(model.GlobalHead.forward, _config.InferenceBatch), model.GlobalBits);
+        }
+        finally
+        {
+            if (!_config.UsesCachedMaps) source.Dispose();
+        }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _databaseFeatures?.Dispose();
-        _queryFeatures?.Dispose();
+        _databaseMaps?.Dispose();
+        _queryMaps?.Dispose();
     }
 }

@@ -52,6 +52,7 @@ public sealed record TrainingConfig
     public bool NormalizeGlobalDescriptor { get; init; } = true;
 
     /// <summary>The network this configuration trains: backbone, code lengths, pooling.</summary>
+    [JsonIgnore]
     public DscnnArchitecture Architecture => new(Backbone, GlobalBits, LocalBits, Pooling, NormalizeGlobalDescriptor, SmallCnnChannels);
 
     /// <summary>
@@ -90,6 +91,24 @@ public sealed record TrainingConfig
 
     /// <summary>Cache the backbone's maps F when only the heads train (computed once, keyed by a hash of what determines them).</summary>
     public bool CacheFeatures { get; init; } = true;
+
+    // The three decisions that follow from Freeze, made here only, so that training, validation, checkpoints and
+    // experiments agree on them.
+
+    /// <summary>True when training updates any backbone parameter (<see cref="Freeze"/> is not heads-only).</summary>
+    [JsonIgnore]
+    public bool BackboneTrains => Freeze != FreezePolicy.HeadsOnly;
+
+    /// <summary>True when the backbone's maps F are computed once and reused: the backbone is frozen and caching is on.</summary>
+    [JsonIgnore]
+    public bool UsesCachedMaps => !BackboneTrains && CacheFeatures;
+
+    /// <summary>
+    /// True when a checkpoint must store the backbone's weights: anything but the unchanged ImageNet ResNet18, which
+    /// loading takes from the weights package instead (a 45 MB saving per checkpoint).
+    /// </summary>
+    [JsonIgnore]
+    public bool StoresBackbone => !(Backbone == BackboneKind.ResNet18 && !BackboneTrains);
 
     /// <summary>Optimizer.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;

@@ -1,11 +1,11 @@
-using MultiLevelHashing.Data.MiniLandmarks;
+using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Tests.Data;
 
 /// <summary>Where tests find the real ground truth, the shipped photos and scratch space.</summary>
 internal static class TestPaths
 {
-    public static string RepositoryRoot => PhotoCatalog.FindRepositoryRoot() ?? throw new InvalidOperationException("Research.sln not found above the test folder");
+    public static string RepositoryRoot => RepositoryLayout.TryFindRoot() ?? throw new InvalidOperationException("Research.sln not found above the test folder");
 
     public static string Photos => Path.Combine(RepositoryRoot, "data", "photos");
 

@@ -62,12 +62,7 @@ public static class MiniLandmarksGenerator
     public const int GeneratorVersion = 4;
 
     /// <summary><c>data/generated/mini-landmarks</c> of the repository (env <c>MLH_GENERATED</c> overrides the folder).</summary>
-    public static string DefaultRoot()
-    {
-        if (Environment.GetEnvironmentVariable("MLH_GENERATED") is { Length: > 0 } env) return env;
-        var root = PhotoCatalog.FindRepositoryRoot() ?? throw new UserInputException("cannot find the repository (Research.sln) to place data/generated; set MLH_GENERATED");
-        return Path.Combine(root, "data", "generated", "mini-landmarks");
-    }
+    public static string DefaultRoot() => RepositoryLayout.MiniLandmarksDirectory();
 
     /// <summary>
     /// The benchmark folder for <paramref name="config"/> (<c>&lt;root&gt;/&lt;Name&gt;</c>), generated only when it is

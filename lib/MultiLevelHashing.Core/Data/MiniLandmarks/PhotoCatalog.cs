@@ -40,19 +40,7 @@ public static class PhotoCatalog
         return result;
     }
 
-    /// <summary>The repository root (<see cref="RepositoryLayout.FindRoot"/>), or null outside a checkout.</summary>
-    public static string? FindRepositoryRoot()
-    {
-        try { return RepositoryLayout.FindRoot(); }
-        catch (UserInputException) { return null; }
-    }
-
-    /// <summary><c>data/photos</c> of the repository (env <c>MLH_PHOTOS</c> overrides).</summary>
+    /// <summary><c>data/photos</c> of the repository (env <c>MLH_PHOTOS</c> overrides); see <see cref="RepositoryLayout.PhotosDirectory"/>.</summary>
     /// <exception cref="UserInputException">Neither found.</exception>
-    public static string DefaultDirectory()
-    {
-        if (Environment.GetEnvironmentVariable("MLH_PHOTOS") is { Length: > 0 } env) return env;
-        var root = FindRepositoryRoot() ?? throw new UserInputException("cannot find the repository (Research.sln) to locate data/photos; set MLH_PHOTOS or pass the photo folder");
-        return Path.Combine(root, "data", "photos");
-    }
+    public static string DefaultDirectory() => RepositoryLayout.PhotosDirectory();
 }

@@ -87,4 +87,22 @@ public class ResNet18ImportTests(ImageNetBackboneFixture fixture, ITestOutputHel
         Assert.Contains("unexpected ResNet18 graph", wrong.Message);
         Directory.Delete(dir, true);
     }
+
+    [Fact]
+    public void MissingWeightsNameThePackageAndHowToRestoreIt()
+    {
+        string missing = Path.Combine(TestPaths.NewTempDirectory("no-weights"), ResNet18Weights.ModelRelativePath);
+        var e = Assert.Throws<UserInputException>(() => ResNet18Weights.LoadImageNet(missing));
+        Assert.Contains(missing, e.Message);
+        Assert.Contains(ResNet18Weights.PackageId, e.Message);
+        Assert.Contains("dotnet build Research.sln", e.Message);
+    }
+
+    [Fact]
+    public void TheBuildCopiedTheWeightsIntoThisOutput()
+    {
+        // The weights reach every build output from the package (build/ResNet18Weights.targets), cold cache or not.
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, ResNet18Weights.ModelRelativePath)));
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, ResNet18Weights.PreprocessRelativePath)));
+    }
 }

@@ -13,7 +13,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class SearchBenchCommand
 {
-    public static Command Create()
+    /// <summary>The command; each TSV line is also printed to <paramref name="console"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? console = null)
     {
         var database = new Option<FileInfo>("--database") { Description = "Database codes: uint8 .npy, N x K/8.", Required = true };
         var queries = new Option<FileInfo>("--queries") { Description = "Query codes: uint8 .npy, Q x K/8.", Required = true };
@@ -54,7 +55,7 @@ public static class SearchBenchCommand
                 string line = string.Join('\t', "ours", KnnCommand.Name(t.Method), Path.GetFileName(dbPath), db.Count, db.Bits, t.Queries,
                     t.K, t.Threads, F(t.BuildSeconds), F(t.SearchSeconds), F(t.QueriesPerSecond), t.Statistics.IndexedQueries, identical, t.IndexBytes);
                 File.AppendAllText(outPath, line + "\n");
-                System.Console.WriteLine(line);
+                (console ?? System.Console.Out).WriteLine(line);
             });
             return 0;
         });

@@ -65,7 +65,7 @@ public static class Calibration
             var q0 = SyntheticCodes.Uniform(100, 64, 2);
             var mih0 = MultiIndexHashing.Build(db0);
             var sc = mih0.NewScratch();
-            var ids0 = new long[100];
+            var ids0 = new int[100];
             var d0 = new int[100];
             for (int rep = 0; rep < 4; rep++)
             {
@@ -90,7 +90,7 @@ public static class Calibration
                     var q = kind == "uniform" ? SyntheticCodes.Uniform(100, bits, 2) : SyntheticCodes.Clustered(100, bits, n / 100, 5, 2, 7);
                     var mih = MultiIndexHashing.Build(db);
                     var scratch = mih.NewScratch();
-                    var ids = new long[100];
+                    var ids = new int[100];
                     var dist = new int[100];
                     var sw = Stopwatch.StartNew();
                     LinearScan.Search(db, q, 10, new SearchOptions(1));

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
+using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 
@@ -40,27 +40,27 @@ public static class KnnCommand
         if (threads < 0) throw new UserInputException($"--threads must be 0 (all cores) or positive (got {threads}).");
         var m = ParseMethod(method);
         var (db, q) = LoadPair(databasePath, queriesPath);
-        var options = new SearchOptions(threads);
-        var index = new HammingIndex(db, m);
+        // No warm-up: the command answers the queries once rather than benchmarking them.
+        var timing = SearchTimer.Run(db, q, new SearchTimingPlan([m], [k], [threads], Repeats: 1, WarmupQueries: 0))[0];
         if (m == SearchMethod.Mih)
-        {
-            var build = Stopwatch.StartNew();
-            index.Build(options);
-            output.WriteLine($"build_seconds: {build.Elapsed.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture)}");
-        }
-        var watch = Stopwatch.StartNew();
-        var result = index.Search(q, k, options);
-        double seconds = watch.Elapsed.TotalSeconds;
-        NpyFile.WriteInt64(outputPath, result.Ids);
+            output.WriteLine($"build_seconds: {timing.BuildSeconds.ToString("F6", CultureInfo.InvariantCulture)}");
+        var result = timing.Result;
+        NpyFile.WriteInt64(outputPath, WidenIds(result.Ids));
         if (distancesPath is not null) NpyFile.WriteInt32(distancesPath, result.Distances);
-        var stats = index.LastStatistics;
+        var stats = timing.Statistics;
         output.WriteLine($"database: {db.Count} codes of {db.Bits} bits; queries: {q.Count}; k: {k}; method: {Name(m)}");
         if (m == SearchMethod.Mih)
             output.WriteLine($"answered_by_index: {stats.IndexedQueries}; answered_by_scan: {stats.ScannedQueries}" +
                              (stats.FellBackForBatch ? " (the index could not beat the scan on these codes)" : ""));
-        output.WriteLine($"search_seconds: {seconds.ToString("F6", CultureInfo.InvariantCulture)}");
+        output.WriteLine($"search_seconds: {timing.SearchSeconds.ToString("F6", CultureInfo.InvariantCulture)}");
         return 0;
     }
+
+    /// <summary>
+    /// The ids as int64, the label type FAISS reads and writes, so that the output file compares directly with a
+    /// FAISS result; the search itself works in int32 row indices.
+    /// </summary>
+    internal static Array2D<long> WidenIds(Array2D<int> ids) => new(ids.Rows, ids.Columns, Array.ConvertAll<int, long>(ids.Data, id => id));
 
     internal static SearchMethod ParseMethod(string name) => name switch
     {

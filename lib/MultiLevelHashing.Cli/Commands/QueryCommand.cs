@@ -14,7 +14,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary><c>mlh query</c>: one image against an index file, by the global code or by the multi-level search.</summary>
 public static class QueryCommand
 {
-    public static Command Create()
+    /// <summary>The command; the result table goes to <paramref name="console"/> (default: the process console).</summary>
+    public static Command Create(IAnsiConsole? console = null)
     {
         var index = new Option<FileInfo>("--index") { Description = "index file written by mlh index", Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "the checkpoint the index was made with", Required = true };
@@ -60,9 +61,9 @@ public static class QueryCommand
                 var result = new HammingIndex(db.Levels[0]).Search(codes.Global, Math.Min(count, db.Count));
                 for (int r = 0; r < result.K; r++)
                     if (result.Ids[0, r] >= 0)
-                        table.AddRow((r + 1).ToString(), Markup.Escape(db.ImageIds[(int)result.Ids[0, r]]), result.Distances[0, r].ToString());
+                        table.AddRow((r + 1).ToString(), Markup.Escape(db.ImageIds[result.Ids[0, r]]), result.Distances[0, r].ToString());
             }
-            AnsiConsole.Write(table);
+            (console ?? AnsiConsole.Console).Write(table);
             return 0;
         });
         return command;

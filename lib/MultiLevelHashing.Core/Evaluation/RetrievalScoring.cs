@@ -20,7 +20,7 @@ public static class RetrievalScoring
         var knn = LinearScan.Search(database, queries, Math.Max(1, database.Count));
         var result = new IReadOnlyList<int>[queries.Count];
         for (int q = 0; q < queries.Count; q++)
-            result[q] = knn.Ids.Row(q).ToArray().Where(id => id >= 0).Select(id => (int)id).ToArray();
+            result[q] = knn.Ids.Row(q).ToArray().Where(id => id >= 0).ToArray();
         return result;
     }
 

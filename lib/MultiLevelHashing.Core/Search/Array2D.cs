@@ -2,7 +2,8 @@ namespace MultiLevelHashing.Search;
 
 /// <summary>
 /// A dense row-major matrix of <typeparamref name="T"/>: the in-memory form of a 2-D <c>.npy</c> array
-/// (packed codes N x K/8 as bytes, result ids Q x k as int64, distances as int32, real-valued codes as float32).
+/// (packed codes N x K/8 as bytes, result ids and distances Q x k as int32 with ids widened to int64 in the
+/// <c>mlh knn</c> file, real-valued codes as float32).
 /// </summary>
 /// <typeparam name="T">byte, int, long, float or double.</typeparam>
 public sealed class Array2D<T> where T : unmanaged

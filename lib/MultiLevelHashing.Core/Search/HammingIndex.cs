@@ -137,7 +137,7 @@ public sealed class HammingIndex
                 if (mih.TryRange(queries.Code(i), radius, local.Item1, budget, local.Item2))
                 {
                     answered[i] = true;
-                    lists[i] = (local.Item2.Select(x => (int)(uint)x).ToArray(), local.Item2.Select(x => (int)(x >> 32)).ToArray());
+                    lists[i] = (local.Item2.Select(MultiIndexHashing.IdOf).ToArray(), local.Item2.Select(MultiIndexHashing.DistanceOf).ToArray());
                 }
                 return local;
             }, _ => { });

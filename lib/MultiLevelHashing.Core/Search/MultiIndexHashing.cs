@@ -175,7 +175,7 @@ public sealed unsafe class MultiIndexHashing
     {
         public void Visit(int d, int id, Scratch scratch)
         {
-            if (d <= radius) found.Add(((long)d << 32) | (uint)id);
+            if (d <= radius) found.Add(Key(d, id));
         }
     }
 
@@ -265,7 +265,7 @@ public sealed unsafe class MultiIndexHashing
     /// answers the query by scanning.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool TryKnn(ReadOnlySpan<ulong> query, int k, Scratch scratch, Budget budget, Span<long> outIds, Span<int> outDist, out int found)
+    internal bool TryKnn(ReadOnlySpan<ulong> query, int k, Scratch scratch, Budget budget, Span<int> outIds, Span<int> outDist, out int found)
     {
         int m = Substrings, bits = _codes.Bits;
         found = 0;
@@ -316,6 +316,16 @@ public sealed unsafe class MultiIndexHashing
         return true;
     }
 
+    /// <summary>
+    /// A candidate as one sortable key: distance in the high half, row index in the low half, so that an integer sort
+    /// orders by (distance, index) as the results require.
+    /// </summary>
+    internal static long Key(int distance, int id) => ((long)distance << 32) | (uint)id;
+
+    internal static int IdOf(long key) => (int)(uint)key;
+
+    internal static int DistanceOf(long key) => (int)(key >> 32);
+
     /// <summary>C(n, r), saturating at long.MaxValue.</summary>
     internal static long Binomial(int n, int r)
     {
@@ -334,7 +344,7 @@ public sealed unsafe class MultiIndexHashing
             if (d > scratch.Threshold) return;
             if (scratch.Count == scratch.Buffer.Length) Array.Resize(ref scratch.Buffer, scratch.Buffer.Length * 2);
         }
-        scratch.Buffer[scratch.Count++] = ((long)d << 32) | (uint)id;
+        scratch.Buffer[scratch.Count++] = Key(d, id);
     }
 
     private static void Compact(Scratch scratch, int k)
@@ -345,20 +355,20 @@ public sealed unsafe class MultiIndexHashing
         if (scratch.Count >= k)
         {
             scratch.Count = k;
-            scratch.Threshold = (int)(span[k - 1] >> 32);
+            scratch.Threshold = DistanceOf(span[k - 1]);
         }
         if (scratch.Buffer.Length < 2 * k + 64) Array.Resize(ref scratch.Buffer, 2 * k + 64);
     }
 
-    private static int Finish(Scratch scratch, int k, Span<long> outIds, Span<int> outDist)
+    private static int Finish(Scratch scratch, int k, Span<int> outIds, Span<int> outDist)
     {
         var span = scratch.Buffer.AsSpan(0, scratch.Count);
         span.Sort();
         int n = Math.Min(k, span.Length);
         for (int j = 0; j < n; j++)
         {
-            outIds[j] = (int)(uint)span[j];
-            outDist[j] = (int)(span[j] >> 32);
+            outIds[j] = IdOf(span[j]);
+            outDist[j] = DistanceOf(span[j]);
         }
         return n;
     }

@@ -61,7 +61,7 @@ public sealed record MultiLevelOptions(int Candidates = 100, double Lambda = 1.0
 /// <summary>
 /// One query's ranking. The first <see cref="Reranked"/> entries are ordered by <see cref="Scores"/> (ties by lower
 /// database index); the rest keep stage-1 order (global Hamming distance, then index), with score NaN and
-/// selected distance -1.
+/// selected distance -1. Ids are int32 database row indices, as in <see cref="KnnResult"/>.
 /// </summary>
 public sealed record MultiLevelRanking(int[] Ids, int[] GlobalDistances, int[] SelectedDistances, double[] Scores, int Reranked);
 
@@ -132,7 +132,7 @@ public sealed class MultiLevelSearch
             var entries = new (double Score, int Id, int Dg, int Dsel)[rerank];
             for (int j = 0; j < rerank; j++)
             {
-                int id = (int)ids[j];
+                int id = ids[j];
                 var code = Local.Code(id);
                 int dsel = 0;
                 for (int w = 0; w < words; w++) dsel += BitOperations.PopCount((lq[w] ^ code[w]) & mask.Words[w]);
@@ -153,7 +153,7 @@ public sealed class MultiLevelSearch
                 }
                 else
                 {
-                    outIds[j] = (int)ids[j];
+                    outIds[j] = ids[j];
                     outDg[j] = dg[j];
                     outDsel[j] = -1;
                     outScore[j] = double.NaN;

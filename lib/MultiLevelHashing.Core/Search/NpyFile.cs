@@ -20,7 +20,7 @@ public sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape, lo
 /// <summary>
 /// Reads and writes numpy <c>.npy</c> files (format versions 1.0, 2.0 and 3.0), the exchange format for codes and
 /// search results. Packed binary codes use FAISS's layout: uint8, N x K/8, bit j of a code in byte j/8 at bit j%8
-/// (see <see cref="BitPacking"/>). Results of k-NN search are int64 (ids) and int32 (distances).
+/// (see <see cref="BitPacking"/>). k-NN results are written as int64 ids (FAISS labels, by <c>mlh knn</c>) and int32 distances.
 /// Supported element types: uint8, int32, int64, float32, float64 (little-endian); C or Fortran order.
 /// Writes are atomic (temporary file, then rename). Bad files raise <see cref="UserInputException"/> naming the file.
 /// </summary>

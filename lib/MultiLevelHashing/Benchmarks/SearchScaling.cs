@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using MultiLevelHashing.Runtime;
 
@@ -40,42 +39,24 @@ public sealed record ScalingPoint(string Engine, string Method, string Codes, in
 public static class SearchScaling
 {
     /// <summary>
-    /// Measures scan and multi-index queries per second for every size and both code distributions. Each
-    /// multi-index result is checked against the scan (identical ids), so a wrong fast answer cannot pass.
+    /// Measures scan and multi-index queries per second for every size and both code distributions with
+    /// <see cref="SearchTimer"/>. Each multi-index result is checked against the scan (identical ids), so a wrong
+    /// fast answer cannot pass.
     /// </summary>
     public static IReadOnlyList<ScalingPoint> Measure(ScalingConfig config, IProgress<ProgressReport>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var points = new List<ScalingPoint>();
-        var options = new SearchOptions(config.Threads);
+        var plan = new SearchTimingPlan([SearchMethod.Scan, SearchMethod.Mih], [config.K], [config.Threads], config.Repeats);
         int total = config.Sizes.Length * 2, done = 0;
         foreach (string codes in new[] { "uniform", "clustered" })
             foreach (int n in config.Sizes)
             {
                 progress.Report("search at scale", done, total, "sizes", $"{codes} N={n:N0}");
                 var (db, q) = Generate(codes, n, config);
-                // Untimed warm-up queries, so that the timing measures optimised code rather than the JIT.
-                var warm = new PackedCodes(q.Bits, Math.Min(8, q.Count));
-                warm.AppendWords(q.Words(0, Math.Min(8, q.Count)));
-                KnnResult? reference = null;
-                foreach (var method in new[] { SearchMethod.Scan, SearchMethod.Mih })
-                {
-                    var index = new HammingIndex(db, method);
-                    index.Build(options);
-                    index.Search(warm, config.K, options);
-                    KnnResult result = null!;
-                    double seconds = double.PositiveInfinity;
-                    for (int r = 0; r < Math.Max(1, config.Repeats); r++)
-                    {
-                        var watch = Stopwatch.StartNew();
-                        result = index.Search(q, config.K, options);
-                        seconds = Math.Min(seconds, watch.Elapsed.TotalSeconds);
-                    }
-                    if (reference is null) reference = result;
-                    else if (!reference.Ids.Data.AsSpan().SequenceEqual(result.Ids.Data))
-                        throw new InvalidOperationException($"multi-index hashing disagreed with the scan ({codes}, N={n})");
-                    points.Add(new ScalingPoint("ours", method == SearchMethod.Scan ? "scan" : "mih", codes, n, q.Count / seconds,
-                        method == SearchMethod.Mih ? index.LastStatistics.IndexedQueries : -1, q.Count));
-                }
+                foreach (var t in SearchTimer.Run(db, q, plan))
+                    points.Add(new ScalingPoint("ours", t.Method == SearchMethod.Scan ? "scan" : "mih", codes, n, t.QueriesPerSecond,
+                        t.Method == SearchMethod.Mih ? t.Statistics.IndexedQueries : -1, t.Queries));
                 progress.Report("search at scale", ++done, total, "sizes");
             }
         return points;

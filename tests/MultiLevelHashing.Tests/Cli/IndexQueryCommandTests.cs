@@ -4,6 +4,7 @@ using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
+using Spectre.Console;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -42,9 +43,56 @@ public class IndexQueryCommandTests
             Assert.Equal(["coffee", "graf1", "leuven-a"], db.ImageIds);
             Assert.Equal(3, db.Levels[0].Count);
         }
-        foreach (string[] extra in new[] { Array.Empty<string>(), ["--levels", "--candidates", "3"] })
-            Assert.Equal(0, await Invoke(["query", "--index", index, "--checkpoint", Path.Combine(work, "model.ckpt"),
-                "--image", Path.Combine(images, "graf1.jpg"), "--k", "3", .. extra]));
+        // The query image is itself indexed: its own row must be at global distance 0 (others may tie with it).
+        string byGlobalCode = await Query(index, Path.Combine(work, "model.ckpt"), Path.Combine(images, "graf1.jpg"));
+        Assert.Equal("0", Cell(byGlobalCode, "graf1", "global distance"));
+        Assert.Equal(3, Rows(byGlobalCode).Count);
+
+        // Multi-level search: same code on both levels, so the selected-bit distance and the combined score are 0 too.
+        string byLevels = await Query(index, Path.Combine(work, "model.ckpt"), Path.Combine(images, "graf1.jpg"), "--levels", "--candidates", "3");
+        Assert.Equal("0", Cell(byLevels, "graf1", "global distance"));
+        Assert.Equal("0", Cell(byLevels, "graf1", "selected-bit distance"));
+        Assert.Equal("0.0000", Cell(byLevels, "graf1", "score"));
+    }
+
+    /// <summary>Runs <c>mlh query --k 3</c> and returns the table it prints, without colours or wrapping.</summary>
+    private static async Task<string> Query(string index, string checkpoint, string image, params string[] extra)
+    {
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(text),
+        });
+        console.Profile.Width = 200;
+        var root = new RootCommand();
+        root.Subcommands.Add(QueryCommand.Create(console));
+        Assert.Equal(0, await root.Parse(["query", "--index", index, "--checkpoint", checkpoint, "--image", image, "--k", "3", .. extra])
+            .InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        return text.ToString();
+    }
+
+    /// <summary>The table's lines that have cells, split into trimmed cells (header first).</summary>
+    private static List<string[]> Rows(string table, bool withHeader = false)
+    {
+        var rows = table.Split('\n')
+            .Where(line => line.Contains('│') || line.Contains('|'))
+            .Select(line => line.Split('│', '|').Select(cell => cell.Trim()).ToArray())
+            .ToList();
+        return withHeader ? rows : rows.Skip(1).ToList();
+    }
+
+    /// <summary>The cell under <paramref name="column"/> in the row of <paramref name="image"/>.</summary>
+    private static string Cell(string table, string image, string column)
+    {
+        var rows = Rows(table, withHeader: true);
+        int c = Array.IndexOf(rows[0], column);
+        Assert.True(c >= 0, $"no column '{column}' in:\n{table}");
+        var row = rows.Skip(1).SingleOrDefault(r => r.Length > 2 && r[2] == image);
+        Assert.True(row is not null, $"no row for '{image}' in:\n{table}");
+        return row![c];
     }
 
     [Fact]

@@ -47,7 +47,33 @@ public sealed class KnnCommandTests : IDisposable
         Scenario.Pack(q, 72).WriteNpy(P("q.npy"));
         KnnCommand.Run(TextWriter.Null, P("db.npy"), P("q.npy"), 9, "mih", 1, P("ids.npy"), null);
         var ids = NpyFile.ReadInt64(P("ids.npy"));
-        for (int i = 0; i < q.Length; i++) Assert.Equal(BruteForce.Knn(db, q[i], 9).Ids, ids.Row(i).ToArray());
+        // The file holds int64 ids (FAISS labels); the reference is in the engine's int32.
+        for (int i = 0; i < q.Length; i++) Assert.Equal(Array.ConvertAll<int, long>(BruteForce.Knn(db, q[i], 9).Ids, id => id), ids.Row(i).ToArray());
+    }
+
+    [Fact]
+    public void BenchSearchWritesOneTsvLinePerRunWithTheIndexIdenticalToTheScan()
+    {
+        var (db, q) = new Scenario(64, CodeKind.Clustered, 400, 6, 5, 0, 8).Generate();
+        Scenario.Pack(db, 64).WriteNpy(P("db.npy"));
+        Scenario.Pack(q, 64).WriteNpy(P("q.npy"));
+        var printed = new StringWriter();
+        int rc = SearchBenchCommand.Create(printed).Parse(["--database", P("db.npy"), "--queries", P("q.npy"), "--k", "1,5", "--threads", "1",
+            "--max-queries", "4", "--output", P("bench.tsv"), "--save-distances", P("d.npy"), "--repeats", "2"]).Invoke();
+        Assert.Equal(0, rc);
+        var lines = File.ReadAllLines(P("bench.tsv"));
+        Assert.StartsWith("engine\tmethod\tdatabase\tn\tbits\tqueries\tk", lines[0]);
+        Assert.Equal(lines[1..], printed.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var rows = lines[1..].Select(l => l.Split('\t')).ToList();
+        Assert.Equal([("scan", "1"), ("scan", "5"), ("mih", "1"), ("mih", "5")], rows.Select(r => (r[1], r[6])));
+        Assert.All(rows, r => Assert.Equal(14, r.Length));
+        Assert.All(rows, r => Assert.Equal(("400", "64", "4"), (r[3], r[4], r[5])));
+        Assert.Equal(["", "", "yes", "yes"], rows.Select(r => r[12]));
+        Assert.All(rows.Where(r => r[1] == "scan"), r => Assert.Equal("0", r[8]));
+        // The scan's distances at the largest k, for the queries timed.
+        var d = NpyFile.ReadInt32(P("d.npy"));
+        Assert.Equal((4, 5), (d.Rows, d.Columns));
+        for (int i = 0; i < 4; i++) Assert.Equal(BruteForce.Knn(db, q[i], 5).Distances, d.Row(i).ToArray());
     }
 
     [Fact]

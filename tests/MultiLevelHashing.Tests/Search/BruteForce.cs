@@ -13,10 +13,10 @@ internal static class BruteForce
         return d;
     }
 
-    public static (long[] Ids, int[] Distances) Knn(byte[][] db, byte[] q, int k)
+    public static (int[] Ids, int[] Distances) Knn(byte[][] db, byte[] q, int k)
     {
-        var ranked = db.Select((c, i) => (Id: (long)i, D: Distance(c, q))).OrderBy(x => x.D).ThenBy(x => x.Id).Take(k).ToList();
-        var ids = Enumerable.Repeat(-1L, k).ToArray();
+        var ranked = db.Select((c, i) => (Id: i, D: Distance(c, q))).OrderBy(x => x.D).ThenBy(x => x.Id).Take(k).ToList();
+        var ids = Enumerable.Repeat(-1, k).ToArray();
         var d = Enumerable.Repeat(-1, k).ToArray();
         for (int j = 0; j < ranked.Count; j++) { ids[j] = ranked[j].Id; d[j] = ranked[j].D; }
         return (ids, d);

@@ -152,8 +152,8 @@ public sealed unsafe class MultiIndexHashing
 
     // Cost model (ns), measured with `dotnet run -c Release --project tests/MultiLevelHashing.Benchmarks -- calibrate`:
     // a table lookup and a candidate each cost about one or two cache misses, a scanned code a fraction of a nanosecond.
-    internal static double LookupNs = 100.0;
-    internal static double CandidateNs = 150.0;
+    internal const double LookupNs = 100.0;
+    internal const double CandidateNs = 150.0;
 
     internal static double ScanNsPerCode(int words) => words switch { 1 => 0.5, 2 => 0.9, 4 => 1.6, _ => 0.45 * words };
 

@@ -53,6 +53,9 @@ public class ChartTitleTests
         Assert.False(string.IsNullOrWhiteSpace(TitleText(layout)), $"{function}: no chart title");
         Assert.False(string.IsNullOrWhiteSpace(TitleText(layout.GetProperty("xaxis"))), $"{function}: no x axis title");
         Assert.False(string.IsNullOrWhiteSpace(TitleText(layout.GetProperty("yaxis"))), $"{function}: no y axis title");
+        // Only log axes set a type; "linear" on a categorical axis would hide its bars.
+        foreach (string axis in new[] { "xaxis", "yaxis" })
+            if (layout.GetProperty(axis).TryGetProperty("type", out var type)) Assert.Equal("log", type.GetString());
     }
 
     [Fact]

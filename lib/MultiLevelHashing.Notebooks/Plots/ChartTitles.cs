@@ -11,10 +11,13 @@ public static class ChartTitles
     /// </summary>
     public static GenericChart With(GenericChart chart, string title, string x, string y, bool logX = false, bool logY = false)
     {
-        var styled = Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: x,
-            AxisType: logX ? StyleParam.AxisType.Log : StyleParam.AxisType.Linear);
-        styled = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(styled, TitleText: y,
-            AxisType: logY ? StyleParam.AxisType.Log : StyleParam.AxisType.Linear);
+        // The axis type is set only for log axes: forcing "linear" would turn a categorical axis into numbers and hide its bars.
+        var styled = logX
+            ? Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: x, AxisType: StyleParam.AxisType.Log)
+            : Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: x);
+        styled = logY
+            ? Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(styled, TitleText: y, AxisType: StyleParam.AxisType.Log)
+            : Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(styled, TitleText: y);
         return Chart.withTitle(title, TitleFont: null).Invoke(styled);
     }
 }

@@ -4,6 +4,8 @@ using System.Text;
 using Microsoft.Data.Analysis;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Formatting;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Plots;
 using MultiLevelHashing.Runtime;
 using Plotly.NET;
@@ -43,16 +45,32 @@ public sealed class NotebookSession
     /// <summary>Starts a session: reads the mode, finds the repository, registers chart and table formatters, applies allocator tuning.</summary>
     public static NotebookSession Start()
     {
-        NativeRuntime.ConfigureAllocator();
-        RegisterFormatters();
         var mode = RunModes.FromEnvironment();
         string root = RepositoryLayout.FindRoot();
         string output = Environment.GetEnvironmentVariable(OutputVariable) is { Length: > 0 } fromRunner
             ? fromRunner
             : Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "interactive", mode.Name());
-        Directory.CreateDirectory(output);
-        return new NotebookSession(mode, root, output);
+        return Start(mode, output);
     }
+
+    /// <summary>Starts a session in <paramref name="mode"/> that writes its figures to <paramref name="output"/>, whatever the environment says.</summary>
+    internal static NotebookSession Start(RunMode mode, string output)
+    {
+        NativeRuntime.ConfigureAllocator();
+        RegisterFormatters();
+        Directory.CreateDirectory(output);
+        return new NotebookSession(mode, RepositoryLayout.FindRoot(), output);
+    }
+
+    /// <summary>The mini-landmarks preset of this session's mode: <see cref="MiniLandmarksConfig.Smoke"/> or <see cref="MiniLandmarksConfig.Full"/>.</summary>
+    public MiniLandmarksConfig BenchmarkConfig => MiniLandmarksConfig.ForMode(Mode);
+
+    /// <summary>
+    /// The mini-landmarks benchmark of this session's mode (<see cref="BenchmarkConfig"/>), generated under
+    /// <c>data/generated/mini-landmarks/</c> first when missing or stale, with its progress shown in place.
+    /// The same seed gives the same bytes, so every notebook of a mode sees the same benchmark.
+    /// </summary>
+    public LandmarkDataset OpenBenchmark() => LandmarkDataset.EnsureMiniLandmarks(BenchmarkConfig, Progress("mini-landmarks"));
 
     /// <summary>Saves the chart as offline HTML (and the plotted numbers as CSV) and returns it for display.</summary>
     public GenericChart SaveFigure(GenericChart chart, string name, DataFrame? data = null)

@@ -100,9 +100,8 @@ public static class DatasetFigures
             frame.Columns.Add(new PrimitiveDataFrameColumn<int>(grade, counts));
             charts.Add(Plotly.NET.CSharp.Chart.Line<double, int, string>(x: centres, y: counts, Name: grade));
         }
-        var chart = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(
-            Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(
-                Plotly.NET.CSharp.Chart.Combine(charts), TitleText: "visible fraction of the landmark"), TitleText: "views");
+        var chart = ChartTitles.With(Plotly.NET.CSharp.Chart.Combine(charts), "Grades of the views against the visible fraction of their landmark",
+            FormattableString.Invariant($"visible fraction of the landmark (0-1, bins of {binWidth:0.##})"), "views (count)");
         return (chart, frame);
     }
 

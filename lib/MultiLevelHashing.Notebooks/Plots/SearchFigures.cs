@@ -24,10 +24,8 @@ public static class SearchFigures
             charts.Add(Plotly.NET.CSharp.Chart.Line<double, double, string>(
                 x: ordered.Select(p => (double)p.N), y: ordered.Select(p => p.QueriesPerSecond), ShowMarkers: true, Name: name));
         }
-        var chart = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(
-            Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(
-                Plotly.NET.CSharp.Chart.Combine(charts), TitleText: "database size N (codes)", AxisType: StyleParam.AxisType.Log),
-            TitleText: "queries per second", AxisType: StyleParam.AxisType.Log);
+        var chart = ChartTitles.With(Plotly.NET.CSharp.Chart.Combine(charts), "Stage 1 search: queries per second against database size",
+            "database size N (codes)", "queries per second", logX: true, logY: true);
         var sorted = points.OrderBy(p => p.Engine != "ours").ThenBy(p => p.Method).ThenBy(p => p.Codes).ThenBy(p => p.N).ToList();
         var data = new DataFrame(
             new StringDataFrameColumn("engine", sorted.Select(p => p.Engine)),

@@ -7,10 +7,7 @@ namespace MultiLevelHashing.Plots;
 /// <summary>Charts of DSCNN training runs and of their codes (notebook 03).</summary>
 public static class TrainingCharts
 {
-    private static GenericChart Axes(GenericChart chart, string x, string y, string title) => // title: named by the notebook's markdown
-       
-        Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(
-            Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: x), TitleText: y);
+    private static GenericChart Axes(GenericChart chart, string x, string y, string title) => ChartTitles.With(chart, title, x, y);
 
     /// <summary>Mean loss per epoch: total L = L_g + beta L_l and both levels, one line each per run.</summary>
     public static GenericChart LossCurves(IReadOnlyList<(string Name, TrainingHistory History)> runs)
@@ -22,7 +19,7 @@ public static class TrainingCharts
             lines.Add(CSharpChart.Line<int, double, string>(x: epochs, y: h.Epochs.Select(e => e.GlobalLoss), Name: $"{name} L_g"));
             lines.Add(CSharpChart.Line<int, double, string>(x: epochs, y: h.Epochs.Select(e => e.LocalLoss), Name: $"{name} L_l"));
         }
-        return Axes(CSharpChart.Combine(lines), "epoch", "mean loss per pair", "DSH loss per level");
+        return Axes(CSharpChart.Combine(lines), "epoch", "mean loss per pair (DSH loss units)", "DSH loss per level");
     }
 
     /// <summary>Validation mAP (%) of the global code per epoch (epoch 0 = the start, before any siamese step), with horizontal reference lines.</summary>
@@ -47,13 +44,13 @@ public static class TrainingCharts
     /// <summary>Fraction of +1 per bit (a balanced bit is near 0.5).</summary>
     public static GenericChart BitBalance(double[] fractionOnes, string name = "global code")
         => Axes(CSharpChart.Column<double, int, string>(values: fractionOnes, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<int>>(Enumerable.Range(0, fractionOnes.Length), true), Name: name),
-            "bit", "fraction of +1", $"Code balance per bit ({name})");
+            "bit (index in the code)", "fraction of codes with the bit +1", $"Code balance per bit ({name})");
 
     /// <summary>Histogram of the quantization errors | |u| - 1 |.</summary>
     public static GenericChart QuantizationHistogram(IReadOnlyList<(string Name, double[] Errors)> sets)
     {
         var charts = sets.Select(s => CSharpChart.Histogram<double, double, string>(X: s.Errors, Name: s.Name, NBinsX: 40)).ToList();
-        return Axes(CSharpChart.Combine(charts), "| |u| - 1 |", "count", "Quantization error of the relaxed codes");
+        return Axes(CSharpChart.Combine(charts), "quantization error | |u| - 1 | (distance of u from ±1)", "values (count)", "Quantization error of the relaxed codes");
     }
 
     /// <summary>
@@ -68,7 +65,7 @@ public static class TrainingCharts
         var start = CSharpChart.Column<double, string, string>(values: candidates.Select(c => 100 * c.Start),
             Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true), Name: "start, before siamese steps");
         var lsh = CSharpChart.Line<string, double, string>(x: new[] { names[0], names[^1] }, y: new[] { 100 * lshMap, 100 * lshMap }, Name: "LSH");
-        return Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(CSharpChart.Combine([start, trained, lsh]),
-            TitleText: "validation mAP (%)");
+        return Axes(CSharpChart.Combine([start, trained, lsh]), "candidate setting", "validation mAP (%)",
+            "Cross-validated mAP of the global code per setting");
     }
 }

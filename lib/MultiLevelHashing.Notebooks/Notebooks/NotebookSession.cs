@@ -56,6 +56,8 @@ public sealed class NotebookSession
     /// <summary>Starts a session in <paramref name="mode"/> that writes its figures to <paramref name="output"/>, whatever the environment says.</summary>
     internal static NotebookSession Start(RunMode mode, string output)
     {
+        // Not redundant with the library's module initializer: a notebook cell may call TorchSharp directly before it
+        // touches any type of the library, and LibTorch should allocate under the raised thresholds from its first tensor.
         NativeRuntime.ConfigureAllocator();
         RegisterFormatters();
         Directory.CreateDirectory(output);

@@ -50,18 +50,18 @@ public sealed class NotebookSession
         string output = Environment.GetEnvironmentVariable(OutputVariable) is { Length: > 0 } fromRunner
             ? fromRunner
             : Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "interactive", mode.Name());
-        return Start(mode, output);
+        return Start(mode, output, root);
     }
 
     /// <summary>Starts a session in <paramref name="mode"/> that writes its figures to <paramref name="output"/>, whatever the environment says.</summary>
-    internal static NotebookSession Start(RunMode mode, string output)
+    internal static NotebookSession Start(RunMode mode, string output, string? root = null)
     {
         // Not redundant with the library's module initializer: a notebook cell may call TorchSharp directly before it
         // touches any type of the library, and LibTorch should allocate under the raised thresholds from its first tensor.
         NativeRuntime.ConfigureAllocator();
         RegisterFormatters();
         Directory.CreateDirectory(output);
-        return new NotebookSession(mode, RepositoryLayout.FindRoot(), output);
+        return new NotebookSession(mode, root ?? RepositoryLayout.FindRoot(), output);
     }
 
     /// <summary>The mini-landmarks preset of this session's mode: <see cref="MiniLandmarksConfig.Smoke"/> or <see cref="MiniLandmarksConfig.Full"/>.</summary>

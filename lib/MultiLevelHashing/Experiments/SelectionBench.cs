@@ -1,0 +1,197 @@
+using MultiLevelHashing.Attention;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+using MultiLevelHashing.Training;
+
+namespace MultiLevelHashing.Experiments;
+
+/// <summary>Settings of the multi-level search with a bit selection (lib/MultiLevelHashing/README.md sections 2.7 and 2.8).</summary>
+/// <param name="Candidates">N: stage-1 results re-ranked.</param>
+/// <param name="Lambda">lambda: weight of the selected local bits.</param>
+/// <param name="Rho">rho: selected share L / Kl (ignored when all bits are used).</param>
+public sealed record MultiLevelSetting(int Candidates, double Lambda, double Rho)
+{
+    /// <inheritdoc />
+    public override string ToString() => FormattableString.Invariant($"N={Candidates}, lambda={Lambda:0.###}, rho={Rho:0.###}");
+}
+
+/// <summary>How bits fire inside boxes: the localisation numbers of lib/MultiLevelHashing/README.md section 2.6.</summary>
+/// <param name="PointingHitRate">Share of (image, firing bit) pairs whose map peaks inside the box.</param>
+/// <param name="MassInside">Mean share of a firing bit's positive activation inside the box (its pertinence).</param>
+/// <param name="Chance">Mean share of the image the box covers: what a map spread uniformly, or a random peak, would score.</param>
+/// <param name="Maps">Number of (image, firing bit) pairs measured.</param>
+public sealed record LocalisationScore(double PointingHitRate, double MassInside, double Chance, int Maps);
+
+/// <summary>
+/// One model's codes and bit maps on a benchmark, its training split, and its queries, ready to score the multi-level
+/// search under every selection method (lib/MultiLevelHashing/README.md section 2.7): training maps for the
+/// dataset-level selection and the variance control, database maps for the localisation numbers, the maps of each
+/// query's full photo for the query-adaptive selection (the compared codes stay those of the cropped query).
+/// </summary>
+public sealed class SelectionBench : IDisposable
+{
+    private readonly LandmarkDataset _dataset;
+    private readonly LevelMaps _train, _database, _queries, _queryPhotos;
+    private readonly RegionBox[] _trainBoxes, _queryBoxes;
+    private readonly int[] _boxedDatabase;
+    private readonly RegionBox[] _databaseBoxes;
+    private readonly Dictionary<double, BitMask> _datasetMasks = [];
+    private readonly Dictionary<double, BitMask[]> _queryMasks = [];
+
+    /// <summary>Packed global codes of the database.</summary>
+    public PackedCodes DatabaseGlobal { get; }
+
+    /// <summary>Packed local codes of the database.</summary>
+    public PackedCodes DatabaseLocal { get; }
+
+    /// <summary>Packed global codes of the cropped queries.</summary>
+    public PackedCodes QueryGlobal { get; }
+
+    /// <summary>Packed local codes of the cropped queries.</summary>
+    public PackedCodes QueryLocal { get; }
+
+    /// <summary>Kl.</summary>
+    public int LocalBits => DatabaseLocal.Bits;
+
+    /// <summary>The benchmark.</summary>
+    public LandmarkDataset Dataset => _dataset;
+
+    private SelectionBench(LandmarkDataset dataset, LevelMaps train, RegionBox[] trainBoxes, LevelMaps database, LevelMaps queries,
+        LevelMaps queryPhotos, RegionBox[] queryBoxes)
+    {
+        _dataset = dataset; _train = train; _trainBoxes = trainBoxes; _database = database; _queries = queries;
+        _queryPhotos = queryPhotos; _queryBoxes = queryBoxes;
+        int kg = database.Global.Bits, kl = database.Local.Bits;
+        DatabaseGlobal = PackedCodes.FromReal(database.GlobalCodes, kg);
+        DatabaseLocal = PackedCodes.FromReal(database.LocalCodes, kl);
+        QueryGlobal = PackedCodes.FromReal(queries.GlobalCodes, kg);
+        QueryLocal = PackedCodes.FromReal(queries.LocalCodes, kl);
+        _boxedDatabase = [.. Enumerable.Range(0, dataset.Database.Count).Where(i => dataset.Database[i].Box is not null)];
+        _databaseBoxes = TrainingSelection.Boxes([.. _boxedDatabase.Select(i => dataset.Database[i])]);
+    }
+
+    /// <summary>
+    /// Computes everything for <paramref name="model"/> (trained with <paramref name="config"/>) at <paramref name="imageSize"/>;
+    /// maps of a frozen backbone are cached under <paramref name="cacheDirectory"/>.
+    /// </summary>
+    public static SelectionBench Build(DscnnModel model, TrainingConfig config, LandmarkDataset dataset, int imageSize, string? cacheDirectory,
+        IProgress<ProgressReport>? progress = null)
+    {
+        var sized = config with { ImageSize = imageSize };
+        var device = model.GlobalHead.Weight.device;
+        LevelMaps Maps(IImageSource images)
+        {
+            using var source = FeatureSource.For(sized, model.Backbone, images, cacheDirectory, device, progress);
+            return BitActivationMaps.FromSource(model, source, config.InferenceBatch, progress);
+        }
+        var (train, trainBoxes) = TrainingSelection.TrainingMaps(model, config, dataset, imageSize, cacheDirectory, progress);
+        var database = Maps(ImageFileSource.Database(dataset));
+        var queries = Maps(ImageFileSource.Queries(dataset));
+        var photos = Maps(new ImageFileSource(ImageFiles.Of(dataset.Queries.Select(q => (q.Path, (BoundingBox?)null)), dataset.Root)));
+        var queryBoxes = dataset.Queries.Select(q =>
+        {
+            var (w, h) = TrainingSelection.PixelSize(q.Path);
+            return RegionBox.FromPixels(q.Box, w, h);
+        }).ToArray();
+        return new SelectionBench(dataset, train, trainBoxes, database, queries, photos, queryBoxes);
+    }
+
+    /// <summary>The masks of <paramref name="method"/> at share <paramref name="rho"/>: one for all queries, or one per query.</summary>
+    public IReadOnlyList<BitMask> Masks(SelectionMethod method, double rho, int seed = 0)
+    {
+        int count = BitSelection.SelectedCount(LocalBits, rho);
+        return method switch
+        {
+            SelectionMethod.All => [BitMask.All(LocalBits)],
+            SelectionMethod.DatasetLevel => [DatasetMask(rho, count)],
+            SelectionMethod.QueryAdaptive => QueryMasks(rho, count),
+            SelectionMethod.Random => [BitSelection.Random(LocalBits, count, seed)],
+            SelectionMethod.HighestVariance => [BitSelection.HighestVariance(_train.LocalCodes, LocalBits, count)],
+            _ => throw new ArgumentOutOfRangeException(nameof(method)),
+        };
+    }
+
+    private BitMask DatasetMask(double rho, int count)
+    {
+        if (!_datasetMasks.TryGetValue(rho, out var mask))
+            _datasetMasks[rho] = mask = BitSelection.DatasetLevel(_train.Local, _trainBoxes, count);
+        return mask;
+    }
+
+    private BitMask[] QueryMasks(double rho, int count)
+    {
+        if (!_queryMasks.TryGetValue(rho, out var masks))
+        {
+            var local = _queryPhotos.Local;
+            masks = new BitMask[local.Count];
+            for (int q = 0; q < masks.Length; q++)
+                masks[q] = BitSelection.QueryAdaptive(local, q, BitPertinence.CellCoverage(_queryBoxes[q], local.Height, local.Width), count);
+            _queryMasks[rho] = masks;
+        }
+        return masks;
+    }
+
+    /// <summary>Rankings of the whole database by the multi-level search with <paramref name="masks"/>.</summary>
+    public MultiLevelRanking[] Rank(IReadOnlyList<BitMask> masks, MultiLevelSetting setting)
+    {
+        var search = new MultiLevelSearch(DatabaseGlobal, DatabaseLocal);
+        return search.Search(QueryGlobal, QueryLocal, masks, new MultiLevelOptions(setting.Candidates, setting.Lambda));
+    }
+
+    /// <summary>mAP (0-1, the benchmark's default protocol) of the multi-level search with <paramref name="method"/>'s masks.</summary>
+    public double Map(SelectionMethod method, MultiLevelSetting setting, int seed = 0, EvaluationProtocol? protocol = null) =>
+        Score(Rank(Masks(method, setting.Rho, seed), setting), protocol);
+
+    /// <summary>mAP of the global code alone (Hamming ranking).</summary>
+    public double GlobalMap(EvaluationProtocol? protocol = null) => Score(RetrievalScoring.HammingRankings(DatabaseGlobal, QueryGlobal), protocol);
+
+    /// <summary>mAP of the local code alone with all its bits (Hamming ranking).</summary>
+    public double LocalMap(EvaluationProtocol? protocol = null) => Score(RetrievalScoring.HammingRankings(DatabaseLocal, QueryLocal), protocol);
+
+    private double Score(IReadOnlyList<MultiLevelRanking> rankings, EvaluationProtocol? protocol) =>
+        Score([.. rankings.Select(r => (IReadOnlyList<int>)r.Ids)], protocol);
+
+    private double Score(IReadOnlyList<IReadOnlyList<int>> rankings, EvaluationProtocol? protocol) =>
+        MeanAveragePrecision.Evaluate(_dataset.GroundTruth, rankings, protocol ?? _dataset.GroundTruth.DefaultProtocol).MeanAveragePrecision;
+
+    /// <summary>Localisation of the firing bits of one level over the database images with a landmark box.</summary>
+    public LocalisationScore Localisation(bool global)
+    {
+        var level = global ? _database.Global : _database.Local;
+        var codes = global ? _database.GlobalCodes : _database.LocalCodes;
+        int hits = 0, maps = 0;
+        double mass = 0, chance = 0;
+        for (int b = 0; b < _boxedDatabase.Length; b++)
+        {
+            int image = _boxedDatabase[b];
+            var box = _databaseBoxes[b];
+            var cover = BitPertinence.CellCoverage(box, level.Height, level.Width);
+            chance += box.Area;
+            for (int k = 0; k < level.Bits; k++)
+            {
+                if (codes[(long)image * level.Bits + k] <= 0) continue;  // only bits that are 1 in this image
+                var map = level.Map(image, k);
+                maps++;
+                if (BitPertinence.PeakInside(map, level.Height, level.Width, box)) hits++;
+                mass += BitPertinence.Pertinence(map, cover);
+            }
+        }
+        return new LocalisationScore(maps > 0 ? (double)hits / maps : double.NaN, maps > 0 ? mass / maps : double.NaN,
+            _boxedDatabase.Length > 0 ? chance / _boxedDatabase.Length : double.NaN, maps);
+    }
+
+    /// <summary>Mean selection score of every local bit over the training images (the dataset-level ranking).</summary>
+    public double[] TrainingPertinence() => BitSelection.MeanScores(_train.Local, _trainBoxes);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        DatabaseGlobal.Dispose();
+        DatabaseLocal.Dispose();
+        QueryGlobal.Dispose();
+        QueryLocal.Dispose();
+    }
+}

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Attention;
 using MultiLevelHashing.Torch;
 using System.CommandLine;
 using System.Globalization;
@@ -23,11 +24,17 @@ public static class QueryCommand
         var box = new Option<string?>("--box") { Description = "crop the query to x1,y1,x2,y2 (pixels), as the official protocol crops queries" };
         var k = new Option<int>("--k") { Description = "results to print", DefaultValueFactory = _ => 10 };
         var levels = new Option<bool>("--levels") { Description = "multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L" };
-        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => 100 };
-        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the selected local bits", DefaultValueFactory = _ => 1.0 };
-        var selected = new Option<FileInfo?>("--selected-bits") { Description = "with --levels: file of local bit indices to use (whitespace or comma separated); default all local bits" };
+        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => SelectionDefaults.Candidates };
+        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the selected local bits", DefaultValueFactory = _ => SelectionDefaults.Lambda };
+        var selected = new Option<FileInfo?>("--selected-bits") { Description = "with --levels: file of local bit indices to use (whitespace or comma separated), instead of --select" };
+        var select = new Option<string>("--select")
+        {
+            Description = "with --levels: which local bits stage 2 compares: 'dataset' (the selection stored in the checkpoint by mlh select; the default when it has one), " +
+                          "'query' (the --rho share most pertinent to the query's box, or to the salient region of its global maps without a box), or 'all'",
+        };
+        var rho = new Option<double?>("--rho") { Description = "with --select query: share of the local bits kept (default: the stored selection's, else " + SelectionDefaults.Rho.ToString(CultureInfo.InvariantCulture) + ")" };
         var command = new Command("query", "Search an index with one image: top-k by global Hamming distance, or the multi-level ranking with --levels.")
-        { index, checkpoint, image, box, k, levels, candidates, lambda, selected };
+        { index, checkpoint, image, box, k, levels, candidates, lambda, selected, select, rho };
         command.SetAction(parse =>
         {
             int count = parse.GetValue(k);
@@ -47,7 +54,8 @@ public static class QueryCommand
             var table = new Table().AddColumns("rank", "image", "global distance");
             if (parse.GetValue(levels))
             {
-                var mask = parse.GetValue(selected) is { } maskFile ? ReadMask(maskFile, db.Levels[1].Bits) : BitMask.All(db.Levels[1].Bits);
+                var (mask, how) = ChooseMask(parse.GetValue(selected), parse.GetValue(select), parse.GetValue(rho), loaded, model, imageFile, crop, db.Levels[1].Bits);
+                (console ?? AnsiConsole.Console).MarkupLine(Markup.Escape($"stage 2 compares {mask.Count} of {mask.Bits} local bits ({how})"));
                 var search = new MultiLevelSearch(db.Levels[0], db.Levels[1]);
                 var ranking = search.Search(codes.Global, codes.Local, [mask],
                     new MultiLevelOptions(Candidates: parse.GetValue(candidates), Lambda: parse.GetValue(lambda), ResultCount: count))[0];
@@ -67,6 +75,49 @@ public static class QueryCommand
             return 0;
         });
         return command;
+    }
+
+    private static (BitMask Mask, string How) ChooseMask(FileInfo? maskFile, string? select, double? rho, CheckpointInfo info, DscnnModel model,
+        FileInfo imageFile, BoundingBox? crop, int localBits)
+    {
+        if (maskFile is not null)
+        {
+            if (select is not null) throw new UserInputException("--selected-bits and --select exclude each other");
+            return (ReadMask(maskFile, localBits), $"from {maskFile.Name}");
+        }
+        switch ((select ?? (info.Selection is null ? "all" : "dataset")).ToLowerInvariant())
+        {
+            case "all":
+                return (BitMask.All(localBits), "all bits");
+            case "dataset":
+                if (info.Selection is null)
+                    throw new UserInputException("--select dataset: the checkpoint stores no bit selection; run mlh select --checkpoint C --dataset D first");
+                try
+                {
+                    return (info.Selection.ToMask(localBits), $"dataset-level selection from {info.Selection.Source}");
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UserInputException($"--select dataset: {e.Message}");
+                }
+            case "query":
+                double share = rho ?? info.Selection?.Rho ?? SelectionDefaults.Rho;
+                if (!(share > 0 && share <= 1)) throw new UserInputException($"--rho must be in (0, 1], got {share.ToString(CultureInfo.InvariantCulture)}");
+                int size = info.Selection?.ImageSize ?? info.Config.ImageSize;
+                // The maps of the whole photo say which bits fire inside the box; the compared code stays the crop's.
+                var maps = BitActivationMaps.FromImages(model, new ImageFileSource(ImageFiles.Of([imageFile.FullName], imageFile.DirectoryName!)), size, 1);
+                float[] cover;
+                if (crop is { } b)
+                {
+                    var (w, h) = TrainingSelection.PixelSize(imageFile.FullName);
+                    cover = BitPertinence.CellCoverage(RegionBox.FromPixels(b, w, h), maps.Local.Height, maps.Local.Width);
+                }
+                else cover = BitPertinence.SalientCoverage(maps.Global, 0);
+                return (BitSelection.QueryAdaptive(maps.Local, 0, cover, BitSelection.SelectedCount(localBits, share)),
+                    crop is null ? "query-adaptive, salient region of the global maps" : "query-adaptive, the query box");
+            case var other:
+                throw new UserInputException($"--select {other}: expected dataset, query or all");
+        }
     }
 
     private static BoundingBox ParseBox(string text)

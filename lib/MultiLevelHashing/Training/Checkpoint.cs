@@ -3,6 +3,7 @@ using System.Text.Json;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,9 @@ namespace MultiLevelHashing.Training;
 /// <param name="OptimizerStep">Optimizer steps taken.</param>
 /// <param name="History">Loss and mAP history so far.</param>
 /// <param name="BackboneStored">False when the backbone is the unchanged ImageNet ResNet18 (heads-only training), which loading takes from the weights package.</param>
-public sealed record CheckpointInfo(TrainingConfig Config, int EpochsDone, long OptimizerStep, TrainingHistory History, bool BackboneStored);
+/// <param name="Selection">The dataset-level selection of local bits stored with the model (lib/MultiLevelHashing/README.md section 2.7), or null.</param>
+public sealed record CheckpointInfo(TrainingConfig Config, int EpochsDone, long OptimizerStep, TrainingHistory History, bool BackboneStored,
+    SelectedLocalBits? Selection = null);
 
 /// <summary>
 /// DSCNN training checkpoints: one file with a magic, a format version, a JSON header (configuration, progress,
@@ -39,7 +42,23 @@ public static class Checkpoint
             if (backboneStored || !name.StartsWith("backbone.", StringComparison.Ordinal)) tensors.Add(("model." + name, t));
         if (optimizer is not null)
             foreach (var (name, t) in optimizer.State()) tensors.Add(("optimizer." + name, t));
+        Write(path, info, tensors);
+    }
 
+    /// <summary>
+    /// Stores <paramref name="selection"/> in the checkpoint at <paramref name="path"/> (rewritten atomically, tensors
+    /// unchanged), so that searches with the model use it without a separate file.
+    /// </summary>
+    public static void SaveSelection(string path, SelectedLocalBits selection)
+    {
+        using var contents = Read(path);
+        if (selection.LocalBits != contents.Info.Config.LocalBits)
+            throw UserInputException.InFile(path, $"the selection is for {selection.LocalBits} local bits, the checkpoint's model has {contents.Info.Config.LocalBits}");
+        Write(path, contents.Info with { Selection = selection }, [.. contents.Tensors.Select(kv => (kv.Key, kv.Value))]);
+    }
+
+    private static void Write(string path, CheckpointInfo info, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    {
         ChecksummedFile.Write(path, Magic, FormatVersion, w =>
         {
             w.Write(JsonSerializer.Serialize(info, TrainingConfig.JsonOptions));

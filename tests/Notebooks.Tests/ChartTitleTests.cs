@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using MultiLevelHashing.Attention;
 using MultiLevelHashing.Baselines;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Data;
@@ -35,7 +36,25 @@ public class ChartTitleTests
         ["DatasetFigures.VisibilityHistogram"] = () => DatasetFigures.VisibilityHistogram(Smoke.Value).Chart,
         ["BaselineCharts.Descriptors"] = () => BaselineCharts.Descriptors(
             [new DescriptorResult(DescriptorPooling.Gap, 0.5), new DescriptorResult(DescriptorPooling.GeM, 0.55)], [0.3, 0.32], 64),
+        ["AttentionCharts.Localisation"] = () => AttentionCharts.Localisation(
+            [new LocalisationRow("trained", "local", 0, new LocalisationScore(0.8, 0.7, 0.6, 100)), new LocalisationRow("trained", "global", 0, new LocalisationScore(0.7, 0.65, 0.6, 50))]),
+        ["AttentionCharts.PertinenceHistogram"] = () => AttentionCharts.PertinenceHistogram([("trained", [0.1, 0.3, 0.2])]),
+        ["AttentionCharts.ValidationAgainstRho"] = () => AttentionCharts.ValidationAgainstRho(Study()),
+        ["AttentionCharts.StrongestBits"] = () => AttentionCharts.StrongestBits(new LevelMaps(
+            new BitMaps(new float[2 * 8 * 4], 1, 8, 2, 4), new BitMaps(new float[16 * 8], 1, 16, 2, 4), new float[8], new float[16]), 0, 2, "bits"),
     };
+
+    private static BitSelectionStudyResult Study()
+    {
+        var config = BitSelectionStudyConfig.Smoke(TrainingConfig.Smoke);
+        var validation = new List<SettingScore>();
+        foreach (var method in new[] { SelectionMethod.All, SelectionMethod.QueryAdaptive })
+            foreach (double rho in method == SelectionMethod.All ? [1.0] : config.Rhos)
+                validation.Add(new SettingScore(method, new MultiLevelSetting(20, 1, rho), [0.4, 0.5]));
+        var methods = new[] { SelectionMethod.All, SelectionMethod.QueryAdaptive }
+            .Select(m => new MethodResult(m, validation.First(v => v.Method == m).Setting, validation.First(v => v.Method == m).Map, [0.45])).ToList();
+        return new BitSelectionStudyResult("smoke", config, validation, methods, []);
+    }
 
     public static TheoryData<string> ChartFunctions()
     {

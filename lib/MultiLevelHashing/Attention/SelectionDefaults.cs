@@ -6,6 +6,12 @@ namespace MultiLevelHashing.Attention;
 /// </summary>
 public static class SelectionDefaults
 {
+    /// <summary>
+    /// Input size S of the maps and codes used for selection: 224 px gives 7 x 7 maps (160 px, the training preset's, gives
+    /// 5 x 5); notebook 05 measures what each size costs and changes.
+    /// </summary>
+    public const int ImageSize = 224;
+
     /// <summary>Share of the local bits kept, rho = L / Kl.</summary>
     public const double Rho = 0.125;
 

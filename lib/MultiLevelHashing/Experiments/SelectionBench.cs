@@ -158,29 +158,47 @@ public sealed class SelectionBench : IDisposable
         MeanAveragePrecision.Evaluate(_dataset.GroundTruth, rankings, protocol ?? _dataset.GroundTruth.DefaultProtocol).MeanAveragePrecision;
 
     /// <summary>Localisation of the firing bits of one level over the database images with a landmark box.</summary>
-    public LocalisationScore Localisation(bool global)
+    public LocalisationScore Localisation(bool global) => Localise(global ? _database.Global : _database.Local,
+        global ? _database.GlobalCodes : _database.LocalCodes, _boxedDatabase, _databaseBoxes);
+
+    /// <summary>
+    /// Localisation numbers of <paramref name="maps"/> over images <paramref name="images"/> with their boxes: for every
+    /// (image, bit) pair whose bit is 1 (u &gt; 0), whether its map peaks inside the box and the share of its positive
+    /// activation inside; chance is the mean share of the image the boxes cover.
+    /// </summary>
+    public static LocalisationScore Localise(BitMaps maps, float[] codes, IReadOnlyList<int> images, IReadOnlyList<RegionBox> boxes)
     {
-        var level = global ? _database.Global : _database.Local;
-        var codes = global ? _database.GlobalCodes : _database.LocalCodes;
-        int hits = 0, maps = 0;
+        int hits = 0, count = 0;
         double mass = 0, chance = 0;
-        for (int b = 0; b < _boxedDatabase.Length; b++)
+        for (int b = 0; b < images.Count; b++)
         {
-            int image = _boxedDatabase[b];
-            var box = _databaseBoxes[b];
-            var cover = BitPertinence.CellCoverage(box, level.Height, level.Width);
+            int image = images[b];
+            var box = boxes[b];
+            var cover = BitPertinence.CellCoverage(box, maps.Height, maps.Width);
             chance += box.Area;
-            for (int k = 0; k < level.Bits; k++)
+            for (int k = 0; k < maps.Bits; k++)
             {
-                if (codes[(long)image * level.Bits + k] <= 0) continue;  // only bits that are 1 in this image
-                var map = level.Map(image, k);
-                maps++;
-                if (BitPertinence.PeakInside(map, level.Height, level.Width, box)) hits++;
+                if (codes[(long)image * maps.Bits + k] <= 0) continue;
+                var map = maps.Map(image, k);
+                count++;
+                if (BitPertinence.PeakInside(map, maps.Height, maps.Width, box)) hits++;
                 mass += BitPertinence.Pertinence(map, cover);
             }
         }
-        return new LocalisationScore(maps > 0 ? (double)hits / maps : double.NaN, maps > 0 ? mass / maps : double.NaN,
-            _boxedDatabase.Length > 0 ? chance / _boxedDatabase.Length : double.NaN, maps);
+        return new LocalisationScore(count > 0 ? (double)hits / count : double.NaN, count > 0 ? mass / count : double.NaN,
+            images.Count > 0 ? chance / images.Count : double.NaN, count);
+    }
+
+    /// <summary>Both levels' localisation of <paramref name="model"/> on <paramref name="dataset"/>'s database images with a box (no training maps needed).</summary>
+    public static (LocalisationScore Global, LocalisationScore Local) DatabaseLocalisation(DscnnModel model, TrainingConfig config, LandmarkDataset dataset,
+        int imageSize, string? cacheDirectory, IProgress<ProgressReport>? progress = null)
+    {
+        using var source = FeatureSource.For(config with { ImageSize = imageSize }, model.Backbone, ImageFileSource.Database(dataset), cacheDirectory,
+            model.GlobalHead.Weight.device, progress);
+        var maps = BitActivationMaps.FromSource(model, source, config.InferenceBatch, progress);
+        int[] boxed = [.. Enumerable.Range(0, dataset.Database.Count).Where(i => dataset.Database[i].Box is not null)];
+        var boxes = TrainingSelection.Boxes([.. boxed.Select(i => dataset.Database[i])]);
+        return (Localise(maps.Global, maps.GlobalCodes, boxed, boxes), Localise(maps.Local, maps.LocalCodes, boxed, boxes));
     }
 
     /// <summary>Mean selection score of every local bit over the training images (the dataset-level ranking).</summary>

@@ -14,6 +14,7 @@ public static class CommandCatalog
         yield return ReproduceCommand.Create();
         yield return IndexCommand.Create();
         yield return QueryCommand.Create();
+        yield return MapsCommand.Create();
         yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }

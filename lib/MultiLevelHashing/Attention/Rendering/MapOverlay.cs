@@ -100,7 +100,8 @@ public static class MapOverlay
         {
             pixels[4 * i] = Background.Red; pixels[4 * i + 1] = Background.Green; pixels[4 * i + 2] = Background.Blue; pixels[4 * i + 3] = 255;
         }
-        using (var shown = scale == 1 ? photo.Clone() : photo.Clone(c => c.Resize(shownWidth, shownHeight, KnownResamplers.Bicubic)))
+        var shown = scale == 1 ? photo : photo.Clone(c => c.Resize(shownWidth, shownHeight, KnownResamplers.Bicubic));
+        try
         {
             shown.ProcessPixelRows(rows =>
             {
@@ -122,6 +123,10 @@ public static class MapOverlay
                     }
                 }
             });
+        }
+        finally
+        {
+            if (!ReferenceEquals(shown, photo)) shown.Dispose();
         }
 
         // Footer: caption, then the colour bar between its end labels, then the range rule.

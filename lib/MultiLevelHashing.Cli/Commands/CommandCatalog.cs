@@ -15,6 +15,7 @@ public static class CommandCatalog
         yield return IndexCommand.Create();
         yield return SelectCommand.Create();
         yield return QueryCommand.Create();
+        yield return MapsCommand.Create();
         yield return KnnCommand.Create();
         yield return BenchCommand.Create();
     }

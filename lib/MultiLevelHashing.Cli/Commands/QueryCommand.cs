@@ -21,7 +21,7 @@ public static class QueryCommand
         var index = new Option<FileInfo>("--index") { Description = "index file written by mlh index", Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "the checkpoint the index was made with", Required = true };
         var image = new Option<FileInfo>("--image") { Description = "query image", Required = true };
-        var box = new Option<string?>("--box") { Description = "crop the query to x1,y1,x2,y2 (pixels), as the official protocol crops queries" };
+        var box = new Option<string?>("--box") { Description = BoxArgument.Help };
         var k = new Option<int>("--k") { Description = "results to print", DefaultValueFactory = _ => 10 };
         var levels = new Option<bool>("--levels") { Description = "multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L" };
         var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => SelectionDefaults.Candidates };
@@ -41,7 +41,10 @@ public static class QueryCommand
             if (count < 1) throw new UserInputException($"--k must be at least 1, got {count}");
             var imageFile = parse.GetValue(image)!;
             if (!imageFile.Exists) throw new UserInputException($"{imageFile.FullName}: image not found");
-            BoundingBox? crop = parse.GetValue(box) is { } b ? ParseBox(b) : null;
+            BoundingBox? crop = parse.GetValue(box) is { } b ? BoxArgument.Parse(b) : null;
+            if (crop is { } inside)
+                using (var photo = ImageLoader.LoadRgb(imageFile.FullName))
+                    BoxArgument.RequireInside(inside, photo.Width, photo.Height, imageFile.FullName);
             var ckpt = parse.GetValue(checkpoint)!;
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);
@@ -118,16 +121,6 @@ public static class QueryCommand
             case var other:
                 throw new UserInputException($"--select {other}: expected dataset, query or all");
         }
-    }
-
-    private static BoundingBox ParseBox(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        if (parts.Length != 4 || !parts.All(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-            throw new UserInputException($"--box {text}: expected x1,y1,x2,y2");
-        var v = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        if (v[2] <= v[0] || v[3] <= v[1]) throw new UserInputException($"--box {text}: x2 must exceed x1 and y2 exceed y1");
-        return new BoundingBox(v[0], v[1], v[2], v[3]);
     }
 
     private static BitMask ReadMask(FileInfo file, int bits)

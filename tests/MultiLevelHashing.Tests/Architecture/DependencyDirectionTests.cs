@@ -13,6 +13,8 @@ namespace MultiLevelHashing.Tests.Architecture;
 public class DependencyDirectionTests
 {
     private static readonly string[] TorchAssemblies = ["TorchSharp", "TorchVision", "TorchAudio", "Microsoft.ML.OnnxRuntime"];
+    // Drawing of map overlays (Attention/Rendering) belongs to the deep-learning library, never to Core.
+    private static readonly string[] RenderingAssemblies = ["SkiaSharp"];
     private static readonly string[] NotebookAssemblies =
         ["Microsoft.DotNet.Interactive", "Plotly.NET", "Microsoft.Data.Analysis", "FSharp.Core", "FSharp.Compiler.Service"];
 
@@ -45,7 +47,7 @@ public class DependencyDirectionTests
     public void CoreReferencesNeitherLibTorchNorNotebookPackagesNorTheOtherLayers()
     {
         var refs = References(Core);
-        Assert.DoesNotContain(refs, r => IsFrom(r, TorchAssemblies) || IsFrom(r, NotebookAssemblies));
+        Assert.DoesNotContain(refs, r => IsFrom(r, TorchAssemblies) || IsFrom(r, NotebookAssemblies) || IsFrom(r, RenderingAssemblies));
         Assert.DoesNotContain("MultiLevelHashing", refs);
         Assert.DoesNotContain("MultiLevelHashing.Notebooks", refs);
         Assert.DoesNotContain("mlh", refs);
@@ -71,7 +73,10 @@ public class DependencyDirectionTests
     [Theory]
     [InlineData("lib/MultiLevelHashing.Core/MultiLevelHashing.Core.csproj", new[] { "SixLabors.ImageSharp", "Razorvine.Pickle", "System.IO.Hashing" }, new string[0])]
     [InlineData("lib/MultiLevelHashing/MultiLevelHashing.csproj",
-        new[] { "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows", "libtorch-cpu-linux-x64", "Microsoft.ML.OnnxRuntime" },
+        // SkiaSharp draws the overlays of bit activation maps (Attention/Rendering), which need the model's maps;
+        // its NoDependencies native build needs no fontconfig on Linux.
+        new[] { "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows", "libtorch-cpu-linux-x64", "Microsoft.ML.OnnxRuntime",
+                "SkiaSharp", "SkiaSharp.NativeAssets.Linux.NoDependencies" },
         new[] { "../MultiLevelHashing.Core/MultiLevelHashing.Core.csproj" })]
     public void ProjectFilesBringOnlyTheirLayersPackages(string project, string[] allowedPackages, string[] allowedProjects)
     {

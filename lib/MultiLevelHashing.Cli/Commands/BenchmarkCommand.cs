@@ -68,12 +68,12 @@ public static class BenchmarkCommand
             AtomicFile.WriteAllText(markdown, report.ToMarkdown());
 
             var protocols = report.Methods.SelectMany(m => m.Protocols.Select(p => p.Protocol)).Distinct().ToList();
-            var table = new Table().AddColumn("method");
+            var table = new Table().AddColumn("method").AddColumn("bits");
             foreach (var p in protocols) table.AddColumn(new TableColumn($"{p} mAP").RightAligned());
             table.AddColumn(new TableColumn("mP@10").RightAligned());
             foreach (var m in report.Methods)
             {
-                var cells = new List<string> { Markup.Escape(m.Description) };
+                var cells = new List<string> { m.Method, m.Method == "global" ? $"{report.GlobalBits}" : $"{report.GlobalBits} + {report.LocalBits}" };
                 cells.AddRange(protocols.Select(p => m.Protocols.FirstOrDefault(s => s.Protocol == p) is { } s ? BenchmarkReport.Percent(s.Map) : ""));
                 var headline = m.Protocols.FirstOrDefault(s => s.Protocol == "classic") ?? m.Protocols.FirstOrDefault(s => s.Protocol == "medium") ?? m.Protocols[0];
                 cells.Add(headline.MeanPrecisionAt.TryGetValue("10", out double p10) ? $"{BenchmarkReport.Percent(p10)} ({headline.Protocol})" : "");
@@ -81,6 +81,7 @@ public static class BenchmarkCommand
             }
             var target = console ?? AnsiConsole.Console;
             target.Write(table);
+            foreach (var m in report.Methods) target.WriteLine($"{m.Method}: {m.Description}");
             target.WriteLine($"{report.Dataset}: {report.DatabaseImages} database images, {report.Queries} queries; checkpoint {report.Checkpoint} (config {report.ConfigHash})");
             target.WriteLine($"results: {json}, {markdown}");
             return 0;

@@ -37,7 +37,8 @@ public sealed record KnownBenchmark(string Name, string Description, bool Revisi
 /// <c>NAME</c> is one of <see cref="KnownBenchmarks"/> (checked: the ground truth must carry that benchmark's labels,
 /// and 105k/106k/+1m take distractors) or any other short name (unchecked, used in output names). <c>gnd</c> is a
 /// synonym of <c>gt</c>. Image folders are searched recursively, so Paris's per-landmark subfolders are read as
-/// they come from the download; a leading <c>~/</c> is the home folder.
+/// they come from the download; a leading <c>~/</c> is the home folder. Commas separate the options, so paths
+/// cannot contain one.
 /// </summary>
 public sealed partial class DatasetSpec
 {

@@ -20,7 +20,7 @@ public sealed record CodeBenchmarkOptions(bool Levels = false, MultiLevelOptions
 
 /// <summary>The scores of one search method under every protocol its ground truth carries.</summary>
 /// <param name="Method">"global" (Hamming ranking of the global code) or "multi-level".</param>
-/// <param name="Description">What was searched, e.g. "global Hamming, 64 bits".</param>
+/// <param name="Description">What was searched, e.g. "Hamming ranking by the 64-bit global code".</param>
 /// <param name="Results">One result per protocol, in <see cref="GroundTruth.Protocols"/> order.</param>
 public sealed record MethodResults(string Method, string Description, IReadOnlyList<EvaluationResult> Results);
 
@@ -52,7 +52,7 @@ public static class CodeBenchmark
 
         var methods = new List<(string Name, string Description, Func<int, int, IReadOnlyList<int>[]> Rank)>
         {
-            ("global", $"global Hamming ranking, {databaseGlobal.Bits} bits", (start, count) =>
+            ("global", $"Hamming ranking by the {databaseGlobal.Bits}-bit global code", (start, count) =>
             {
                 using var batch = Slice(queryGlobal, start, count);
                 var knn = LinearScan.Search(databaseGlobal, batch, Math.Max(1, n), new SearchOptions(options.Threads));
@@ -66,7 +66,7 @@ public static class CodeBenchmark
             var mask = options.LocalMask ?? BitMask.All(databaseLocal.Bits);
             var search = new MultiLevelSearch(databaseGlobal, databaseLocal);
             var levelOptions = (options.LevelOptions ?? new MultiLevelOptions()) with { ResultCount = 0, Threads = options.Threads };
-            methods.Add(("multi-level", $"multi-level: global {databaseGlobal.Bits} bits, top {Math.Min(levelOptions.Candidates, n)} re-ranked by {mask.Count} of {databaseLocal.Bits} local bits, lambda {levelOptions.Lambda.ToString(CultureInfo.InvariantCulture)}",
+            methods.Add(("multi-level", $"{databaseGlobal.Bits}-bit global ranking, top {Math.Min(levelOptions.Candidates, n)} re-ranked by {mask.Count} of {databaseLocal.Bits} local bits, lambda {levelOptions.Lambda.ToString(CultureInfo.InvariantCulture)}",
                 (start, count) =>
                 {
                     using var g = Slice(queryGlobal, start, count);

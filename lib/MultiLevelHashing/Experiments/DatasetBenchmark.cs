@@ -54,7 +54,7 @@ public static class DatasetBenchmark
             ChunkedCodeCache.EncodeChunk Encoder(List<(string Path, BoundingBox? Crop)> images) => (start, count, inner) =>
             {
                 model ??= Checkpoint.LoadModel(checkpointPath, options.Device).Model;
-                var files = ImageFiles.Of(images.Skip(start).Take(count), dataset.Root);
+                var files = ImageFiles.Of(images.GetRange(start, count), dataset.Root);
                 using var codes = DscnnEncoder.Encode(model, new ImageFileSource(files), size, options.BatchSize, device: options.Device, progress: inner);
                 return [Copy(codes.Global), Copy(codes.Local)];
             };

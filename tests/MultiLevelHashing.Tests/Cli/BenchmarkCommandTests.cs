@@ -201,6 +201,31 @@ public class BenchmarkCommandTests
     }
 
     [Fact]
+    public async Task IndexAndTrainTakeTheSameSpecification()
+    {
+        string dir = TestPaths.NewTempDirectory("bench-spec");
+        try
+        {
+            var f = LandmarkFixture.Create(Path.Combine(dir, "data"), distractors: 3);
+            var (ckpt, config) = SmokeCheckpoint(dir);
+            string spec = $"paris106k:images={f.ParisImages},gt={f.ParisGt},distractors={f.Distractors}";
+            string index = Path.Combine(dir, "paris.mlhidx");
+            var root = new RootCommand();
+            root.Subcommands.Add(IndexCommand.Create());
+            root.Subcommands.Add(TrainCommand.Create());
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            Assert.Equal(0, await root.Parse(["index", "--dataset", spec, "--checkpoint", ckpt, "--output", index]).InvokeAsync(invocation));
+            using (var db = MultiLevelHashing.Search.CodeIndexFile.Open(index, [config.GlobalBits, config.LocalBits]))
+                Assert.Equal(DatasetSpec.Open(spec).Database.Select(i => i.Name), db.ImageIds);
+            // Oxford and Paris carry no training split: training on them is refused with the reason.
+            var e = await Assert.ThrowsAsync<UserInputException>(() => root.Parse(["train", "--dataset", spec, "--preset", "smoke",
+                "--checkpoint", Path.Combine(dir, "t.ckpt")]).InvokeAsync(invocation));
+            Assert.Contains("no labelled training split", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public async Task BadInputEndsWithAnErrorNamingTheProblem()
     {
         string dir = TestPaths.NewTempDirectory("bench-bad");

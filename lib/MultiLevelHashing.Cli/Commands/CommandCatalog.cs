@@ -13,6 +13,7 @@ public static class CommandCatalog
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
         yield return IndexCommand.Create();
+        yield return BenchmarkCommand.Create();
         yield return SelectCommand.Create();
         yield return QueryCommand.Create();
         yield return MapsCommand.Create();

@@ -138,13 +138,17 @@ public sealed class LandmarkDataset
     /// (gt_files folder, .tgz or gnd_*.pkl) and optional distractor folders (searched recursively; Oxford105k/Paris106k).
     /// With text lists the database is every image in the folder, sorted by name; with a pickle it is the pickle's
     /// <c>imlist</c>, and each listed image must exist. Distractors are appended in sorted order.
+    /// With <paramref name="searchSubfolders"/> the image folder is searched recursively (Paris6k comes as one
+    /// subfolder per landmark); images are known by file name alone, so two files of one name are an error.
     /// </summary>
     /// <exception cref="UserInputException">Missing folders or images, or names that clash.</exception>
-    public static LandmarkDataset Open(string imageDirectory, string groundTruthPath, IEnumerable<string>? distractorDirectories = null, string? name = null)
+    public static LandmarkDataset Open(string imageDirectory, string groundTruthPath, IEnumerable<string>? distractorDirectories = null, string? name = null,
+                                       bool searchSubfolders = false)
     {
         if (!Directory.Exists(imageDirectory)) throw new UserInputException($"{imageDirectory}: image folder not found");
         var truth = GroundTruthReader.Read(groundTruthPath);
-        var files = ScanFolder(imageDirectory, recursive: false);
+        var files = ScanFolder(imageDirectory, recursive: searchSubfolders);
+        if (files.Count == 0) throw new UserInputException($"{imageDirectory}: no images ({string.Join(", ", ImageLoader.ImageExtensions)}){(searchSubfolders ? "" : " directly in the folder")}");
         List<string> names;
         if (truth.DatabaseIsComplete)
         {

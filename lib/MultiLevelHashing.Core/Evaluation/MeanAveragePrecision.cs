@@ -60,37 +60,53 @@ public static class MeanAveragePrecision
             throw new ArgumentException($"{rankings.Count} ranked lists for {truth.Queries.Count} queries", nameof(rankings));
         int[] kArr = [.. ks ?? DefaultKs];
         var per = new List<QueryEvaluation>(rankings.Count);
-        double sumAp = 0;
-        var sumP = new double[kArr.Length];
-        int evaluated = 0;
-        for (int q = 0; q < rankings.Count; q++)
+        for (int q = 0; q < rankings.Count; q++) per.Add(EvaluateQuery(truth, q, rankings[q], protocol, kArr));
+        return Summarize(protocol, kArr, per);
+    }
+
+    /// <summary>
+    /// Scores the ranked list of one query (database indices, best first), so that a benchmark over a large database can
+    /// rank and score a few queries at a time instead of holding every ranked list; <see cref="Summarize"/> then
+    /// combines them exactly as <see cref="Evaluate"/> does. A query without positives under the protocol is skipped.
+    /// </summary>
+    /// <exception cref="ArgumentException">A repeated index, or an index past the database.</exception>
+    public static QueryEvaluation EvaluateQuery(GroundTruth truth, int query, IReadOnlyList<int> ranking, EvaluationProtocol protocol, IReadOnlyList<int> ks)
+    {
+        var rel = truth.Relevance(query, protocol);
+        var id = truth.Queries[query].Id;
+        if (rel.Positives.Length == 0)
+            return new QueryEvaluation(query, id, double.NaN, [.. ks.Select(_ => double.NaN)], 0, 0, true);
+        RankLabel[] labels;
+        try
         {
-            var rel = truth.Relevance(q, protocol);
-            var id = truth.Queries[q].Id;
-            if (rel.Positives.Length == 0)
-            {
-                per.Add(new QueryEvaluation(q, id, double.NaN, [.. kArr.Select(_ => double.NaN)], 0, 0, true));
-                continue;
-            }
-            RankLabel[] labels;
-            try
-            {
-                labels = AveragePrecision.Label(rankings[q], rel.Positives, rel.Ignored, truth.DatabaseImages.Count);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"query {q} ({id}): {e.Message}", nameof(rankings), e);
-            }
-            double ap = AveragePrecision.Compute(labels, rel.Positives.Length);
-            var p = new double[kArr.Length];
-            for (int i = 0; i < kArr.Length; i++) { p[i] = AveragePrecision.PrecisionAt(labels, rel.Positives.Length, kArr[i]); sumP[i] += p[i]; }
-            int retrieved = labels.Count(l => l == RankLabel.Positive);
-            per.Add(new QueryEvaluation(q, id, ap, p, rel.Positives.Length, retrieved, false));
-            sumAp += ap;
+            labels = AveragePrecision.Label(ranking, rel.Positives, rel.Ignored, truth.DatabaseImages.Count);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"query {query} ({id}): {e.Message}", nameof(ranking), e);
+        }
+        double ap = AveragePrecision.Compute(labels, rel.Positives.Length);
+        var p = new double[ks.Count];
+        for (int i = 0; i < ks.Count; i++) p[i] = AveragePrecision.PrecisionAt(labels, rel.Positives.Length, ks[i]);
+        int retrieved = labels.Count(l => l == RankLabel.Positive);
+        return new QueryEvaluation(query, id, ap, p, rel.Positives.Length, retrieved, false);
+    }
+
+    /// <summary>mAP and mP@k over the evaluated (not skipped) queries of <paramref name="queries"/>, in ground-truth order.</summary>
+    public static EvaluationResult Summarize(EvaluationProtocol protocol, IReadOnlyList<int> ks, IReadOnlyList<QueryEvaluation> queries)
+    {
+        double sumAp = 0;
+        var sumP = new double[ks.Count];
+        int evaluated = 0;
+        foreach (var q in queries)
+        {
+            if (q.Skipped) continue;
+            sumAp += q.AveragePrecision;
+            for (int i = 0; i < ks.Count; i++) sumP[i] += q.PrecisionAtK[i];
             evaluated++;
         }
         double map = evaluated == 0 ? double.NaN : sumAp / evaluated;
-        return new EvaluationResult(protocol, map, kArr, [.. sumP.Select(s => evaluated == 0 ? double.NaN : s / evaluated)], per);
+        return new EvaluationResult(protocol, map, [.. ks], [.. sumP.Select(s => evaluated == 0 ? double.NaN : s / evaluated)], queries);
     }
 
     /// <summary>

@@ -70,6 +70,23 @@ public static class CodeIndexFile
         foreach (var level in levels)
             if (level.Count != imageIds.Count)
                 throw new ArgumentException($"a level has {level.Count} codes but there are {imageIds.Count} image ids.", nameof(levels));
+        Write(path, imageIds, [.. levels.Select(l => l.Bits)], level => [levels[level]]);
+    }
+
+    /// <summary>
+    /// Writes an index whose codes arrive in pieces, so that a database far larger than memory can be written from
+    /// codes stored chunk by chunk: <paramref name="levelChunks"/>(i) yields the codes of level i in row order, in
+    /// as many <see cref="PackedCodes"/> as it likes (it keeps ownership; a piece may be disposed once the next is
+    /// asked for). The pieces of each level must add up to one code per image, with <paramref name="bits"/>[i] bits.
+    /// The file is the same as <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{PackedCodes})"/> writes.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks)
+    {
+        ArgumentNullException.ThrowIfNull(imageIds);
+        ArgumentNullException.ThrowIfNull(bits);
+        ArgumentNullException.ThrowIfNull(levelChunks);
+        if (bits.Count is < 1 or > 16) throw new ArgumentException("an index holds 1 to 16 levels of codes.", nameof(bits));
+        foreach (int b in bits) BitPacking.ValidateBits(b);
         using var file = AtomicFile.Begin(path);
         var hash = new XxHash3();
         long written = 0;
@@ -87,8 +104,8 @@ public static class CodeIndexFile
         Span<byte> scratch = stackalloc byte[8];
         Put(Magic);
         BinaryPrimitives.WriteInt32LittleEndian(scratch, FormatVersion); Put(scratch[..4]);
-        BinaryPrimitives.WriteInt32LittleEndian(scratch, levels.Count); Put(scratch[..4]);
-        foreach (var level in levels) { BinaryPrimitives.WriteInt32LittleEndian(scratch, level.Bits); Put(scratch[..4]); }
+        BinaryPrimitives.WriteInt32LittleEndian(scratch, bits.Count); Put(scratch[..4]);
+        foreach (int b in bits) { BinaryPrimitives.WriteInt32LittleEndian(scratch, b); Put(scratch[..4]); }
         BinaryPrimitives.WriteInt64LittleEndian(scratch, imageIds.Count); Put(scratch);
         foreach (string id in imageIds)
         {
@@ -97,12 +114,20 @@ public static class CodeIndexFile
             BinaryPrimitives.WriteInt32LittleEndian(scratch, utf8.Length); Put(scratch[..4]);
             Put(utf8);
         }
-        foreach (var level in levels)
+        for (int i = 0; i < bits.Count; i++)
         {
             PadTo(Alignment);
-            const int chunk = 1 << 16;
-            for (int start = 0; start < level.Count; start += chunk)
-                Put(MemoryMarshal.AsBytes(level.Words(start, Math.Min(chunk, level.Count - start))));
+            long rows = 0;
+            foreach (var piece in levelChunks(i))
+            {
+                if (piece.Bits != bits[i]) throw new ArgumentException($"level {i} is declared with {bits[i]}-bit codes but a piece has {piece.Bits} bits.", nameof(levelChunks));
+                if (rows + piece.Count > imageIds.Count) throw new ArgumentException($"level {i} has more codes than the {imageIds.Count} image ids.", nameof(levelChunks));
+                const int chunk = 1 << 16;
+                for (int start = 0; start < piece.Count; start += chunk)
+                    Put(MemoryMarshal.AsBytes(piece.Words(start, Math.Min(chunk, piece.Count - start))));
+                rows += piece.Count;
+            }
+            if (rows != imageIds.Count) throw new ArgumentException($"level {i} has {rows} codes but there are {imageIds.Count} image ids.", nameof(levelChunks));
         }
         BinaryPrimitives.WriteUInt64LittleEndian(scratch, hash.GetCurrentHashAsUInt64());
         file.Stream.Write(scratch);

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Experiments;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+using MultiLevelHashing.Torch;
+using Spectre.Console;
+
+namespace MultiLevelHashing.Cli.Commands;
+
+/// <summary><c>mlh benchmark</c>: a trained DSCNN on a whole benchmark, mAP under every protocol its ground truth carries.</summary>
+public static class BenchmarkCommand
+{
+    /// <summary>The command; the result table goes to <paramref name="console"/> (default: the process console).</summary>
+    public static Command Create(IAnsiConsole? console = null)
+    {
+        var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help, Required = true };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
+        var levels = new Option<bool>("--levels") { Description = "also the multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L with all local bits" };
+        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => 100 };
+        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => 1.0 };
+        var output = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
+        var cache = new Option<DirectoryInfo?>("--cache")
+        {
+            Description = "folder of the encoded database and queries, one index file per checkpoint and image list, resumed after an interruption " +
+                          "(default: data/generated/codes)",
+        };
+        var batch = new Option<int>("--batch") { Description = "images per forward batch", DefaultValueFactory = _ => 16 };
+        var chunk = new Option<int>("--chunk") { Description = "images per stored chunk of codes (the most decoded images held in memory; an interruption loses at most one chunk)", DefaultValueFactory = _ => 512 };
+        var threads = new Option<int>("--threads") { Description = "search threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var command = new Command("benchmark",
+            "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
+            "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
+        { dataset, checkpoint, levels, candidates, lambda, output, cache, batch, chunk, threads };
+        command.SetAction(parse =>
+        {
+            int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
+            double weight = parse.GetValue(lambda);
+            if (batchSize < 1) throw new UserInputException($"--batch must be at least 1, got {batchSize}");
+            if (chunkSize < 1) throw new UserInputException($"--chunk must be at least 1, got {chunkSize}");
+            if (candidateCount < 0) throw new UserInputException($"--candidates must be at least 0, got {candidateCount}");
+            if (!double.IsFinite(weight)) throw new UserInputException($"--lambda must be a finite number, got {weight}");
+            if (threadCount < 0) throw new UserInputException($"--threads must be at least 0, got {threadCount}");
+            var ckpt = parse.GetValue(checkpoint)!;
+            if (!ckpt.Exists) throw new UserInputException($"{ckpt.FullName}: checkpoint not found");
+            var spec = DatasetSpec.Parse(parse.GetValue(dataset)!);
+            string? root = RepositoryLayout.TryFindRoot();
+            string cacheDir = parse.GetValue(cache)?.FullName
+                ?? (root is null ? Path.Combine(Environment.CurrentDirectory, "mlh-codes") : Path.Combine(root, "data", "generated", "codes"));
+            string outDir = parse.GetValue(output)?.FullName ?? Path.Combine(
+                root is null ? Environment.CurrentDirectory : RepositoryLayout.ArtifactsDirectory(root), "benchmark",
+                $"{spec.Name}-{Path.GetFileNameWithoutExtension(ckpt.Name)}");
+            var search = new CodeBenchmarkOptions(Levels: parse.GetValue(levels), LevelOptions: new MultiLevelOptions(Candidates: candidateCount, Lambda: weight),
+                                                  Threads: threadCount);
+
+            var report = ConsoleProgress.Run(progress =>
+            {
+                var ds = spec.Open(progress);
+                return DatasetBenchmark.Run(ds, spec.Text, ckpt.FullName,
+                    new DatasetBenchmarkOptions(cacheDir, batchSize, chunkSize, search, TorchDevice.Default()), progress);
+            });
+
+            Directory.CreateDirectory(outDir);
+            string json = Path.Combine(outDir, "results.json"), markdown = Path.Combine(outDir, "results.md");
+            AtomicFile.WriteAllText(json, report.ToJson());
+            AtomicFile.WriteAllText(markdown, report.ToMarkdown());
+
+            var protocols = report.Methods.SelectMany(m => m.Protocols.Select(p => p.Protocol)).Distinct().ToList();
+            var table = new Table().AddColumn("method").AddColumn("bits");
+            foreach (var p in protocols) table.AddColumn(new TableColumn($"{p} mAP").RightAligned());
+            // mP@10 of the headline protocol: classic where the ground truth has it, else medium.
+            string headline = protocols.Contains("classic") ? "classic" : protocols.Contains("medium") ? "medium" : protocols[0];
+            table.AddColumn(new TableColumn($"{headline} mP@10").RightAligned());
+            foreach (var m in report.Methods)
+            {
+                var cells = new List<string> { m.Method, m.Method == "global" ? $"{report.GlobalBits}" : $"{report.GlobalBits} + {report.LocalBits}" };
+                cells.AddRange(protocols.Select(p => m.Protocols.FirstOrDefault(s => s.Protocol == p) is { } s ? BenchmarkReport.Percent(s.Map) : ""));
+                var scores = m.Protocols.FirstOrDefault(s => s.Protocol == headline);
+                cells.Add(scores is not null && scores.MeanPrecisionAt.TryGetValue("10", out double p10) ? BenchmarkReport.Percent(p10) : "");
+                table.AddRow([.. cells]);
+            }
+            var target = console ?? AnsiConsole.Console;
+            target.Write(table);
+            foreach (var m in report.Methods) target.WriteLine($"{m.Method}: {m.Description}");
+            target.WriteLine($"{report.Dataset}: {report.DatabaseImages} database images, {report.Queries} queries; checkpoint {report.Checkpoint} (config {report.ConfigHash})");
+            target.WriteLine($"results: {json}, {markdown}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -13,7 +13,8 @@ public static class EncodeCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help, Required = true };
+        var dataset = new Option<string?>("--dataset") { Description = DatasetArgument.Help };
+        var folder = new Option<DirectoryInfo?>("--images") { Description = "a folder of images to encode instead of a dataset (names = file names without extension)" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
         var output = new Option<FileInfo>("--output")
         {
@@ -26,25 +27,22 @@ public static class EncodeCommand
         var strict = EncodingOptions.Strict();
         var decodeThreads = EncodingOptions.DecodeThreads();
         var command = new Command("encode", "Encode a dataset's images into packed global-level and local-level hash codes (.npy) with a trained DSCNN.")
-        { dataset, checkpoint, output, part, batch, strict, decodeThreads };
+        { dataset, folder, checkpoint, output, part, batch, strict, decodeThreads };
         command.SetAction(parse =>
         {
+            string? datasetValue = parse.GetValue(dataset);
+            var imageFolder = parse.GetValue(folder);
+            if ((datasetValue is null) == (imageFolder is null))
+                throw new UserInputException("give exactly one of --dataset or --images");
             var ckpt = parse.GetValue(checkpoint)!;
             string outPath = parse.GetValue(output)!.FullName;
             string stem = outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? outPath[..^4] : outPath;
             var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
             var written = ConsoleProgress.Run(progress =>
             {
-                var ds = DatasetArgument.Open(parse.GetValue(dataset)!, progress);
+                var (images, names) = imageFolder is not null ? EncodingOptions.Folder(imageFolder) : DatasetPart(datasetValue!, parse.GetValue(part)!, progress);
                 var (model, info) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());
                 using var _ = model;
-                var (images, names) = parse.GetValue(part)!.ToLowerInvariant() switch
-                {
-                    "database" => (ImageFileSource.Database(ds), ds.Database.Select(i => i.Name).ToList()),
-                    "queries" => (ImageFileSource.Queries(ds), ds.Queries.Select(q => q.Id).ToList()),
-                    "train" => (ImageFileSource.Train(ds), ds.Train.Select(i => i.Name).ToList()),
-                    var other => throw new UserInputException($"--part {other}: expected database, queries or train"),
-                };
                 using var codes = DscnnEncoder.Encode(model, images, info.Config.ImageSize, settings.BatchSize, device: TorchDevice.Default(),
                     progress: progress, badImages: settings.BadImages, pipeline: settings.Pipeline);
                 Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
@@ -58,5 +56,17 @@ public static class EncodeCommand
             return 0;
         });
         return command;
+    }
+
+    private static (ImageFileSource, List<string>) DatasetPart(string dataset, string part, IProgress<ProgressReport> progress)
+    {
+        var ds = DatasetArgument.Open(dataset, progress);
+        return part.ToLowerInvariant() switch
+        {
+            "database" => (ImageFileSource.Database(ds), ds.Database.Select(i => i.Name).ToList()),
+            "queries" => (ImageFileSource.Queries(ds), ds.Queries.Select(q => q.Id).ToList()),
+            "train" => (ImageFileSource.Train(ds), ds.Train.Select(i => i.Name).ToList()),
+            var other => throw new UserInputException($"--part {other}: expected database, queries or train"),
+        };
     }
 }

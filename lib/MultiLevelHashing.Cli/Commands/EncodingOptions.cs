@@ -32,6 +32,18 @@ internal static class EncodingOptions
             new EncodingPipelineOptions { DecodeThreads = threads });
     }
 
+    /// <summary>The images of <paramref name="folder"/> (by extension, in ordinal name order) and their ids (file names without extension).</summary>
+    public static (ImageFileSource Source, List<string> Ids) Folder(DirectoryInfo folder)
+    {
+        if (!folder.Exists) throw new UserInputException($"{folder.FullName}: image folder not found");
+        var files = folder.EnumerateFiles()
+            .Where(f => ImageLoader.ImageExtensions.Contains(f.Extension.ToLowerInvariant()))
+            .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw new UserInputException($"{folder.FullName}: no images ({string.Join(", ", ImageLoader.ImageExtensions)})");
+        return (new ImageFileSource(ImageFiles.Of(files.Select(f => f.FullName), folder.FullName)),
+            files.Select(f => Path.GetFileNameWithoutExtension(f.Name)).ToList());
+    }
+
     /// <summary>Prints the rate, where the time went, and a warning naming every skipped image.</summary>
     public static void PrintSummary(EncodingTimings timings, IReadOnlyList<ImageLoadFailure> skipped)
     {

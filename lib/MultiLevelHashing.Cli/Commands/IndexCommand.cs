@@ -38,13 +38,7 @@ public static class IndexCommand
                 List<string> ids;
                 if (folder is not null)
                 {
-                    if (!folder.Exists) throw new UserInputException($"{folder.FullName}: image folder not found");
-                    var files = folder.EnumerateFiles()
-                        .Where(f => ImageLoader.ImageExtensions.Contains(f.Extension.ToLowerInvariant()))
-                        .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-                    if (files.Count == 0) throw new UserInputException($"{folder.FullName}: no images ({string.Join(", ", ImageLoader.ImageExtensions)})");
-                    source = new ImageFileSource(ImageFiles.Of(files.Select(f => f.FullName), folder.FullName));
-                    ids = files.Select(f => Path.GetFileNameWithoutExtension(f.Name)).ToList();
+                    (source, ids) = EncodingOptions.Folder(folder);
                 }
                 else
                 {

@@ -47,7 +47,7 @@ public sealed record EncodingPipelineOptions
 /// <param name="ForwardSeconds">Network forward passes (tensor creation included).</param>
 /// <param name="PackSeconds">Copying the real codes out and packing them into bits.</param>
 /// <param name="WaitSeconds">Time the network thread waited for a decoded batch (decoding was the bottleneck).</param>
-/// <param name="DecodeThreads">Decoding threads used (0: images came from memory, no pipeline).</param>
+/// <param name="DecodeThreads">Decoding threads used (0: sequential encoding, images loaded on the calling thread).</param>
 /// <param name="TorchThreads">LibTorch intra-op threads during the forward passes.</param>
 /// <param name="BatchSize">Images per forward batch.</param>
 public sealed record EncodingTimings(int Images, double WallSeconds, double DecodeSeconds, double ForwardSeconds,
@@ -229,9 +229,11 @@ internal static class EncodingPipeline
                 DecodePlanar(files[i].Path, files[i].Crop, size, pixels, indices.Count * image);
                 indices.Add(i);
             }
-            catch (UserInputException e)
+            catch (Exception e) when (e is UserInputException or IOException or UnauthorizedAccessException)
             {
-                lock (failures) failures.Add(new ImageLoadFailure(i, files[i].Path, e.Message));
+                // The loader names the file; a file that cannot even be read (permissions, I/O) is named here.
+                string problem = e is UserInputException ? e.Message : $"{files[i].Path}: cannot read the file ({e.Message})";
+                lock (failures) failures.Add(new ImageLoadFailure(i, files[i].Path, problem));
                 if (policy == BadImagePolicy.Stop) return null;
             }
         }

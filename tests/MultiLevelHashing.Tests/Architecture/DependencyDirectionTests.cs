@@ -71,7 +71,7 @@ public class DependencyDirectionTests
     [Theory]
     [InlineData("lib/MultiLevelHashing.Core/MultiLevelHashing.Core.csproj", new[] { "SixLabors.ImageSharp", "Razorvine.Pickle", "System.IO.Hashing" }, new string[0])]
     [InlineData("lib/MultiLevelHashing/MultiLevelHashing.csproj",
-        new[] { "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows", "libtorch-cpu-linux-x64", "Microsoft.ML.OnnxRuntime" },
+        new[] { "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows", "libtorch-cpu-linux-x64", "Microsoft.ML.OnnxRuntime", "TorchSharp.PyBridge" },
         new[] { "../MultiLevelHashing.Core/MultiLevelHashing.Core.csproj" })]
     public void ProjectFilesBringOnlyTheirLayersPackages(string project, string[] allowedPackages, string[] allowedProjects)
     {

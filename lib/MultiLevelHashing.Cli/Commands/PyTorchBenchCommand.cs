@@ -322,7 +322,7 @@ public static class PyTorchBenchCommand
         if (sweepRuns.Count > 0)
         {
             sb.AppendLine();
-            sb.AppendLine($"End-to-end encoding, TorchSharp, by decode threads and batch size ({s.Threads} LibTorch threads; median of {sweepRuns.Count / 6} runs; img/s). The defaults (batch 16, one decode thread per two cores) come from this table:");
+            sb.AppendLine($"End-to-end encoding, TorchSharp, by decode threads and batch size ({s.Threads} LibTorch threads; median of {sweepRuns.Count / 6} runs; img/s). Read it with the pipeline's waiting time above: while the network thread does not wait for images, more decode threads only take cores from the forward pass:");
             sb.AppendLine();
             var batches = sweepRuns.Select(x => x.Batch).Distinct().Order().ToList();
             sb.AppendLine("| decode threads | " + string.Join(" | ", batches.Select(b => $"batch {b}")) + " |");

@@ -22,7 +22,7 @@ public static class EncodeCommand
                           "1 where u > 0; numpy and FAISS binary indexes read them) and codes.images.txt (one image name per row)",
             Required = true,
         };
-        var part = new Option<string>("--part") { Description = "which images: database (default), queries (cropped to their box) or train", DefaultValueFactory = _ => "database" };
+        var part = new Option<string>("--part") { Description = "with --dataset, which images: database (default), queries (cropped to their box) or train", DefaultValueFactory = _ => "database" };
         var batch = EncodingOptions.Batch();
         var strict = EncodingOptions.Strict();
         var decodeThreads = EncodingOptions.DecodeThreads();

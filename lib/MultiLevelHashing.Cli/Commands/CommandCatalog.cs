@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return PrepareCommand.Create();
         yield return TrainCommand.Create();
         yield return EncodeCommand.Create();
+        yield return ExportCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
         yield return IndexCommand.Create();

@@ -18,32 +18,27 @@ public static class IndexCommand
         var images = new Option<DirectoryInfo?>("--images") { Description = "a folder of images to index instead of a dataset (ids = file names without extension)" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "index file to write (atomically; format version, code lengths, ids, codes, checksum)", Required = true };
-        var batch = new Option<int>("--batch") { Description = "images per forward batch", DefaultValueFactory = _ => 16 };
+        var batch = EncodingOptions.Batch();
+        var strict = EncodingOptions.Strict();
+        var decodeThreads = EncodingOptions.DecodeThreads();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes.")
-        { dataset, images, checkpoint, output, batch };
+        { dataset, images, checkpoint, output, batch, strict, decodeThreads };
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
             var folder = parse.GetValue(images);
             if ((datasetValue is null) == (folder is null))
                 throw new UserInputException("give exactly one of --dataset or --images");
-            int batchSize = parse.GetValue(batch);
-            if (batchSize < 1) throw new UserInputException($"--batch must be at least 1, got {batchSize}");
+            var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
             var ckpt = parse.GetValue(checkpoint)!;
             string target = parse.GetValue(output)!.FullName;
-            var (count, globalBits, localBits) = ConsoleProgress.Run(progress =>
+            var (count, globalBits, localBits, timings, skipped) = ConsoleProgress.Run(progress =>
             {
                 ImageFileSource source;
                 List<string> ids;
                 if (folder is not null)
                 {
-                    if (!folder.Exists) throw new UserInputException($"{folder.FullName}: image folder not found");
-                    var files = folder.EnumerateFiles()
-                        .Where(f => ImageLoader.ImageExtensions.Contains(f.Extension.ToLowerInvariant()))
-                        .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-                    if (files.Count == 0) throw new UserInputException($"{folder.FullName}: no images ({string.Join(", ", ImageLoader.ImageExtensions)})");
-                    source = new ImageFileSource(ImageFiles.Of(files.Select(f => f.FullName), folder.FullName));
-                    ids = files.Select(f => Path.GetFileNameWithoutExtension(f.Name)).ToList();
+                    (source, ids) = EncodingOptions.Folder(folder);
                 }
                 else
                 {
@@ -53,11 +48,14 @@ public static class IndexCommand
                 }
                 var (model, info) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());
                 using var _ = model;
-                using var codes = DscnnEncoder.Encode(model, source, info.Config.ImageSize, batchSize, device: TorchDevice.Default(), progress: progress);
-                CodeIndexFile.Write(target, ids, [codes.Global, codes.Local]);
-                return (codes.Count, codes.Global.Bits, codes.Local.Bits);
+                using var codes = DscnnEncoder.Encode(model, source, info.Config.ImageSize, settings.BatchSize, device: TorchDevice.Default(),
+                    progress: progress, badImages: settings.BadImages, pipeline: settings.Pipeline);
+                if (codes.Count == 0) throw new UserInputException($"none of the {ids.Count} images could be read; nothing to index");
+                CodeIndexFile.Write(target, codes.SourceIndices.Select(i => ids[i]).ToList(), [codes.Global, codes.Local]);
+                return (codes.Count, codes.Global.Bits, codes.Local.Bits, codes.Timings!, codes.Skipped);
             });
             System.Console.WriteLine($"{count} images indexed in {target} (global {globalBits} bits, local {localBits} bits)");
+            EncodingOptions.PrintSummary(timings, skipped);
             return 0;
         });
         return command;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using static TorchSharp.torch;
@@ -31,6 +33,15 @@ public sealed class EncodedImages : IDisposable
     /// <summary>Number of images.</summary>
     public int Count => Global.Count;
 
+    /// <summary>The source index (position in the image source) of each code row; 0..N-1 unless images were skipped.</summary>
+    public int[] SourceIndices { get; init; } = [];
+
+    /// <summary>Images left out under <see cref="BadImagePolicy.Skip"/>, in source order, each with its problem.</summary>
+    public IReadOnlyList<ImageLoadFailure> Skipped { get; init; } = [];
+
+    /// <summary>Where the time of the encoding went, and the rate.</summary>
+    public EncodingTimings? Timings { get; init; }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -45,7 +56,23 @@ public sealed class EncodedImages : IDisposable
 /// </summary>
 public static class DscnnEncoder
 {
-    /// <summary>Encodes all images of <paramref name="images"/> at <paramref name="imageSize"/> in batches of <paramref name="batchSize"/>.</summary>
+    /// <summary>
+    /// Encodes image files: decoding and resizing run on <see cref="EncodingPipelineOptions.DecodeThreads"/> threads in
+    /// parallel with the network (lib/MultiLevelHashing/README.md section 1.4). A file that cannot be decoded stops the
+    /// encoding with a <see cref="UserInputException"/> naming it (<see cref="BadImagePolicy.Stop"/>), or is left out and
+    /// listed in <see cref="EncodedImages.Skipped"/> (<see cref="BadImagePolicy.Skip"/>); <see cref="EncodedImages.SourceIndices"/>
+    /// maps code rows back to files. Without bad images the codes equal those of sequential encoding.
+    /// </summary>
+    public static EncodedImages Encode(DscnnModel model, ImageFileSource images, int imageSize, int batchSize = 16,
+        bool includeMaps = false, Device? device = null, IProgress<ProgressReport>? progress = null,
+        BadImagePolicy badImages = BadImagePolicy.Stop, EncodingPipelineOptions? pipeline = null)
+        => EncodingPipeline.Encode(model, images, imageSize, batchSize, includeMaps, device, progress, badImages,
+            pipeline ?? EncodingPipelineOptions.Default);
+
+    /// <summary>
+    /// Encodes all images of <paramref name="images"/> at <paramref name="imageSize"/> in batches of <paramref name="batchSize"/>,
+    /// one batch after the other on the calling thread (the reference the pipeline of file sources is checked against).
+    /// </summary>
     public static EncodedImages Encode(DscnnModel model, IImageSource images, int imageSize, int batchSize = 16,
         bool includeMaps = false, Device? device = null, IProgress<ProgressReport>? progress = null)
     {
@@ -65,6 +92,8 @@ public static class DscnnEncoder
         var ul = new float[(long)count * model.LocalBits];
         var maps = includeMaps ? new List<float[]>(count) : null;
         (int, int) mapSize = (0, 0);
+        var wall = Stopwatch.StartNew();
+        double loadSeconds = 0, forwardSeconds = 0, packSeconds = 0;
         bool wasTraining = model.training;
         model.eval();
         try
@@ -74,11 +103,18 @@ public static class DscnnEncoder
             {
                 int end = Math.Min(count, start + batchSize);
                 using var scope = NewDisposeScope();
+                var timer = Stopwatch.StartNew();
                 var batch = load((start, end));
+                loadSeconds += timer.Elapsed.TotalSeconds;
+                timer.Restart();
                 if (device is not null) batch = batch.to(device);
                 var output = model.forward(batch);
-                output.GlobalCodes.cpu().data<float>().CopyTo(ug.AsSpan(start * model.GlobalBits, (end - start) * model.GlobalBits));
-                output.LocalCodes.cpu().data<float>().CopyTo(ul.AsSpan(start * model.LocalBits, (end - start) * model.LocalBits));
+                var globalCodes = output.GlobalCodes.cpu();
+                var localCodes = output.LocalCodes.cpu();
+                forwardSeconds += timer.Elapsed.TotalSeconds;
+                timer.Restart();
+                globalCodes.data<float>().CopyTo(ug.AsSpan(start * model.GlobalBits, (end - start) * model.GlobalBits));
+                localCodes.data<float>().CopyTo(ul.AsSpan(start * model.LocalBits, (end - start) * model.LocalBits));
                 if (maps is not null)
                 {
                     var m = output.LocalMaps.cpu();
@@ -87,6 +123,7 @@ public static class DscnnEncoder
                     var all = m.data<float>().ToArray();
                     for (int i = 0; i < end - start; i++) maps.Add(all.AsSpan(i * per, per).ToArray());
                 }
+                packSeconds += timer.Elapsed.TotalSeconds;
                 progress.Report("encode", end, count, "img");
             }
         }
@@ -94,10 +131,18 @@ public static class DscnnEncoder
         {
             if (wasTraining) model.train();
         }
+        var packTimer = Stopwatch.StartNew();
+        var global = PackedCodes.FromReal(ug, model.GlobalBits);
+        var local = PackedCodes.FromReal(ul, model.LocalBits);
+        packSeconds += packTimer.Elapsed.TotalSeconds;
         return new EncodedImages
         {
-            Global = PackedCodes.FromReal(ug, model.GlobalBits),
-            Local = PackedCodes.FromReal(ul, model.LocalBits),
+            Global = global,
+            Local = local,
+            SourceIndices = Enumerable.Range(0, count).ToArray(),
+            // Sequential: loading is not overlapped, so it is decode time and wait time at once.
+            Timings = new EncodingTimings(count, wall.Elapsed.TotalSeconds, loadSeconds, forwardSeconds, packSeconds, loadSeconds,
+                DecodeThreads: 0, get_num_threads(), batchSize),
             GlobalReal = ug,
             LocalReal = ul,
             LocalMaps = maps,

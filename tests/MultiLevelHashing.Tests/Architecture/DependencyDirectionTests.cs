@@ -73,10 +73,11 @@ public class DependencyDirectionTests
     [Theory]
     [InlineData("lib/MultiLevelHashing.Core/MultiLevelHashing.Core.csproj", new[] { "SixLabors.ImageSharp", "Razorvine.Pickle", "System.IO.Hashing" }, new string[0])]
     [InlineData("lib/MultiLevelHashing/MultiLevelHashing.csproj",
+        // TorchSharp.PyBridge reads and writes PyTorch state_dict files (Model/StateDictFile.cs).
         // SkiaSharp draws the overlays of bit activation maps (Attention/Rendering), which need the model's maps;
         // its NoDependencies native build needs no fontconfig on Linux.
         new[] { "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows", "libtorch-cpu-linux-x64", "Microsoft.ML.OnnxRuntime",
-                "SkiaSharp", "SkiaSharp.NativeAssets.Linux.NoDependencies" },
+                "SkiaSharp", "SkiaSharp.NativeAssets.Linux.NoDependencies", "TorchSharp.PyBridge" },
         new[] { "../MultiLevelHashing.Core/MultiLevelHashing.Core.csproj" })]
     public void ProjectFilesBringOnlyTheirLayersPackages(string project, string[] allowedPackages, string[] allowedProjects)
     {

@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Runtime;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace MultiLevelHashing.Model;
+
+/// <summary>What encoding does with an image that cannot be decoded.</summary>
+public enum BadImagePolicy
+{
+    /// <summary>Stop at the first bad image with a <see cref="UserInputException"/> naming it.</summary>
+    Stop,
+    /// <summary>Leave the image out, go on, and list it in <see cref="EncodedImages.Skipped"/>.</summary>
+    Skip,
+}
+
+/// <summary>How the file-encoding pipeline spreads its work (lib/MultiLevelHashing/README.md section 1.4).</summary>
+public sealed record EncodingPipelineOptions
+{
+    /// <summary>Threads that decode and resize images while the network runs; null picks <see cref="DefaultDecodeThreads"/>.</summary>
+    public int? DecodeThreads { get; init; }
+
+    /// <summary>Decoded batches that may wait for the network (the bound of the channel between the two stages).</summary>
+    public int QueuedBatches { get; init; } = 4;
+
+    /// <summary>The defaults.</summary>
+    public static EncodingPipelineOptions Default { get; } = new();
+
+    /// <summary>
+    /// One decoding thread per two cores, at least one: LibTorch's own thread pool already uses every core for the
+    /// forward pass, and decoding a 160 px batch takes a fraction of its forward time (measurement in
+    /// tests/MultiLevelHashing.Benchmarks/results/pytorch.md).
+    /// </summary>
+    public static int DefaultDecodeThreads => Math.Max(1, Environment.ProcessorCount / 2);
+}
+
+/// <summary>
+/// Where the time of an encoding went. Decode seconds are summed over the decoding threads (they overlap the
+/// forward pass); forward, pack and wait seconds are the network thread's; wall seconds are the whole call.
+/// </summary>
+/// <param name="Images">Images encoded (skipped ones excluded).</param>
+/// <param name="WallSeconds">Elapsed time of the whole encoding.</param>
+/// <param name="DecodeSeconds">Decoding, cropping and resizing, summed over the decoding threads.</param>
+/// <param name="ForwardSeconds">Network forward passes (tensor creation included).</param>
+/// <param name="PackSeconds">Copying the real codes out and packing them into bits.</param>
+/// <param name="WaitSeconds">Time the network thread waited for a decoded batch (decoding was the bottleneck).</param>
+/// <param name="DecodeThreads">Decoding threads used (0: sequential encoding, images loaded on the calling thread).</param>
+/// <param name="TorchThreads">LibTorch intra-op threads during the forward passes.</param>
+/// <param name="BatchSize">Images per forward batch.</param>
+public sealed record EncodingTimings(int Images, double WallSeconds, double DecodeSeconds, double ForwardSeconds,
+    double PackSeconds, double WaitSeconds, int DecodeThreads, int TorchThreads, int BatchSize)
+{
+    /// <summary>Images per second of wall time.</summary>
+    public double ImagesPerSecond => WallSeconds > 0 ? Images / WallSeconds : 0;
+
+    /// <summary>One line for the console: rate and where the time went.</summary>
+    public string Summary() =>
+        $"{Images} images in {WallSeconds:0.00} s = {ImagesPerSecond:0.0} img/s; forward {ForwardSeconds:0.00} s, " +
+        $"decode {DecodeSeconds:0.00} s on {DecodeThreads} thread(s) alongside, pack {PackSeconds:0.00} s, " +
+        $"waiting for images {WaitSeconds:0.00} s (batch {BatchSize}, {TorchThreads} LibTorch thread(s))";
+}
+
+/// <summary>
+/// Encoding from image files as two overlapping stages (lib/MultiLevelHashing/README.md section 1.4): decoding
+/// threads read, crop and resize fixed ranges of <c>batchSize</c> images into planar RGB batches and put them on a
+/// bounded channel; the calling thread takes batches off it, runs the network and packs the codes. Batches keep their
+/// source ranges, so without bad images every forward batch holds the same images as in sequential encoding and the
+/// codes are identical. Decoding bypasses <see cref="ImageFiles"/>' in-memory cache, so memory stays bounded by the
+/// channel however many images there are.
+/// </summary>
+internal static class EncodingPipeline
+{
+    private sealed record DecodedBatch(int Start, int[] Indices, byte[] Pixels);
+
+    public static EncodedImages Encode(DscnnModel model, ImageFileSource source, int imageSize, int batchSize, bool includeMaps,
+        Device? device, IProgress<ProgressReport>? progress, BadImagePolicy badImages, EncodingPipelineOptions options)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
+        int decodeThreads = options.DecodeThreads ?? EncodingPipelineOptions.DefaultDecodeThreads;
+        if (decodeThreads < 1) throw new ArgumentOutOfRangeException(nameof(options), "DecodeThreads must be at least 1");
+        if (options.QueuedBatches < 1) throw new ArgumentOutOfRangeException(nameof(options), "QueuedBatches must be at least 1");
+
+        var wall = Stopwatch.StartNew();
+        int count = source.Count, kg = model.GlobalBits, kl = model.LocalBits;
+        int batches = (count + batchSize - 1) / batchSize;
+        // Per source index; compacted to the images that decoded at the end.
+        var ug = new float[(long)count * kg];
+        var ul = new float[(long)count * kl];
+        var ok = new bool[count];
+        var maps = includeMaps ? new float[count][] : null;
+        (int, int) mapSize = (0, 0);
+        var failures = new List<ImageLoadFailure>();
+        long decodeTicks = 0;
+        double forward = 0, pack = 0, wait = 0;
+
+        var channel = Channel.CreateBounded<DecodedBatch>(new BoundedChannelOptions(options.QueuedBatches)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stop = new CancellationTokenSource();
+        int nextBatch = -1;
+        var decoders = Enumerable.Range(0, Math.Min(decodeThreads, Math.Max(1, batches))).Select(_ => Task.Run(async () =>
+        {
+            int b;
+            while (!stop.IsCancellationRequested && (b = Interlocked.Increment(ref nextBatch)) < batches)
+            {
+                var timer = Stopwatch.StartNew();
+                var batch = DecodeBatch(source.Files, b * batchSize, Math.Min(count, (b + 1) * batchSize), imageSize, failures, badImages);
+                Interlocked.Add(ref decodeTicks, timer.ElapsedTicks);
+                if (batch is null) { stop.Cancel(); return; }
+                await channel.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+            }
+        })).ToArray();
+        var closer = Task.WhenAll(decoders).ContinueWith(t => channel.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        bool wasTraining = model.training;
+        model.eval();
+        int done = 0;
+        try
+        {
+            using var noGrad = no_grad();
+            var reader = channel.Reader;
+            while (true)
+            {
+                var waited = Stopwatch.StartNew();
+                if (!reader.TryRead(out var batch))
+                {
+                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) break;
+                    continue;
+                }
+                wait += waited.Elapsed.TotalSeconds;
+                int n = batch.Indices.Length;
+                if (n > 0)
+                {
+                    var timer = Stopwatch.StartNew();
+                    using var scope = NewDisposeScope();
+                    using var bytes = tensor(batch.Pixels, new long[] { n, 3, imageSize, imageSize });
+                    var input = bytes.to_type(ScalarType.Float32);
+                    if (device is not null) input = input.to(device);
+                    var output = model.forward(input);
+                    var g = output.GlobalCodes.cpu();
+                    var l = output.LocalCodes.cpu();
+                    var m = maps is not null ? output.LocalMaps.cpu() : null;
+                    forward += timer.Elapsed.TotalSeconds;
+                    timer.Restart();
+                    var gs = g.data<float>();
+                    var ls = l.data<float>();
+                    float[]? all = m?.data<float>().ToArray();
+                    int per = m is null ? 0 : (int)(m.shape[1] * m.shape[2] * m.shape[3]);
+                    if (m is not null) mapSize = ((int)m.shape[2], (int)m.shape[3]);
+                    for (int i = 0; i < n; i++)
+                    {
+                        int row = batch.Indices[i];
+                        for (int j = 0; j < kg; j++) ug[(long)row * kg + j] = gs[i * kg + j];
+                        for (int j = 0; j < kl; j++) ul[(long)row * kl + j] = ls[i * kl + j];
+                        if (maps is not null) maps[row] = all.AsSpan(i * per, per).ToArray();
+                        ok[row] = true;
+                    }
+                    pack += timer.Elapsed.TotalSeconds;
+                }
+                done += Math.Min(batchSize, count - batch.Start);
+                progress.Report("encode", done, count, "img");
+            }
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+            stop.Cancel();
+            try { closer.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
+        }
+        // A decoder that failed for any reason other than a bad image surfaces here.
+        var crashed = decoders.FirstOrDefault(t => t.IsFaulted);
+        if (crashed is not null) throw crashed.Exception!.InnerException!;
+
+        if (badImages == BadImagePolicy.Stop && failures.Count > 0)
+        {
+            // Several decoders may each have hit a bad image before stopping; name the first in source order.
+            var first = failures.MinBy(f => f.Index)!;
+            throw UserInputException.InFile(first.Path, ProblemOnly(first));
+        }
+
+        var packTimer = Stopwatch.StartNew();
+        var sourceIndices = Enumerable.Range(0, count).Where(i => ok[i]).ToArray();
+        var global = new float[(long)sourceIndices.Length * kg];
+        var local = new float[(long)sourceIndices.Length * kl];
+        for (int r = 0; r < sourceIndices.Length; r++)
+        {
+            Array.Copy(ug, (long)sourceIndices[r] * kg, global, (long)r * kg, kg);
+            Array.Copy(ul, (long)sourceIndices[r] * kl, local, (long)r * kl, kl);
+        }
+        var globalCodes = Search.PackedCodes.FromReal(global, kg);
+        var localCodes = Search.PackedCodes.FromReal(local, kl);
+        pack += packTimer.Elapsed.TotalSeconds;
+        wall.Stop();
+        return new EncodedImages
+        {
+            Global = globalCodes,
+            Local = localCodes,
+            GlobalReal = global,
+            LocalReal = local,
+            LocalMaps = maps is null ? null : sourceIndices.Select(i => maps[i]).ToList(),
+            MapSize = mapSize,
+            SourceIndices = sourceIndices,
+            Skipped = failures.OrderBy(f => f.Index).ToList(),
+            Timings = new EncodingTimings(sourceIndices.Length, wall.Elapsed.TotalSeconds, (double)decodeTicks / Stopwatch.Frequency,
+                forward, pack, wait, decodeThreads, get_num_threads(), batchSize),
+        };
+    }
+
+    /// <summary>Decodes images [start, end) into one planar batch; null when a bad image stops the run.</summary>
+    private static DecodedBatch? DecodeBatch(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy)
+    {
+        int image = 3 * size * size;
+        var pixels = new byte[(end - start) * image];
+        var indices = new List<int>(end - start);
+        for (int i = start; i < end; i++)
+        {
+            try
+            {
+                DecodePlanar(files[i].Path, files[i].Crop, size, pixels, indices.Count * image);
+                indices.Add(i);
+            }
+            catch (Exception e) when (e is UserInputException or IOException or UnauthorizedAccessException)
+            {
+                // The loader names the file; a file that cannot even be read (permissions, I/O) is named here.
+                string problem = e is UserInputException ? e.Message : $"{files[i].Path}: cannot read the file ({e.Message})";
+                lock (failures) failures.Add(new ImageLoadFailure(i, files[i].Path, problem));
+                if (policy == BadImagePolicy.Stop) return null;
+            }
+        }
+        return new DecodedBatch(start, indices.ToArray(), indices.Count * image == pixels.Length ? pixels : pixels[..(indices.Count * image)]);
+    }
+
+    /// <summary>The same pixels as <see cref="ImageFiles.Planar"/> (load, crop, stretch to size x size, planar RGB), without its cache.</summary>
+    internal static void DecodePlanar(string path, BoundingBox? crop, int size, byte[] into, int offset)
+    {
+        using var image = ImageLoader.LoadRgb(path, crop, ImageResize.Exact(size, size));
+        int plane = size * size;
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < size; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                int at = offset + y * size;
+                for (int x = 0; x < size; x++)
+                {
+                    Rgb24 p = row[x];
+                    into[at + x] = p.R;
+                    into[at + plane + x] = p.G;
+                    into[at + 2 * plane + x] = p.B;
+                }
+            }
+        });
+    }
+
+    /// <summary>The problem part of a loader message ("path: problem" becomes "problem"), so the path is not named twice.</summary>
+    private static string ProblemOnly(ImageLoadFailure failure) =>
+        failure.Problem.StartsWith(failure.Path + ": ", StringComparison.Ordinal) ? failure.Problem[(failure.Path.Length + 2)..] : failure.Problem;
+}

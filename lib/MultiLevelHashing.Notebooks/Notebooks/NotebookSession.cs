@@ -102,6 +102,7 @@ public sealed class NotebookSession
         if (Interlocked.Exchange(ref _formattersRegistered, 1) == 1) return;
         Formatter.Register<GenericChart>((chart, writer) => writer.Write(FigureFiles.ToNotebookHtml(chart)), HtmlFormatter.MimeType);
         Formatter.Register<DataFrame>((frame, writer) => writer.Write(ToHtmlTable(frame, maxRows: 50)), HtmlFormatter.MimeType);
+        Formatter.Register<Picture>((picture, writer) => writer.Write(picture.ToHtml()), HtmlFormatter.MimeType);
         Formatter.Register<DataFrame>((frame, writer) => writer.Write(frame.ToString()), PlainTextFormatter.MimeType);
     }
 

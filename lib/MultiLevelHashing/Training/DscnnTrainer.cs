@@ -223,7 +223,6 @@ public static class DscnnTrainer
             output.LocalCodes.index_select(0, first), output.LocalCodes.index_select(0, second),
             similar, config.Alpha, config.Beta, config.MarginPerBit);
         if (config.Gamma > 0) total = total + config.Gamma * DshLoss.BitIndependence(output.GlobalCodes);
-        if (config.LocalGamma > 0) total = total + config.LocalGamma * DshLoss.BitIndependence(output.LocalCodes);
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Update(lr);

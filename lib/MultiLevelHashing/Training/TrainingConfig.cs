@@ -83,13 +83,6 @@ public sealed record TrainingConfig
     /// </summary>
     public double Gamma { get; init; } = 10;
 
-    /// <summary>
-    /// Weight of the same bit-independence term on the local code u_l (0, the default, turns it off and leaves the
-    /// configuration's hash as it was before the setting existed). Notebook 06 measures what it does to the local bits.
-    /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public double LocalGamma { get; init; }
-
     /// <summary>Margin per bit: m = MarginPerBit x K (2 gives the DSH form m = 2K).</summary>
     public double MarginPerBit { get; init; } = 2.0;
 
@@ -201,7 +194,6 @@ public sealed record TrainingConfig
         Check(LocalBits >= 8 && LocalBits % 8 == 0 && LocalBits <= 1024, nameof(LocalBits), "a multiple of 8 in [8, 1024]");
         Check(Alpha >= 0, nameof(Alpha), "must be >= 0");
         Check(Gamma >= 0, nameof(Gamma), "must be >= 0");
-        Check(LocalGamma >= 0, nameof(LocalGamma), "must be >= 0");
         Check(Beta >= 0, nameof(Beta), "must be >= 0");
         Check(MarginPerBit > 0, nameof(MarginPerBit), "must be > 0");
         Check(LearningRate > 0, nameof(LearningRate), "must be > 0");

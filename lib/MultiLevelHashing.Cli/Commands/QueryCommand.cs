@@ -34,6 +34,8 @@ public static class QueryCommand
             if (count < 1) throw new UserInputException($"--k must be at least 1, got {count}");
             var imageFile = parse.GetValue(image)!;
             if (!imageFile.Exists) throw new UserInputException($"{imageFile.FullName}: image not found");
+            // Check the query image before loading the model: a bad image ends with its name, its problem and exit 2.
+            using (ImageLoader.LoadRgb(imageFile.FullName)) { }
             BoundingBox? crop = parse.GetValue(box) is { } b ? ParseBox(b) : null;
             var ckpt = parse.GetValue(checkpoint)!;
             var info = Checkpoint.ReadInfo(ckpt.FullName);

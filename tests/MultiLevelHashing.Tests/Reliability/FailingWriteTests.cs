@@ -85,6 +85,21 @@ public sealed class FailingWriteTests : IDisposable
             p => { using var t = TorchSharp.torch.ones(200, 16, 4, 4); FeatureCache.Write(p, t); }, capacity);
     }
 
+    [Fact]
+    public void TemporariesOfDeadWritersAreRemovedAndThoseOfLiveOnesKept()
+    {
+        string path = Path.Combine(_dir, "target.bin");
+        // No process has the largest pid (Linux pid_max is at most 2^22); this process is alive.
+        string dead = $"{path}.tmp-{int.MaxValue}-0123456789abcdef";
+        string live = $"{path}.tmp-{Environment.ProcessId}-0123456789abcdef";
+        File.WriteAllBytes(dead, [1, 2]);
+        File.WriteAllBytes(live, [3]);
+        AtomicFile.WriteAllBytes(path, [9]);
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live));
+        Assert.Equal([9], File.ReadAllBytes(path));
+    }
+
     private static readonly TrainingConfig Tiny = TrainingConfig.Smoke with
     {
         ImageSize = 32, SmallCnnChannels = 16, GlobalBits = 16, LocalBits = 32, Epochs = 2, PairsPerEpoch = 32, BatchPairs = 8,

@@ -63,7 +63,8 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
         double epochSeconds = Math.Max(0.2, (referenceSeconds - startupSeconds) / Epochs);
 
         var random = new SeededRandom(14);
-        int kills = 0, attempts = 0, chainsCompleted = 0;
+        int kills = 0, attempts = 0, chainsCompleted = 0, killedChainsCompleted = 0;
+        bool chainWasKilled = false;
         string chain = Path.Combine(_dir, "chain.ckpt");
         int lastEpochs = 0;
         while (kills < TrainKills && attempts < 4 * TrainKills)
@@ -74,7 +75,7 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
             double delay = random.Uniform(0.3, startupSeconds + epochSeconds * Math.Min(2, Epochs - lastEpochs));
             using var child = MlhProcess.Start(Train(chain), Environment());
             bool finished = child.WaitForExitOrTimeout(TimeSpan.FromSeconds(delay));
-            if (!finished && child.KillHard()) kills++;
+            if (!finished && child.KillHard()) { kills++; chainWasKilled = true; }
             // Absent (nothing finished yet) or a complete checkpoint that verifies, never older than the last one.
             if (File.Exists(chain))
             {
@@ -87,6 +88,8 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
                 // The chain of killed and resumed runs is done: same weights as the uninterrupted run; start another chain.
                 AssertSameModelTensors(reference, chain);
                 chainsCompleted++;
+                if (chainWasKilled) killedChainsCompleted++;
+                chainWasKilled = false;
                 File.Delete(chain);
                 lastEpochs = 0;
             }
@@ -128,7 +131,8 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(AtomicFile.Temporaries(chain));
         Assert.Empty(AtomicFile.Temporaries(index));
 
-        output.WriteLine($"train: {attempts} runs, {kills} killed, checkpoint intact after every kill, {chainsCompleted + 1} chains resumed to bit-identical weights; " +
+        output.WriteLine($"train: {attempts} runs, {kills} killed, checkpoint intact after every kill, {chainsCompleted + 1} chains completed with bit-identical weights " +
+                         $"({killedChainsCompleted + (chainWasKilled ? 1 : 0)} of them after at least one kill and resume); " +
                          $"index: {indexRuns} runs, {indexKills} killed, old version {sawOld}, new version {sawNew}; " +
                          $"{leftBehind} temporary files left by killed writers, removed by the next write; reference run {referenceSeconds:F1} s, " +
                          $"index run {indexSeconds:F1} s; total {watch.Elapsed.TotalSeconds:F1} s");

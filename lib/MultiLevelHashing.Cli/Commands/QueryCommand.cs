@@ -41,10 +41,10 @@ public static class QueryCommand
             if (count < 1) throw new UserInputException($"--k must be at least 1, got {count}");
             var imageFile = parse.GetValue(image)!;
             if (!imageFile.Exists) throw new UserInputException($"{imageFile.FullName}: image not found");
+            // Check the query image before loading the model: a bad image ends with its name, its problem and exit 2.
             BoundingBox? crop = parse.GetValue(box) is { } b ? BoxArgument.Parse(b) : null;
-            if (crop is { } inside)
-                using (var photo = ImageLoader.LoadRgb(imageFile.FullName))
-                    BoxArgument.RequireInside(inside, photo.Width, photo.Height, imageFile.FullName);
+            using (var photo = ImageLoader.LoadRgb(imageFile.FullName))
+                if (crop is { } inside) BoxArgument.RequireInside(inside, photo.Width, photo.Height, imageFile.FullName);
             var ckpt = parse.GetValue(checkpoint)!;
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);

@@ -1,23 +1,11 @@
 using System.Runtime.CompilerServices;
 using MultiLevelHashing.Runtime;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
 namespace MultiLevelHashing.Data;
-
-/// <summary>Limits that protect image loading against decompression bombs and oversized files.</summary>
-public sealed record ImageLoadOptions
-{
-    /// <summary>Largest file accepted, in bytes (default 64 MiB; Oxford/Paris images are below 1 MiB).</summary>
-    public long MaxFileBytes { get; init; } = 64L << 20;
-
-    /// <summary>Largest width x height accepted, checked from the header before decoding (default 64 megapixels).</summary>
-    public long MaxPixels { get; init; } = 64_000_000;
-
-    /// <summary>The defaults.</summary>
-    public static ImageLoadOptions Default { get; } = new();
-}
 
 /// <summary>
 /// How to size an image after the optional crop: unchanged, longer side scaled to a length (aspect kept, as
@@ -73,35 +61,97 @@ public static class ImageLoader
     /// <summary>File extensions recognised as images when scanning folders.</summary>
     public static IReadOnlyList<string> ImageExtensions => Extensions;
 
-    /// <summary>Decodes an image as 8-bit RGB, after the size and header checks of <paramref name="options"/>.</summary>
-    /// <exception cref="UserInputException">Missing, empty, oversized, corrupt or truncated image.</exception>
+    /// <summary>
+    /// Decodes an image as 8-bit RGB after the size and header checks of <paramref name="options"/>
+    /// (lib/MultiLevelHashing/README.md section 1.6): the EXIF orientation is applied, transparent pixels are
+    /// composited over white, grey, palette, 16-bit and CMYK images become RGB, and only the first frame of an
+    /// animation is read.
+    /// </summary>
+    /// <exception cref="UserInputException">Missing, empty, oversized, corrupt, truncated or unsupported image; the message names the file.</exception>
     public static Image<Rgb24> LoadRgb(string path, ImageLoadOptions? options = null)
     {
         options ??= ImageLoadOptions.Default;
-        var info = new FileInfo(path);
-        if (!info.Exists) throw UserInputException.InFile(path, "image file not found");
-        if (info.Length == 0) throw UserInputException.InFile(path, "empty image file (0 bytes)");
-        if (info.Length > options.MaxFileBytes)
-            throw UserInputException.InFile(path, $"image file is {info.Length:N0} bytes, above the limit of {options.MaxFileBytes:N0} (ImageLoadOptions.MaxFileBytes)");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadChecked(path, options);
+        var config = options.DecoderConfiguration();
+        Image? decoded = null;
         try
         {
-            var header = Image.Identify(bytes);
-            if (header is null) throw UserInputException.InFile(path, "not a recognised image format (corrupt or not an image)");
-            long pixels = (long)header.Width * header.Height;
+            var header = Image.Identify(config, bytes, out var format);
+            if (header is null || format is null) throw UserInputException.InFile(path, "not a recognised image format (corrupt or not an image)");
             if (header.Width <= 0 || header.Height <= 0) throw UserInputException.InFile(path, $"image header gives an empty size {header.Width}x{header.Height}");
+            long pixels = (long)header.Width * header.Height;
             if (pixels > options.MaxPixels)
-                throw UserInputException.InFile(path, $"image is {header.Width}x{header.Height} = {pixels:N0} pixels, above the limit of {options.MaxPixels:N0} (ImageLoadOptions.MaxPixels); refusing to decode");
+                throw UserInputException.InFile(path, $"image is {header.Width}x{header.Height} = {pixels:N0} pixels, above the limit of {options.MaxPixels:N0} " +
+                                                      $"(ImageLoadOptions.MaxPixels, {ImageLoadOptions.MaxPixelsVariable}); refusing to decode");
             CheckComplete(path, bytes);
-            return Image.Load<Rgb24>(bytes);
+            // JPEG has no alpha channel: decode straight to RGB. Other formats may carry transparency.
+            bool mayHaveAlpha = format.Name != "JPEG";
+            var decoder = ImageLoadOptions.DecoderFor(config, format);
+            decoded = mayHaveAlpha ? Image.Load<Rgba32>(config, bytes, decoder) : Image.Load<Rgb24>(config, bytes, decoder);
+            decoded.Mutate(c => c.AutoOrient());
+            if (decoded is Image<Rgba32> rgba)
+            {
+                if (HasTransparency(rgba)) rgba.Mutate(c => c.BackgroundColor(Color.White));
+                var rgb = rgba.CloneAs<Rgb24>();
+                rgba.Dispose();
+                decoded = null;
+                return rgb;
+            }
+            var result = (Image<Rgb24>)decoded;
+            decoded = null;
+            return result;
         }
         catch (UserInputException) { throw; }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException
-                                       or NotSupportedException or InvalidDataException or EndOfStreamException
-                                       or IndexOutOfRangeException or ArgumentException or OverflowException)
+        catch (Exception e) when (e is InvalidMemoryOperationException || e.InnerException is InvalidMemoryOperationException)
         {
-            throw UserInputException.InFile(path, $"corrupt or truncated image ({e.GetType().Name}: {e.Message})");
+            // Decoders wrap the allocator's refusal in InvalidImageContentException.
+            throw UserInputException.InFile(path, $"decoding needs a buffer above the limit of {options.MaxBufferMegabytes} MiB " +
+                                                  $"(ImageLoadOptions.MaxBufferMegabytes, {ImageLoadOptions.MaxBufferVariable}): {e.Message}");
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Any failure inside a decoder on untrusted bytes is a property of the file, not of the program.
+            throw UserInputException.InFile(path, $"corrupt, truncated or unsupported image ({e.GetType().Name}: {e.Message})");
+        }
+        finally
+        {
+            decoded?.Dispose();
+        }
+    }
+
+    /// <summary>The bytes of <paramref name="path"/> after the existence and size checks.</summary>
+    private static byte[] ReadChecked(string path, ImageLoadOptions options)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw UserInputException.InFile(path, "image file not found");
+            if (info.Length == 0) throw UserInputException.InFile(path, "empty image file (0 bytes)");
+            if (info.Length > options.MaxFileBytes)
+                throw UserInputException.InFile(path, $"image file is {info.Length:N0} bytes, above the limit of {options.MaxFileBytes:N0} " +
+                                                      $"(ImageLoadOptions.MaxFileBytes, {ImageLoadOptions.MaxBytesVariable})");
+            byte[] bytes = File.ReadAllBytes(path);
+            // The file may have grown between the check and the read.
+            if (bytes.Length > options.MaxFileBytes)
+                throw UserInputException.InFile(path, $"image file grew to {bytes.Length:N0} bytes while being read, above the limit of {options.MaxFileBytes:N0}");
+            return bytes;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw UserInputException.InFile(path, $"cannot read the image file ({e.Message})");
+        }
+    }
+
+    private static bool HasTransparency(Image<Rgba32> image)
+    {
+        bool found = false;
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height && !found; y++)
+                foreach (var p in rows.GetRowSpan(y))
+                    if (p.A != 255) { found = true; break; }
+        });
+        return found;
     }
 
     /// <summary>Loads, crops to <paramref name="crop"/> (rounded outward, clipped to the image) and resizes.</summary>

@@ -27,6 +27,12 @@ public static partial class OxfordTextGroundTruth
 
     private static readonly string[] Kinds = ["query", "good", "ok", "junk"];
 
+    /// <summary>Largest list file read (the official lists are below 100 KiB): a damaged size field cannot make us buffer gigabytes.</summary>
+    public const long MaxListFileBytes = 16L << 20;
+
+    /// <summary>Largest total of entry sizes an archive may declare (the official gt_files archive holds about 1 MiB).</summary>
+    public const long MaxArchiveContentBytes = 1L << 30;
+
     /// <summary>Reads a gt_files folder, or a .tgz/.tar.gz/.tar holding one.</summary>
     /// <exception cref="UserInputException">A missing or malformed file; the message names it and the line.</exception>
     public static GroundTruth Read(string path)
@@ -43,7 +49,11 @@ public static partial class OxfordTextGroundTruth
         foreach (var file in Directory.EnumerateFiles(directory))
         {
             string name = System.IO.Path.GetFileName(file);
-            if (ListFileName().IsMatch(name)) files[name] = (file, ReadText(file, File.ReadAllBytes(file)));
+            if (!ListFileName().IsMatch(name)) continue;
+            long size = new FileInfo(file).Length;
+            if (size > MaxListFileBytes)
+                throw UserInputException.InFile(file, $"list file of {size:N0} bytes, above the limit of {MaxListFileBytes:N0} (OxfordTextGroundTruth.MaxListFileBytes)");
+            files[name] = (file, ReadText(file, File.ReadAllBytes(file)));
         }
         return Parse(directory, files);
     }
@@ -61,18 +71,25 @@ public static partial class OxfordTextGroundTruth
             if (got == 0) throw UserInputException.InFile(archive, "the archive is empty");
             Stream stream = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(raw, CompressionMode.Decompress) : raw;
             using var reader = new TarReader(stream);
+            long declared = 0;
             while (reader.GetNextEntry() is { } entry)
             {
+                declared += Math.Max(0, entry.Length);
+                if (declared > MaxArchiveContentBytes)
+                    throw UserInputException.InFile(archive, $"the archive declares more than {MaxArchiveContentBytes:N0} bytes of entries (damaged, or not a ground-truth archive)");
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
                 string name = System.IO.Path.GetFileName(entry.Name);
                 if (!ListFileName().IsMatch(name) || entry.DataStream is null) continue;
+                if (entry.Length > MaxListFileBytes)
+                    throw UserInputException.InFile($"{archive}!{entry.Name}", $"list file of {entry.Length:N0} bytes, above the limit of {MaxListFileBytes:N0} (OxfordTextGroundTruth.MaxListFileBytes)");
                 using var ms = new MemoryStream();
                 entry.DataStream.CopyTo(ms);
                 string display = $"{archive}!{entry.Name}";
                 files[name] = (display, ReadText(display, ms.ToArray()));
             }
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException && e is not FileNotFoundException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or OverflowException
+                                       or NotSupportedException or IOException && e is not FileNotFoundException)
         {
             throw new UserInputException($"{archive}: not a readable .tgz/.tar archive of ground-truth lists ({e.Message})", e);
         }

@@ -14,11 +14,17 @@ namespace MultiLevelHashing.Data;
 /// </summary>
 public static class PickleGroundTruth
 {
+    /// <summary>Largest pickle read (gnd_rparis6k.pkl is 270 KiB; a database of millions of images still fits).</summary>
+    public const long MaxFileBytes = 512L << 20;
+
     /// <summary>Reads a gnd_*.pkl file.</summary>
     /// <exception cref="UserInputException">Missing file, truncated or malformed pickle, or unexpected contents; the message names the file.</exception>
     public static GroundTruth Read(string path)
     {
         if (!File.Exists(path)) throw UserInputException.InFile(path, "no such file");
+        long size = new FileInfo(path).Length;
+        if (size > MaxFileBytes)
+            throw UserInputException.InFile(path, $"pickle of {size:N0} bytes, above the limit of {MaxFileBytes:N0} (PickleGroundTruth.MaxFileBytes)");
         byte[] bytes = File.ReadAllBytes(path);
         return Parse(path, bytes);
     }

@@ -40,28 +40,32 @@ public static class ChecksummedFile
     public static byte[] ReadPayload(string path, ReadOnlySpan<byte> magic, int version, string kind)
     {
         if (!File.Exists(path)) throw UserInputException.InFile(path, $"{kind} not found");
-        byte[] all;
         try
         {
-            all = File.ReadAllBytes(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            // The header is checked before the payload is read, so a wrong or huge file costs no allocation.
+            int header = magic.Length + 4 + 8;
+            Span<byte> head = stackalloc byte[header];
+            if (stream.ReadAtLeast(head, header, throwOnEndOfStream: false) < header || !head[..magic.Length].SequenceEqual(magic))
+                throw UserInputException.InFile(path, $"not a {kind} (bad magic)");
+            int found = BitConverter.ToInt32(head[magic.Length..]);
+            if (found != version)
+                throw UserInputException.InFile(path, $"{kind} format version {found}; this build reads version {version}");
+            long length = BitConverter.ToInt64(head[(magic.Length + 4)..]);
+            long onDisk = stream.Length - header - HashLength;
+            if (length < 0 || length != onDisk || length > Array.MaxLength)
+                throw UserInputException.InFile(path, $"truncated or damaged {kind} (header says {length} payload bytes, file has {Math.Max(0, onDisk)})");
+            var body = new byte[length];
+            stream.ReadExactly(body);
+            Span<byte> stored = stackalloc byte[HashLength];
+            stream.ReadExactly(stored);
+            if (!SHA256.HashData(body).AsSpan().SequenceEqual(stored))
+                throw UserInputException.InFile(path, $"damaged {kind} (SHA-256 checksum mismatch)");
+            return body;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw UserInputException.InFile(path, $"cannot read the {kind}: {e.Message}");
         }
-        int header = magic.Length + 4 + 8;
-        if (all.Length < header || !all.AsSpan(0, magic.Length).SequenceEqual(magic))
-            throw UserInputException.InFile(path, $"not a {kind} (bad magic)");
-        int found = BitConverter.ToInt32(all, magic.Length);
-        if (found != version)
-            throw UserInputException.InFile(path, $"{kind} format version {found}; this build reads version {version}");
-        long length = BitConverter.ToInt64(all, magic.Length + 4);
-        if (length < 0 || header + length + HashLength != all.Length)
-            throw UserInputException.InFile(path,
-                $"truncated or damaged {kind} (header says {length} payload bytes, file has {all.Length - header - HashLength})");
-        var body = all.AsSpan(header, (int)length);
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(all.AsSpan(header + (int)length, HashLength)))
-            throw UserInputException.InFile(path, $"damaged {kind} (SHA-256 checksum mismatch)");
-        return body.ToArray();
     }
 }

@@ -184,7 +184,9 @@ public static class CodeIndexFile
                         throw UserInputException.InFile(path, $"level {i} holds {bits[i]}-bit codes but {expectedBits[i]}-bit codes were expected.");
             }
             long n = (long)(uint)ReadInt32() | ((long)ReadInt32() << 32);
-            if (n < 0 || n > int.MaxValue) throw UserInputException.InFile(path, $"damaged header: {n} images.");
+            // Every id takes at least its 4-byte length: a damaged count cannot make us allocate more ids than the file could hold.
+            if (n < 0 || n > int.MaxValue || n > (length - TrailerBytes - pos) / 4)
+                throw UserInputException.InFile(path, $"damaged header: {n} images do not fit in a file of {length} bytes.");
             var ids = new string[n];
             for (long r = 0; r < n; r++)
             {

@@ -70,10 +70,14 @@ public static class NpyFile
             _ => throw UserInputException.InFile(path, $"expected a 2-D array, found shape ({string.Join(", ", header.Shape)})."),
         };
         long count = (long)rows * cols;
-        long needed = checked(count * Marshal.SizeOf<T>());
+        int size = Marshal.SizeOf<T>();
+        long needed = count > long.MaxValue / size ? long.MaxValue : count * size;
         long available = stream.Length - header.DataOffset;
+        // numpy writes exactly the data; a shorter file is truncated, a longer one has a damaged header or trailing junk.
         if (available < needed)
             throw UserInputException.InFile(path, $"file is truncated: shape ({rows}, {cols}) needs {needed} data bytes, found {available}.");
+        if (available > needed)
+            throw UserInputException.InFile(path, $"damaged: shape ({rows}, {cols}) needs {needed} data bytes, the file holds {available} (damaged header or trailing bytes).");
         if (count > Array.MaxLength)
             throw UserInputException.InFile(path, $"array of {count} elements is too large to load into memory.");
         var data = new T[count];

@@ -109,8 +109,9 @@ public static class Checkpoint
             }
             return new Contents(info, tensors, path);
         }
-        catch (Exception e) when (e is InvalidDataException or JsonException or EndOfStreamException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is not OutOfMemoryException and not UserInputException)
         {
+            // The payload passed its checksum, so this is a file written by something else (or crafted): any parse failure names it.
             foreach (var t in tensors.Values) t.Dispose();
             throw UserInputException.InFile(path, $"unreadable checkpoint contents ({e.Message})");
         }

@@ -133,7 +133,7 @@ public static class DscnnTrainer
                 {
                     var batch = pairs.AsSpan(s * config.BatchPairs, Math.Min(config.BatchPairs, pairs.Length - s * config.BatchPairs)).ToArray();
                     lr = LearningRates.At(config.Schedule, config.LearningRate, optimizer.Step, totalSteps, epoch, config.Epochs);
-                    var terms = Step(model, optimizer, batch, features, config, device, lr);
+                    var terms = Step(model, optimizer, batch, features, config, device, lr, epoch, s, stepsPerEpoch, options.CheckpointPath);
                     sumTotal += terms.Total * batch.Length;
                     sumGlobal += terms.Global * batch.Length;
                     sumLocal += terms.Local * batch.Length;
@@ -206,8 +206,11 @@ public static class DscnnTrainer
             foreach (var m in backbone.modules().OfType<BatchNorm2d>()) m.eval();
     }
 
+    /// <summary>Test seam: replaces the loss value seen by the guard (epoch index, step index, loss), to inject a NaN.</summary>
+    internal static readonly AsyncLocal<Func<int, int, float, float>?> LossProbe = new();
+
     private static LossTerms Step(DscnnModel model, HashOptimizer optimizer, ImagePair[] batch, FeatureSource features,
-        TrainingConfig config, Device device, double lr)
+        TrainingConfig config, Device device, double lr, int epoch, int step, int stepsPerEpoch, string? checkpointPath)
     {
         using var scope = NewDisposeScope();
         // Shared weights: the distinct images of the batch go through the network once.
@@ -223,10 +226,16 @@ public static class DscnnTrainer
             output.LocalCodes.index_select(0, first), output.LocalCodes.index_select(0, second),
             similar, config.Alpha, config.Beta, config.MarginPerBit);
         if (config.Gamma > 0) total = total + config.Gamma * DshLoss.BitIndependence(output.GlobalCodes);
+        // Guard before the update (lib/MultiLevelHashing/README.md section 1.6): a NaN or infinite loss would poison the
+        // weights and every later checkpoint; stop here, so the checkpoint on disk stays the last good one.
+        float value = total.item<float>();
+        value = LossProbe.Value?.Invoke(epoch, step, value) ?? value;
+        if (!float.IsFinite(value))
+            throw new TrainingDivergedException(epoch + 1, step + 1, stepsPerEpoch, value, checkpointPath);
         optimizer.ZeroGrad();
         total.backward();
         optimizer.Update(lr);
-        return new LossTerms(total.item<float>(), lg.item<float>(), ll.item<float>());
+        return new LossTerms(value, lg.item<float>(), ll.item<float>());
     }
 
     /// <summary>Data-dependent start of the global head from the training descriptors (see <see cref="GlobalHeadInit"/>).</summary>
@@ -264,4 +273,22 @@ public static class DscnnTrainer
             model.train(wasTraining);
         }
     }
+}
+
+/// <summary>
+/// Training stopped because the loss became NaN or infinite. The message names the epoch and step and the checkpoint
+/// that was kept (the last one written, at the end of the previous epoch), so a run can be resumed with other settings
+/// from a sound state. A <see cref="UserInputException"/>: the usual cause is a setting (learning rate, margins).
+/// </summary>
+public sealed class TrainingDivergedException(int epoch, int step, int stepsPerEpoch, float loss, string? checkpointPath)
+    : UserInputException($"training stopped: the loss is {loss} at epoch {epoch}, step {step} of {stepsPerEpoch}; " +
+                         (checkpointPath is null ? "no checkpoint was being written" :
+                          File.Exists(checkpointPath) ? $"the last good checkpoint {checkpointPath} is kept" : $"no checkpoint was written yet ({checkpointPath})") +
+                         "; try a lower LearningRate")
+{
+    /// <summary>1-based epoch of the bad step.</summary>
+    public int Epoch { get; } = epoch;
+
+    /// <summary>1-based step within the epoch.</summary>
+    public int Step { get; } = step;
 }

@@ -73,7 +73,8 @@ public static class FeatureCache
         }
     }
 
-    private static Tensor? TryRead(string path)
+    /// <summary>The cached maps in <paramref name="path"/>, or null when the file is damaged, outdated or not 4-D float32.</summary>
+    internal static Tensor? TryRead(string path)
     {
         try
         {
@@ -94,6 +95,6 @@ public static class FeatureCache
         }
     }
 
-    private static void Write(string path, Tensor features) =>
+    internal static void Write(string path, Tensor features) =>
         ChecksummedFile.Write(path, Magic, Version, w => TensorSerializer.Write(w, features));
 }

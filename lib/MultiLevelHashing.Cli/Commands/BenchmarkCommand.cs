@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MultiLevelHashing.Attention;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
@@ -6,6 +7,7 @@ using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Torch;
+using MultiLevelHashing.Training;
 using Spectre.Console;
 
 namespace MultiLevelHashing.Cli.Commands;
@@ -18,9 +20,13 @@ public static class BenchmarkCommand
     {
         var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help, Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
-        var levels = new Option<bool>("--levels") { Description = "also the multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L with all local bits" };
-        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => 100 };
-        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => 1.0 };
+        var levels = new Option<bool>("--levels") { Description = "also the multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L over the selected local bits (--select)" };
+        var select = new Option<string?>("--select")
+        {
+            Description = "with --levels: 'dataset' (the selection stored in the checkpoint by mlh select; the default when it has one) or 'all' local bits",
+        };
+        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => SelectionDefaults.Candidates };
+        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => SelectionDefaults.Lambda };
         var output = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
         var cache = new Option<DirectoryInfo?>("--cache")
         {
@@ -33,7 +39,7 @@ public static class BenchmarkCommand
         var command = new Command("benchmark",
             "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
             "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
-        { dataset, checkpoint, levels, candidates, lambda, output, cache, batch, chunk, threads };
+        { dataset, checkpoint, levels, select, candidates, lambda, output, cache, batch, chunk, threads };
         command.SetAction(parse =>
         {
             int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
@@ -52,8 +58,16 @@ public static class BenchmarkCommand
             string outDir = parse.GetValue(output)?.FullName ?? Path.Combine(
                 root is null ? Environment.CurrentDirectory : RepositoryLayout.ArtifactsDirectory(root), "benchmark",
                 $"{spec.Name}-{Path.GetFileNameWithoutExtension(ckpt.Name)}");
+            var stored = Checkpoint.ReadInfo(ckpt.FullName);
+            BitMask? mask = (parse.GetValue(select) ?? (stored.Selection is null ? "all" : "dataset")).ToLowerInvariant() switch
+            {
+                "all" => null,
+                "dataset" => stored.Selection?.ToMask(stored.Config.LocalBits)
+                             ?? throw new UserInputException("--select dataset: the checkpoint stores no bit selection; run mlh select --checkpoint C --dataset D first"),
+                var other => throw new UserInputException($"--select {other}: expected dataset or all"),
+            };
             var search = new CodeBenchmarkOptions(Levels: parse.GetValue(levels), LevelOptions: new MultiLevelOptions(Candidates: candidateCount, Lambda: weight),
-                                                  Threads: threadCount);
+                                                  LocalMask: mask, Threads: threadCount);
 
             var report = ConsoleProgress.Run(progress =>
             {

@@ -8,7 +8,7 @@ namespace MultiLevelHashing.Cli.Commands;
 internal static class DatasetArgument
 {
     public const string Help =
-        "a generated mini-landmarks benchmark: 'mini-landmarks/smoke' or 'mini-landmarks/full' (generated under data/generated on first use), " +
+        "a generated mini-landmarks benchmark: 'mini-landmarks/smoke', 'mini-landmarks/full' or 'mini-landmarks/large' (generated under data/generated on first use), " +
         "or the folder of one (it holds views.tsv)";
 
     /// <summary>Opens the dataset named by <paramref name="value"/>, generating a mini-landmarks preset when needed.</summary>

@@ -18,6 +18,8 @@ public class TrainImagesCommandTests
         return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
+    private static readonly TrainingConfig Quick = TrainingConfig.Smoke with { Epochs = 2, PairsPerEpoch = 64 };
+
     [Fact]
     public async Task TrainOnAnImageFolderWritesALoadableCheckpointAndResumes()
     {
@@ -28,12 +30,12 @@ public class TrainImagesCommandTests
             string views = Path.Combine(dir, "views");
             string ckpt = Path.Combine(dir, "run.ckpt");
             string history = Path.Combine(dir, "history.json");
-            Assert.Equal(0, await Invoke("train", "--images", folder, "--views", views, "--preset", "smoke", "--epochs", "2", "--checkpoint", ckpt,
-                "--history", history));
+            Assert.Equal(0, await Invoke("train", "--images", folder, "--views", views, "--preset", "smoke", "--epochs", "2", "--set", "PairsPerEpoch=64",
+                "--checkpoint", ckpt, "--history", history));
             var (model, info) = Checkpoint.LoadModel(ckpt);
             using (model)
             {
-                Assert.Equal(TrainingConfig.Smoke with { Epochs = 2 }, info.Config);
+                Assert.Equal(Quick, info.Config);
                 Assert.Equal(2, info.EpochsDone);
                 Assert.Equal(2, info.History.Epochs.Count);
                 Assert.All(info.History.Epochs, e => Assert.InRange(e.ValidationMap!.Value, 0, 1));
@@ -46,9 +48,10 @@ public class TrainImagesCommandTests
             // Resume: a run stopped after one epoch and resumed to two ends with the same weights as the uninterrupted run.
             string partial = Path.Combine(dir, "partial.ckpt");
             var pairs = SelfSupervisedPairSource.FromFolder(folder, SelfSupervisedViewSettings.For(TrainingConfig.Smoke), views);
-            using (SelfSupervisedTraining.Train(pairs, TrainingConfig.Smoke with { Epochs = 2 }, new TrainingRunOptions { CheckpointPath = partial, StopAfterEpochs = 1 })) { }
+            using (SelfSupervisedTraining.Train(pairs, Quick, new TrainingRunOptions { CheckpointPath = partial, StopAfterEpochs = 1 })) { }
             Assert.Equal(1, Checkpoint.ReadInfo(partial).EpochsDone);
-            Assert.Equal(0, await Invoke("train", "--images", folder, "--views", views, "--preset", "smoke", "--epochs", "2", "--checkpoint", partial, "--resume"));
+            Assert.Equal(0, await Invoke("train", "--images", folder, "--views", views, "--preset", "smoke", "--epochs", "2", "--set", "PairsPerEpoch=64",
+                "--checkpoint", partial, "--resume"));
             var (resumed, resumedInfo) = Checkpoint.LoadModel(partial);
             var (full, _) = Checkpoint.LoadModel(ckpt);
             using (resumed)

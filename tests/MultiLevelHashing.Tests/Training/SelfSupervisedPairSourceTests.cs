@@ -1,3 +1,6 @@
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Data.MiniLandmarks;
+using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Training;
@@ -89,6 +92,28 @@ public class SelfSupervisedPairSourceTests
             File.WriteAllText(Path.Combine(dir, "broken.jpg"), "not a jpeg");
             var bad = Assert.ThrowsAny<Exception>(() => SelfSupervisedPairSource.FromFolder(dir, Tiny, Path.Combine(dir, "v")));
             Assert.Contains("broken.jpg", bad is AggregateException agg ? agg.InnerExceptions[0].Message : bad.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ComparisonPhotosNeverIncludeATestLandmark()
+    {
+        string dir = TestPaths.NewTempDirectory("ssl-photos");
+        try
+        {
+            MiniLandmarksGenerator.Generate(MiniLandmarksConfig.Smoke, Path.Combine(dir, "smoke"), TestPaths.Photos);
+            var dataset = LandmarkDataset.OpenMiniLandmarks(Path.Combine(dir, "smoke"));
+            var (training, unused) = SelfSupervisedComparison.PhotosOf(dataset, TestPaths.Photos);
+            var catalog = PhotoCatalog.Read(TestPaths.Photos).ToDictionary(p => p.File, p => p.Scene);
+            var train = dataset.TrainLandmarks.Select(i => dataset.Landmarks[i]).ToHashSet();
+            var test = dataset.TestLandmarks.Select(i => dataset.Landmarks[i]).ToHashSet();
+            Assert.All(training, f => Assert.Contains(catalog[f], train));
+            Assert.All(unused, f => Assert.DoesNotContain(catalog[f], test));
+            Assert.All(unused, f => Assert.DoesNotContain(catalog[f], train));
+            // Together with the test landmarks' photos they are the whole catalog: every photo a landmark does not use is "unused".
+            Assert.Equal(catalog.Count, training.Count + unused.Count + catalog.Count(kv => test.Contains(kv.Value)));
+            Assert.Equal(train.Order(), training.Select(f => catalog[f]).Distinct().Order());
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -88,8 +88,8 @@ public sealed record MiniLandmarksConfig
     };
 
     /// <summary>
-    /// Large preset: the main photos plus the 135 of <c>data/photos/large/</c> (181 landmark scenes), 12 reserved scenes,
-    /// every other scene a landmark (84 train, 85 test), 12 views per landmark, 3 queries per test landmark (255), 400
+    /// Large preset: the main photos plus the 135 of <c>data/photos/large/</c> (180 landmark scenes), 12 reserved scenes,
+    /// every other scene a landmark (84 train, 84 test), 12 views per landmark, 3 queries per test landmark (252), 400
     /// distractors, 320 px: a benchmark whose seed spread is small enough to compare methods (lib/MultiLevelHashing/README.md section 3.4).
     /// </summary>
     public static MiniLandmarksConfig Large { get; } = new()

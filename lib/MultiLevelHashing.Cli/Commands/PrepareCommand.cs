@@ -15,7 +15,7 @@ public static class PrepareCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = "smoke (seconds) or full (hundreds of views)", DefaultValueFactory = _ => "smoke" };
+        var preset = new Option<string>("--preset") { Description = "smoke (seconds), full (900 images) or large (2,700 images, 85 test landmarks)", DefaultValueFactory = _ => "smoke" };
         var seed = new Option<long?>("--seed") { Description = "seed of every random choice (default: the preset's)" };
         var output = new Option<string?>("--output") { Description = "parent folder (default: data/generated/mini-landmarks); the benchmark goes to <output>/<preset>" };
         var photos = new Option<string?>("--photos") { Description = "photo folder with photos.tsv (default: data/photos)" };

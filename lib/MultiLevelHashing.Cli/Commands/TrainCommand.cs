@@ -8,12 +8,21 @@ using Spectre.Console;
 
 namespace MultiLevelHashing.Cli.Commands;
 
-/// <summary><c>mlh train</c>: siamese training of the DSCNN (global and local hash heads) on a labelled dataset.</summary>
+/// <summary>
+/// <c>mlh train</c>: siamese training of the DSCNN (global and local hash heads) on a labelled dataset, or, with
+/// <c>--images</c>, self-supervised on a folder of unlabelled photos (views of one photo are similar).
+/// </summary>
 public static class TrainCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help, Required = true };
+        var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help };
+        var images = new Option<DirectoryInfo?>("--images")
+        {
+            Description = "train without labels on this folder of photos (searched recursively): synthesized views of one photo are similar, " +
+                          "views of different photos are not; 15% of the photos are held out for validation (finding the other views of an unseen photo)",
+        };
+        var views = new Option<DirectoryInfo?>("--views") { Description = "with --images: where the synthesized views go (default: artifacts/self-supervised)" };
         var preset = new Option<string>("--preset") { Description = "training preset: smoke (small CNN, seconds) or full (ImageNet ResNet18, heads on cached features)", DefaultValueFactory = _ => "full" };
         var seed = new Option<int?>("--seed") { Description = "seed of initialisation and pair sampling (default: the preset's, 0)" };
         var epochs = new Option<int?>("--epochs") { Description = "override the preset's number of epochs" };
@@ -28,7 +37,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint when it exists (same configuration required)" };
         var history = new Option<FileInfo?>("--history") { Description = "also write the loss and mAP history as JSON here" };
         var command = new Command("train", "Train the DSCNN's global and local hash heads with the siamese DSH loss; validation mAP of the global code after each epoch.")
-        { dataset, preset, seed, epochs, bits, freeze, set, checkpoint, resume, history };
+        { dataset, images, views, preset, seed, epochs, bits, freeze, set, checkpoint, resume, history };
         command.SetAction(parse =>
         {
             var config = TrainingConfig.Preset(parse.GetValue(preset)!);
@@ -44,18 +53,42 @@ public static class TrainCommand
             }
             catch (ArgumentException ex) { throw new UserInputException($"invalid training settings: {ex.Message}"); }
 
+            string? datasetValue = parse.GetValue(dataset);
+            var imageFolder = parse.GetValue(images);
+            if ((datasetValue is null) == (imageFolder is null))
+                throw new UserInputException("mlh train: give exactly one of --dataset (labelled training) and --images (a folder of unlabelled photos)");
+            if (parse.GetValue(views) is not null && imageFolder is null)
+                throw new UserInputException("mlh train: --views only applies with --images");
+
+            string? note = null;
             var result = ConsoleProgress.Run(progress =>
             {
-                var ds = DatasetArgument.Open(parse.GetValue(dataset)!, progress);
-                string path = parse.GetValue(checkpoint)?.FullName ?? Path.Combine(
+                string Checkpoint(string name) => parse.GetValue(checkpoint)?.FullName ?? Path.Combine(
                     RepositoryLayout.ArtifactsDirectory(RepositoryLayout.FindRoot()), "train",
-                    $"{ds.Name.Replace('/', '-')}-{parse.GetValue(preset)}-{config.Hash()}.ckpt");
-                var options = new TrainingRunOptions { CheckpointPath = path, Resume = parse.GetValue(resume) };
-                var r = DatasetTraining.Train(ds, config, options, progress);
+                    $"{name.Replace('/', '-')}-{parse.GetValue(preset)}-{config.Hash()}.ckpt");
+                TrainingResult r;
+                string path;
+                if (imageFolder is not null)
+                {
+                    string viewRoot = parse.GetValue(views)?.FullName
+                        ?? Path.Combine(RepositoryLayout.ArtifactsDirectory(RepositoryLayout.FindRoot()), "self-supervised");
+                    var pairs = SelfSupervisedPairSource.FromFolder(imageFolder.FullName, SelfSupervisedViewSettings.For(config), viewRoot, progress);
+                    note = ($"self-supervised: {pairs.TrainingPhotos.Count} training photos ({pairs.Views.Train.Count} views), " +
+                                             $"{pairs.ValidationPhotos.Count} held out for validation, {pairs.BackgroundPhotos.Count} for backgrounds; views in {pairs.Views.Root}");
+                    path = Checkpoint("images-" + Path.GetFileName(pairs.Views.Root));
+                    r = SelfSupervisedTraining.Train(pairs, config, new TrainingRunOptions { CheckpointPath = path, Resume = parse.GetValue(resume) }, progress);
+                }
+                else
+                {
+                    var ds = DatasetArgument.Open(datasetValue!, progress);
+                    path = Checkpoint(ds.Name);
+                    r = DatasetTraining.Train(ds, config, new TrainingRunOptions { CheckpointPath = path, Resume = parse.GetValue(resume) }, progress);
+                }
                 return (r, path);
             });
             using var trained = result.r;
-            var table = new Table().AddColumns("epoch", "loss", "L_g", "L_l", "val mAP (global)", "pairs/s");
+            if (note is not null) System.Console.WriteLine(note);
+            var table = new Table().AddColumns("epoch", "loss", "L_g", "L_l", imageFolder is null ? "val mAP (global)" : "val mAP (global, held-out photos)", "pairs/s");
             table.AddRow("0", "", "", "", Percent(trained.History.InitialValidationMap), "");
             foreach (var ep in trained.History.Epochs)
                 table.AddRow(ep.Epoch.ToString(CultureInfo.InvariantCulture), ep.Loss.ToString("0.000", CultureInfo.InvariantCulture),

@@ -31,7 +31,7 @@ public sealed record KnownBenchmark(string Name, string Description, bool Revisi
 /// a mini-landmarks preset or folder, or real images plus ground truth plus optional distractor folders
 /// (lib/MultiLevelHashing/README.md section 3.5). Syntax:
 /// <code>
-/// mini-landmarks/smoke | mini-landmarks/full | FOLDER-WITH-views.tsv
+/// mini-landmarks/smoke|full|large | FOLDER-WITH-views.tsv
 /// NAME:images=DIR,gt=FILE[,distractors=DIR]...
 /// </code>
 /// <c>NAME</c> is one of <see cref="KnownBenchmarks"/> (checked: the ground truth must carry that benchmark's labels,
@@ -57,7 +57,7 @@ public sealed partial class DatasetSpec
 
     /// <summary>One-paragraph description of the syntax for <c>--help</c>.</summary>
     public const string Help =
-        "'mini-landmarks/smoke' or 'mini-landmarks/full' (generated under data/generated on first use), the folder of a generated " +
+        "'mini-landmarks/smoke', 'mini-landmarks/full' or 'mini-landmarks/large' (generated under data/generated on first use), the folder of a generated " +
         "mini-landmarks benchmark, or real images with their ground truth: NAME:images=DIR,gt=FILE[,distractors=DIR]... where NAME is " +
         "oxford5k, oxford105k, paris6k, paris106k, roxford5k, rparis6k, roxford5k+1m or rparis6k+1m (or any other name, unchecked), " +
         "gt (or gnd) is a gt_files folder, its .tgz or a gnd_*.pkl, and image folders are searched recursively " +
@@ -217,7 +217,7 @@ public sealed partial class DatasetSpec
     private const string Expected = "expected " + Help;
 
     private static UserInputException Error(string text, string problem) =>
-        new($"--dataset '{text}': {problem}. Syntax: mini-landmarks/smoke | mini-landmarks/full | FOLDER | NAME:images=DIR,gt=FILE[,distractors=DIR]");
+        new($"--dataset '{text}': {problem}. Syntax: mini-landmarks/smoke|full|large | FOLDER | NAME:images=DIR,gt=FILE[,distractors=DIR]");
 
     private static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)

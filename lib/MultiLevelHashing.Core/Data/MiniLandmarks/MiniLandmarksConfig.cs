@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Data.MiniLandmarks;
@@ -8,7 +9,7 @@ namespace MultiLevelHashing.Data.MiniLandmarks;
 /// <summary>
 /// Settings of the generated mini-landmarks benchmark, a small stand-in for Oxford5k/Paris6k that needs no download
 /// (the paper's evaluation protocol, lib/MultiLevelHashing/README.md section 3.4, applied to views synthesised from real photos).
-/// Use <see cref="Smoke"/> or <see cref="Full"/> and override with <c>with</c>.
+/// Use <see cref="Smoke"/>, <see cref="Full"/> or <see cref="Large"/> and override with <c>with</c>.
 /// </summary>
 public sealed record MiniLandmarksConfig
 {
@@ -69,6 +70,14 @@ public sealed record MiniLandmarksConfig
     /// <summary>A good view must also cover at least this fraction of the image; smaller ones are "ok".</summary>
     public double GoodMinArea { get; init; } = 0.08;
 
+    /// <summary>
+    /// Subfolder of the photo folder whose own <c>photos.tsv</c> adds photos to the main catalog (the <see cref="Large"/>
+    /// preset's <c>large/</c>), or null for the main catalog alone. Left out of <see cref="ToJson"/> when null, so the
+    /// settings, and with them the files, of the presets that do not use it stay as they were.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ExtraPhotoFolder { get; init; }
+
     /// <summary>Smoke preset: 12 landmarks (6 train, 6 test), 6 views each, 160 px; a few seconds on 2 cores.</summary>
     public static MiniLandmarksConfig Smoke { get; } = new();
 
@@ -78,13 +87,25 @@ public sealed record MiniLandmarksConfig
         Name = "full", LandmarkCount = 0, ViewsPerLandmark = 16, QueriesPerLandmark = 3, DistractorCount = 200, ViewSize = 320,
     };
 
-    /// <summary>The preset named <paramref name="name"/> (smoke or full).</summary>
+    /// <summary>
+    /// Large preset: the main photos plus the 135 of <c>data/photos/large/</c> (180 landmark scenes), 12 reserved scenes,
+    /// every other scene a landmark (84 train, 84 test), 12 views per landmark, 3 queries per test landmark (252), 400
+    /// distractors, 320 px: a benchmark whose seed spread is small enough to compare methods (lib/MultiLevelHashing/README.md section 3.4).
+    /// </summary>
+    public static MiniLandmarksConfig Large { get; } = new()
+    {
+        Name = "large", ExtraPhotoFolder = "large", LandmarkCount = 0, ReservedScenes = 12, ViewsPerLandmark = 12, QueriesPerLandmark = 3,
+        DistractorCount = 400, ViewSize = 320,
+    };
+
+    /// <summary>The preset named <paramref name="name"/> (smoke, full or large).</summary>
     /// <exception cref="UserInputException">Unknown name.</exception>
     public static MiniLandmarksConfig Preset(string name) => name.ToLowerInvariant() switch
     {
         "smoke" => Smoke,
         "full" => Full,
-        _ => throw new UserInputException($"unknown mini-landmarks preset '{name}' (expected smoke or full)"),
+        "large" => Large,
+        _ => throw new UserInputException($"unknown mini-landmarks preset '{name}' (expected smoke, full or large)"),
     };
 
     /// <summary>The preset of a run mode: <see cref="Smoke"/> or <see cref="Full"/>.</summary>
@@ -107,6 +128,8 @@ public sealed record MiniLandmarksConfig
         foreach (var (p, n) in new[] { (ClutterProbability, "ClutterProbability"), (OccluderProbability, "OccluderProbability"), (BlurProbability, "BlurProbability"), (NoiseProbability, "NoiseProbability"), (GoodMinArea, "GoodMinArea") })
             Check(p >= 0 && p <= 1, $"{n} must be in [0, 1]");
         Check(MaxTilt >= 0 && MaxTilt < 0.9, "MaxTilt must be in [0, 0.9)");
+        Check(ExtraPhotoFolder is null || (ExtraPhotoFolder.Length > 0 && ExtraPhotoFolder.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')),
+              "ExtraPhotoFolder must be a subfolder name (letters, digits, '-' or '_')");
     }
 
     /// <summary>Canonical JSON of the settings (property order fixed by this type).</summary>

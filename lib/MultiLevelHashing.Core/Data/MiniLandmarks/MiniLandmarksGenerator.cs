@@ -71,17 +71,34 @@ public static class MiniLandmarksGenerator
     public static MiniLandmarksSummary Ensure(MiniLandmarksConfig config, string? root = null, string? photoDirectory = null, IProgress<ProgressReport>? progress = null)
     {
         config.Validate();
-        root ??= DefaultRoot();
         photoDirectory ??= PhotoCatalog.DefaultDirectory();
+        return EnsureCore(config, root ?? DefaultRoot(), photoDirectory, null, Key(config, photoDirectory), progress);
+    }
+
+    /// <summary>
+    /// Like <see cref="Ensure(MiniLandmarksConfig, string?, string?, IProgress{ProgressReport}?)"/> for a catalog given in
+    /// code rather than read from <c>photos.tsv</c> (e.g. every photo of a user's folder as its own scene, for
+    /// self-supervised training); its files are relative to <paramref name="photoDirectory"/>. Regenerated when the
+    /// settings, the catalog or the bytes of a listed photo change.
+    /// </summary>
+    public static MiniLandmarksSummary Ensure(MiniLandmarksConfig config, string root, string photoDirectory, IReadOnlyList<PhotoEntry> catalog,
+        IProgress<ProgressReport>? progress = null)
+    {
+        config.Validate();
+        return EnsureCore(config, root, photoDirectory, catalog, CatalogKey(config, photoDirectory, catalog), progress);
+    }
+
+    private static MiniLandmarksSummary EnsureCore(MiniLandmarksConfig config, string root, string photoDirectory, IReadOnlyList<PhotoEntry>? catalog,
+        string key, IProgress<ProgressReport>? progress)
+    {
         string target = Path.Combine(root, config.Name);
-        string key = Key(config, photoDirectory);
         if (TryReadCurrent(target, key) is { } existing) return existing;
 
         Directory.CreateDirectory(root);
         string temp = Path.Combine(root, $".{config.Name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var summary = Generate(config, temp, photoDirectory, progress);
+            var summary = GenerateCore(config, temp, photoDirectory, catalog ?? PhotoCatalog.Read(photoDirectory, config.ExtraPhotoFolder), key, progress);
             if (Directory.Exists(target))
             {
                 // Another process may have just finished the same work.
@@ -109,7 +126,12 @@ public static class MiniLandmarksGenerator
     {
         config.Validate();
         photoDirectory ??= PhotoCatalog.DefaultDirectory();
-        var catalog = PhotoCatalog.Read(photoDirectory);
+        return GenerateCore(config, outputDirectory, photoDirectory, PhotoCatalog.Read(photoDirectory, config.ExtraPhotoFolder), Key(config, photoDirectory), progress);
+    }
+
+    private static MiniLandmarksSummary GenerateCore(MiniLandmarksConfig config, string outputDirectory, string photoDirectory, IReadOnlyList<PhotoEntry> catalog,
+        string key, IProgress<ProgressReport>? progress)
+    {
         var layout = new MiniLandmarksLayout(outputDirectory);
         Directory.CreateDirectory(layout.DatabaseDirectory);
         Directory.CreateDirectory(layout.TrainDirectory);
@@ -208,7 +230,7 @@ public static class MiniLandmarksGenerator
             WriteViews(layout.ViewsFile, plan, names, results, Label);
             var truth = WriteGroundTruth(layout, plan, names, results, Label, test);
             PickleGroundTruth.Write(truth, layout.PickleFile);
-            string checksum = WriteManifest(layout, config, Key(config, photoDirectory), train, test, plan);
+            string checksum = WriteManifest(layout, config, key, train, test, plan);
             return new MiniLandmarksSummary(outputDirectory, checksum, train, test, trItems.Count, dbItems.Count,
                                             plan.Count(p => p.Kind == ViewKind.Query), plan.Count(p => p.Kind == ViewKind.Distractor), false);
         }
@@ -323,6 +345,25 @@ public static class MiniLandmarksGenerator
         sb.Append("v").Append(GeneratorVersion).Append('\n').Append(config.ToJson()).Append('\n');
         foreach (var f in Directory.EnumerateFiles(photoDirectory).Order(StringComparer.Ordinal))
             sb.Append(Path.GetFileName(f)).Append('\t').Append(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f)))).Append('\n');
+        // The extra folder counts only for the presets that read it, so that adding one leaves the others' key alone.
+        if (config.ExtraPhotoFolder is { } extra && Directory.Exists(Path.Combine(photoDirectory, extra)))
+            foreach (var f in Directory.EnumerateFiles(Path.Combine(photoDirectory, extra)).Order(StringComparer.Ordinal))
+                sb.Append(extra).Append('/').Append(Path.GetFileName(f)).Append('\t').Append(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f)))).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    /// <summary>Identifies a benchmark made from a catalog given in code: generator version, settings, the catalog rows and the listed photos' bytes.</summary>
+    private static string CatalogKey(MiniLandmarksConfig config, string photoDirectory, IReadOnlyList<PhotoEntry> catalog)
+    {
+        var sb = new StringBuilder();
+        sb.Append("v").Append(GeneratorVersion).Append(" catalog\n").Append(config.ToJson()).Append('\n');
+        foreach (var p in catalog)
+        {
+            string path = Path.Combine(photoDirectory, p.File);
+            if (!File.Exists(path)) throw UserInputException.InFile(path, "photo not found");
+            sb.Append(p.File).Append('\t').Append(p.Scene).Append('\t').Append(p.Role).Append('\t')
+              .Append(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))).Append('\n');
+        }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 

@@ -40,6 +40,24 @@ public static class PhotoCatalog
         return result;
     }
 
+    /// <summary>
+    /// The catalog a preset uses: <c>photos.tsv</c> of <paramref name="photoDirectory"/>, plus, with
+    /// <paramref name="extraFolder"/>, the <c>photos.tsv</c> of that subfolder, whose files are named
+    /// <c>&lt;extraFolder&gt;/&lt;file&gt;</c> (relative to <paramref name="photoDirectory"/>). A scene may not appear in both.
+    /// </summary>
+    public static IReadOnlyList<PhotoEntry> Read(string photoDirectory, string? extraFolder)
+    {
+        var main = Read(photoDirectory);
+        if (extraFolder is null) return main;
+        string folder = Path.Combine(photoDirectory, extraFolder);
+        if (!Directory.Exists(folder)) throw UserInputException.InFile(folder, "photo folder of the preset not found");
+        var extra = Read(folder);
+        var mainScenes = main.Select(p => p.Scene).ToHashSet(StringComparer.Ordinal);
+        if (extra.FirstOrDefault(p => mainScenes.Contains(p.Scene)) is { } clash)
+            throw UserInputException.InFile(Path.Combine(folder, CatalogFileName), $"scene '{clash.Scene}' is also a scene of {Path.Combine(photoDirectory, CatalogFileName)}");
+        return [.. main, .. extra.Select(p => p with { File = extraFolder + "/" + p.File })];
+    }
+
     /// <summary><c>data/photos</c> of the repository (env <c>MLH_PHOTOS</c> overrides); see <see cref="RepositoryLayout.PhotosDirectory"/>.</summary>
     /// <exception cref="UserInputException">Neither found.</exception>
     public static string DefaultDirectory() => RepositoryLayout.PhotosDirectory();

@@ -152,7 +152,8 @@ public static class ViewSynthesizer
         double projected = Math.Max(w, h) * (1 + maxTilt);
         double pre = Math.Min(1.0, 1.25 * projected / Math.Max(photo.Width, photo.Height));
         int sw = Math.Max(2, (int)Math.Round(photo.Width * pre)), sh = Math.Max(2, (int)Math.Round(photo.Height * pre));
-        using var src = photo.Image.Clone(c => { if (sw != photo.Width) c.Resize(sw, sh, KnownResamplers.Bicubic); });
+        // Both sides: with a small photo the width can round back to its own while the height does not.
+        using var src = photo.Image.Clone(c => { if (sw != photo.Width || sh != photo.Height) c.Resize(sw, sh, KnownResamplers.Bicubic); });
         var srcPixels = new Rgb24[sw * sh];
         src.CopyPixelDataTo(srcPixels);
         var srcQuad = new[] { new Vector2(0, 0), new Vector2(sw, 0), new Vector2(sw, sh), new Vector2(0, sh) };

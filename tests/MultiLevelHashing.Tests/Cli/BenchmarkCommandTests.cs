@@ -25,14 +25,7 @@ public class BenchmarkCommandTests
     private static async Task<(int Code, string Output)> Invoke(params string[] args)
     {
         var text = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(text),
-        });
-        console.Profile.Width = 250;
+        var console = PlainConsole.Into(text, 250);
         var root = new RootCommand();
         root.Subcommands.Add(BenchmarkCommand.Create(console));
         int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -59,14 +59,7 @@ public class IndexQueryCommandTests
     private static async Task<string> Query(string index, string checkpoint, string image, params string[] extra)
     {
         var text = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(text),
-        });
-        console.Profile.Width = 200;
+        var console = PlainConsole.Into(text, 200);
         var root = new RootCommand();
         root.Subcommands.Add(QueryCommand.Create(console));
         Assert.Equal(0, await root.Parse(["query", "--index", index, "--checkpoint", checkpoint, "--image", image, "--k", "3", .. extra])

@@ -83,11 +83,7 @@ public class SelectCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<S
     private static async Task<string> Query(string index, string checkpoint, string image, params string[] extra)
     {
         var text = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No, Out = new AnsiConsoleOutput(text),
-        });
-        console.Profile.Width = 200;
+        var console = PlainConsole.Into(text, 200);
         Assert.Equal(0, await Invoke(console, ["query", "--index", index, "--checkpoint", checkpoint, "--image", image, "--k", "3", "--levels", .. extra]));
         return text.ToString();
     }

@@ -1,8 +1,9 @@
 namespace MultiLevelHashing.Attention;
 
 /// <summary>
-/// Default settings of the multi-level search with bit selection, as chosen by cross-validation over the training
-/// landmarks of full mini-landmarks (notebook 06, <see cref="Experiments.BitSelectionStudy"/>; never the test queries).
+/// Default settings of the multi-level search with bit selection: those that 4-fold cross-validation over the training
+/// landmarks of full mini-landmarks chose for the query-adaptive selection at 224 px, 3 seeds (notebook 06,
+/// <see cref="Experiments.BitSelectionStudy"/>; never the test queries): N = 50, lambda = 0.25, rho = 1/8.
 /// </summary>
 public static class SelectionDefaults
 {
@@ -16,8 +17,8 @@ public static class SelectionDefaults
     public const double Rho = 0.125;
 
     /// <summary>Stage-1 candidates re-ranked, N.</summary>
-    public const int Candidates = 100;
+    public const int Candidates = 50;
 
     /// <summary>Weight of the selected local bits, lambda.</summary>
-    public const double Lambda = 0.5;
+    public const double Lambda = 0.25;
 }

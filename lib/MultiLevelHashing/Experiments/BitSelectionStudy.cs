@@ -66,7 +66,7 @@ public sealed record BitSelectionStudyResult(string Dataset, BitSelectionStudyCo
 /// (lib/MultiLevelHashing/README.md sections 2.7, 2.8 and 3.4): for every method (all bits, dataset-level,
 /// query-adaptive, random bits, highest-variance bits) the settings N, lambda and rho are chosen by k-fold
 /// cross-validation over the training landmarks (train on k-1 folds, select from their images, score on the held-out
-/// fold); then the model trained on the whole training split is scored on the test benchmark at each method's chosen
+/// fold; the two controls keep the rho, hence the L, chosen for the query-adaptive selection); then the model trained on the whole training split is scored on the test benchmark at each method's chosen
 /// setting, once per seed.
 /// </summary>
 public static class BitSelectionStudy
@@ -94,8 +94,13 @@ public static class BitSelectionStudy
             }
         }
         var validation = grid.Select(g => new SettingScore(g.Method, g.Setting, scores[g])).ToList();
-        var chosen = Methods.ToDictionary(m => m, m => validation.Where(v => v.Method == m)
-            .Aggregate((a, b) => b.Map.Mean > a.Map.Mean ? b : a));
+        SettingScore Best(IEnumerable<SettingScore> scores) => scores.Aggregate((a, b) => b.Map.Mean > a.Map.Mean ? b : a);
+        var chosen = Methods.Where(m => !IsControl(m)).ToDictionary(m => m, m => Best(validation.Where(v => v.Method == m)));
+        // The controls keep the number of bits L of the query-adaptive selection, so that they answer "are these L bits
+        // better than other L bits?"; only N and lambda are chosen for them.
+        double controlRho = chosen[SelectionMethod.QueryAdaptive].Setting.Rho;
+        foreach (var control in Methods.Where(IsControl))
+            chosen[control] = Best(validation.Where(v => v.Method == control && v.Setting.Rho == controlRho));
 
         var test = Methods.ToDictionary(m => m, _ => new List<double>());
         var baselines = new List<SeedBaselines>();
@@ -117,6 +122,8 @@ public static class BitSelectionStudy
         using var trained = DatasetTraining.Train(dataset, config, options, progress);
         return SelectionBench.Build(trained.Model, config, dataset, config.ImageSize, options.FeatureCacheDirectory, progress);
     }
+
+    private static bool IsControl(SelectionMethod method) => method is SelectionMethod.Random or SelectionMethod.HighestVariance;
 
     private static double Score(SelectionBench bench, SelectionMethod method, MultiLevelSetting setting, int seed, int randomDraws) =>
         method == SelectionMethod.Random

@@ -248,6 +248,14 @@ public static class PyTorchBenchCommand
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
+    /// <summary>What the 1-minute load average before the runs says about the measurement.</summary>
+    private static string LoadNote(string load) =>
+        double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double oneMinute)
+            ? oneMinute < 0.5 * Environment.ProcessorCount
+                ? "Nothing else ran on the machine before the runs started."
+                : $"The cores were shared with other work ({oneMinute.ToString("0.0", CultureInfo.InvariantCulture)} runnable tasks on average over the minute before), so single runs are noisy."
+            : "The load of the machine is unknown.";
+
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static string CpuModel() => File.Exists("/proc/cpuinfo")
@@ -267,7 +275,7 @@ public static class PyTorchBenchCommand
         sb.AppendLine("Regenerate: `dotnet run --project lib/MultiLevelHashing.Cli -c Release -- bench pytorch --sweep` (lib/MultiLevelHashing/README.md section 4.4).");
         sb.AppendLine();
         sb.AppendLine($"- machine: {CpuModel()}, {Environment.ProcessorCount} cores, {(File.Exists("/etc/debian_version") ? "Debian " + File.ReadAllText("/etc/debian_version").Trim() : Environment.OSVersion.ToString())}; " +
-                      $"load average {loadBefore} before, {loadAfter} after (1, 5, 15 min). The cores were shared with other builds and test runs while this was measured, so single runs are noisy: the sides alternate which goes first and the table gives medians.");
+                      $"load average {loadBefore} before, {loadAfter} after (1, 5, 15 min). {LoadNote(loadBefore)} The sides alternate which goes first and the table gives medians.");
         sb.AppendLine($"- TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (LibTorch 2.10.0, CPU) on .NET {Environment.Version}; PyTorch {torchVersion} (Debian python3-torch, `/usr/bin/python3`).");
         sb.AppendLine($"- the same network and weights on both sides: ImageNet ResNet18 (CNTK export) + global head (64 bits) + local head (256 bits), exported by the library as `{Path.GetFileName(inputs.Weights)}` and loaded by `tests/MultiLevelHashing.Benchmarks/pytorch/dscnn_benchmark.py`; " +
                       $"input {inputs.ImageSize} x {inputs.ImageSize}, {s.Threads} intra-op thread(s) on both sides, each run a fresh process, {s.Repeats} runs per side and row.");

@@ -36,6 +36,7 @@ public class ChartTitleTests
         ["DatasetFigures.VisibilityHistogram"] = () => DatasetFigures.VisibilityHistogram(Smoke.Value).Chart,
         ["BaselineCharts.Descriptors"] = () => BaselineCharts.Descriptors(
             [new DescriptorResult(DescriptorPooling.Gap, 0.5), new DescriptorResult(DescriptorPooling.GeM, 0.55)], [0.3, 0.32], 64),
+        ["ThroughputCharts.AgainstPyTorch"] = () => ThroughputCharts.AgainstPyTorch(PyTorchResults()).Chart,
         ["AttentionCharts.Localisation"] = () => AttentionCharts.Localisation(
             [new LocalisationRow("trained", "local", 0, new LocalisationScore(0.8, 0.7, 0.6, 100)), new LocalisationRow("trained", "global", 0, new LocalisationScore(0.7, 0.65, 0.6, 50))]),
         ["AttentionCharts.PertinenceHistogram"] = () => AttentionCharts.PertinenceHistogram([("trained", [0.1, 0.3, 0.2])]),
@@ -43,6 +44,14 @@ public class ChartTitleTests
         ["AttentionCharts.StrongestBits"] = () => AttentionCharts.StrongestBits(new LevelMaps(
             new BitMaps(new float[2 * 8 * 4], 1, 8, 2, 4), new BitMaps(new float[16 * 8], 1, 16, 2, 4), new float[8], new float[16]), 0, 2, "bits"),
     };
+
+    private static string PyTorchResults()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"pytorch-{Guid.NewGuid():N}.tsv");
+        File.WriteAllText(path, "row\tside\tdecode_threads\tbatch\trate\nInference\tTorchSharp\t\t\t60\nInference\tPyTorch\t\t\t50\n" +
+                                "Inference\tTorchSharp\t\t\t70\nEndToEnd\tTorchSharp\t1\t16\t9\n");
+        return path;
+    }
 
     private static BitSelectionStudyResult Study()
     {

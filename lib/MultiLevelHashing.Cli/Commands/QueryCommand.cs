@@ -109,13 +109,9 @@ public static class QueryCommand
                 int size = info.Selection?.ImageSize ?? info.Config.ImageSize;
                 // The maps of the whole photo say which bits fire inside the box; the compared code stays the crop's.
                 var maps = BitActivationMaps.FromImages(model, new ImageFileSource(ImageFiles.Of([imageFile.FullName], imageFile.DirectoryName!)), size, 1);
-                float[] cover;
-                if (crop is { } b)
-                {
-                    var (w, h) = TrainingSelection.PixelSize(imageFile.FullName);
-                    cover = BitPertinence.CellCoverage(RegionBox.FromPixels(b, w, h), maps.Local.Height, maps.Local.Width);
-                }
-                else cover = BitPertinence.SalientCoverage(maps.Global, 0);
+                float[] cover = crop is { } b
+                    ? BitPertinence.CellCoverage(TrainingSelection.Region(imageFile.FullName, b), maps.Local.Height, maps.Local.Width)
+                    : BitPertinence.SalientCoverage(maps.Global, 0);
                 return (BitSelection.QueryAdaptive(maps.Local, 0, cover, BitSelection.SelectedCount(localBits, share)),
                     crop is null ? "query-adaptive, salient region of the global maps" : "query-adaptive, the query box");
             case var other:

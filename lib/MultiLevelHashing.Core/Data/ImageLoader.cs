@@ -119,6 +119,30 @@ public static class ImageLoader
         }
     }
 
+    /// <summary>
+    /// Width and height of the image as <see cref="LoadRgb(string, ImageLoadOptions?)"/> returns it (after the EXIF
+    /// orientation), read from the header after the same file checks, without decoding the pixels.
+    /// </summary>
+    /// <exception cref="UserInputException">Missing, empty, oversized or unrecognised image; the message names the file.</exception>
+    public static (int Width, int Height) Size(string path, ImageLoadOptions? options = null)
+    {
+        options ??= ImageLoadOptions.Default;
+        byte[] bytes = ReadChecked(path, options);
+        IImageInfo? header;
+        try
+        {
+            header = Image.Identify(options.DecoderConfiguration(), bytes, out _);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw UserInputException.InFile(path, $"corrupt or unsupported image header ({e.GetType().Name}: {e.Message})");
+        }
+        if (header is null) throw UserInputException.InFile(path, "not a recognised image format (corrupt or not an image)");
+        // Orientations 5-8 turn the image by a quarter, so AutoOrient swaps its width and height.
+        ushort orientation = header.Metadata.ExifProfile?.GetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation)?.Value ?? 1;
+        return orientation is >= 5 and <= 8 ? (header.Height, header.Width) : (header.Width, header.Height);
+    }
+
     /// <summary>The bytes of <paramref name="path"/> after the existence and size checks.</summary>
     private static byte[] ReadChecked(string path, ImageLoadOptions options)
     {

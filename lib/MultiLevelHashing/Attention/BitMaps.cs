@@ -147,8 +147,7 @@ public static class BitActivationMaps
     public static LevelMaps FromImages(DscnnModel model, IImageSource images, int imageSize, int batchSize = 16, Device? device = null,
         IProgress<ProgressReport>? progress = null)
     {
-        var config = TrainingConfig.Full with { ImageSize = imageSize, Freeze = FreezePolicy.All };
-        using var source = FeatureSource.For(config, model.Backbone, images, null, device ?? model.GlobalHead.Weight.device);
+        using var source = FeatureSource.Live(model.Backbone, images, imageSize, device ?? model.GlobalHead.Weight.device);
         bool wasTraining = model.training;
         model.eval();
         try

@@ -27,7 +27,7 @@ public static class TrainingSelection
                     $"bit selection reads training images only, but '{image.Name}' ({image.Path}) is part of the test benchmark of '{dataset.Name}'");
     }
 
-    /// <summary>The landmark box of every image as a region of its area (the image's pixel size is read from its header).</summary>
+    /// <summary>The landmark box of every image as a region of its area.</summary>
     public static RegionBox[] Boxes(IReadOnlyList<DatasetImage> images)
     {
         var boxes = new RegionBox[images.Count];
@@ -36,18 +36,16 @@ public static class TrainingSelection
             var image = images[i];
             if (image.Box is not { } box)
                 throw new UserInputException($"{image.Path}: no landmark box for '{image.Name}'; dataset-level bit selection needs the boxes of the training images");
-            var (width, height) = PixelSize(image.Path);
-            boxes[i] = RegionBox.FromPixels(box, width, height);
+            boxes[i] = Region(image.Path, box);
         }
         return boxes;
     }
 
-    /// <summary>Width and height of an image file from its header.</summary>
-    public static (int Width, int Height) PixelSize(string path)
+    /// <summary>A pixel box of the image file <paramref name="path"/> as a region of its area (the size is read from the header).</summary>
+    public static RegionBox Region(string path, BoundingBox box)
     {
-        var info = SixLabors.ImageSharp.Image.Identify(path)
-                   ?? throw new UserInputException($"{path}: not a readable image");
-        return (info.Width, info.Height);
+        var (width, height) = ImageLoader.Size(path);
+        return RegionBox.FromPixels(box, width, height);
     }
 
     /// <summary>

@@ -74,7 +74,11 @@ public sealed class QuantizationHashing
     {
         var p = Project(descriptors);
         double sum = 0;
-        foreach (double x in p) sum += (x > 0 ? 1 - x : -1 - x) * (x > 0 ? 1 - x : -1 - x);
+        foreach (double x in p)
+        {
+            double error = (x > 0 ? 1 : -1) - x;
+            sum += error * error;
+        }
         return sum / (p.Length / Bits);
     }
 

@@ -69,8 +69,7 @@ public sealed class SelectionBench : IDisposable
         DatabaseLocal = PackedCodes.FromReal(database.LocalCodes, kl);
         QueryGlobal = PackedCodes.FromReal(queries.GlobalCodes, kg);
         QueryLocal = PackedCodes.FromReal(queries.LocalCodes, kl);
-        _boxedDatabase = [.. Enumerable.Range(0, dataset.Database.Count).Where(i => dataset.Database[i].Box is not null)];
-        _databaseBoxes = TrainingSelection.Boxes([.. _boxedDatabase.Select(i => dataset.Database[i])]);
+        (_boxedDatabase, _databaseBoxes) = BoxedDatabase(dataset);
     }
 
     /// <summary>
@@ -91,11 +90,7 @@ public sealed class SelectionBench : IDisposable
         var database = Maps(ImageFileSource.Database(dataset));
         var queries = Maps(ImageFileSource.Queries(dataset));
         var photos = Maps(new ImageFileSource(ImageFiles.Of(dataset.Queries.Select(q => (q.Path, (BoundingBox?)null)), dataset.Root)));
-        var queryBoxes = dataset.Queries.Select(q =>
-        {
-            var (w, h) = TrainingSelection.PixelSize(q.Path);
-            return RegionBox.FromPixels(q.Box, w, h);
-        }).ToArray();
+        var queryBoxes = dataset.Queries.Select(q => TrainingSelection.Region(q.Path, q.Box)).ToArray();
         return new SelectionBench(dataset, train, trainBoxes, database, queries, photos, queryBoxes);
     }
 
@@ -196,9 +191,15 @@ public sealed class SelectionBench : IDisposable
         using var source = FeatureSource.For(config with { ImageSize = imageSize }, model.Backbone, ImageFileSource.Database(dataset), cacheDirectory,
             model.GlobalHead.Weight.device, progress);
         var maps = BitActivationMaps.FromSource(model, source, config.InferenceBatch, progress);
-        int[] boxed = [.. Enumerable.Range(0, dataset.Database.Count).Where(i => dataset.Database[i].Box is not null)];
-        var boxes = TrainingSelection.Boxes([.. boxed.Select(i => dataset.Database[i])]);
+        var (boxed, boxes) = BoxedDatabase(dataset);
         return (Localise(maps.Global, maps.GlobalCodes, boxed, boxes), Localise(maps.Local, maps.LocalCodes, boxed, boxes));
+    }
+
+    /// <summary>The database images that carry a landmark box, and their boxes as regions.</summary>
+    private static (int[] Images, RegionBox[] Boxes) BoxedDatabase(LandmarkDataset dataset)
+    {
+        int[] boxed = [.. Enumerable.Range(0, dataset.Database.Count).Where(i => dataset.Database[i].Box is not null)];
+        return (boxed, TrainingSelection.Boxes([.. boxed.Select(i => dataset.Database[i])]));
     }
 
     /// <summary>Mean selection score of every local bit over the training images (the dataset-level ranking).</summary>

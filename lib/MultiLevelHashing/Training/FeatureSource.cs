@@ -26,7 +26,7 @@ public abstract class FeatureSource : IDisposable
     public static FeatureSource For(TrainingConfig config, Backbone backbone, IImageSource images, string? cacheDirectory, Device device,
         IProgress<ProgressReport>? progress = null)
     {
-        if (!config.UsesCachedMaps) return new LiveBackbone(backbone, images, config.ImageSize, device);
+        if (!config.UsesCachedMaps) return Live(backbone, images, config.ImageSize, device);
         var maps = FeatureCache.GetOrCompute(backbone, images, config.ImageSize, config.InferenceBatch, config.FeatureHash(),
             cacheDirectory, device, progress);
         try
@@ -38,6 +38,10 @@ public abstract class FeatureSource : IDisposable
             maps.Dispose();
         }
     }
+
+    /// <summary>The maps of <paramref name="backbone"/> computed batch by batch as they are asked for, at <paramref name="imageSize"/>, never cached.</summary>
+    public static FeatureSource Live(Backbone backbone, IImageSource images, int imageSize, Device device) =>
+        new LiveBackbone(backbone, images, imageSize, device);
 
     /// <summary>
     /// <paramref name="head"/> applied to the maps of every image, in chunks of <paramref name="chunk"/> images, without

@@ -122,7 +122,7 @@ public class BitSelectionTests(SmokeBenchmarkFixture fixture) : IClassFixture<Sm
     public void BoxesBecomeRegionsOfTheImageArea()
     {
         var image = fixture.Dataset.Train.First(t => t.Box is not null);
-        var (w, h) = TrainingSelection.PixelSize(image.Path);
+        var (w, h) = ImageLoader.Size(image.Path);
         var region = TrainingSelection.Boxes([image])[0];
         Assert.Equal(image.Box!.Value.X1 / w, region.X1, 9);
         Assert.Equal(Math.Min(1, image.Box!.Value.Y2 / h), region.Y2, 9);

@@ -41,9 +41,7 @@ public static class BitMapFigures
     public static ImageBitMaps Compute(DscnnModel model, string imagePath, BoundingBox? box, int imageSize, Device? device = null)
     {
         string full = Path.GetFullPath(imagePath);
-        int width, height;
-        using (var photo = ImageLoader.LoadRgb(full))
-            (width, height) = (photo.Width, photo.Height);
+        var (width, height) = ImageLoader.Size(full);
         var source = new ImageFileSource(ImageFiles.Of([(full, box)], Path.GetDirectoryName(full)!));
         var maps = BitActivationMaps.FromImages(model, source, imageSize, batchSize: 1, device: device);
         return new ImageBitMaps(full, width, height, PixelRegion.Seen(box, width, height), maps);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Notebooks;
 using MultiLevelHashing.Runtime;
 using Spectre.Console;
@@ -15,18 +16,29 @@ public static class ReproduceCommand
         var only = new Option<string[]>("--only") { Description = "run only these notebooks, by number (e.g. --only 01 --only 03, or --only 01,03)", AllowMultipleArgumentsPerToken = true };
         var output = new Option<DirectoryInfo?>("--output") { Description = "where executed notebooks and figures go (default: artifacts/reproduce/<mode>)" };
         var notebooks = new Option<DirectoryInfo?>("--notebooks") { Description = "folder of notebooks (default: notebooks/ of the repository)" };
+        var publish = new Option<bool>("--publish")
+        {
+            Description = "full mode only: also copy the summary to notebooks/results/ and rewrite the README's results table from it",
+        };
         var command = new Command("reproduce", "Run the numbered notebooks headless, in order, and write executed copies and figures.")
         {
-            mode, only, output, notebooks,
+            mode, only, output, notebooks, publish,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var runMode = RunModes.Parse(parse.GetValue(mode)!);
             string root = RepositoryLayout.FindRoot();
             string folder = parse.GetValue(notebooks)?.FullName ?? RepositoryLayout.NotebooksDirectory(root);
-            string target = parse.GetValue(output)?.FullName ?? Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "reproduce", runMode.Name());
+            var custom = parse.GetValue(output);
+            string artifacts = RepositoryLayout.ArtifactsDirectory(root);
+            string target = custom?.FullName ?? Path.Combine(artifacts, "reproduce", runMode.Name());
+            bool publishing = parse.GetValue(publish);
+            if (publishing && runMode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
             var selected = SelectNotebooks(folder, parse.GetValue(only) ?? []);
-            return await RunAsync(selected, runMode, target, cancellation);
+            int code = await RunAsync(selected, runMode, target, cancellation);
+            var summary = WriteSummary(runMode, target, custom is null ? artifacts : null);
+            if (publishing && code == 0 && summary is not null) ResultsPublishing.Publish(summary, root);
+            return code;
         });
         return command;
     }
@@ -47,6 +59,24 @@ public static class ReproduceCommand
             chosen.AddRange(match);
         }
         return chosen.Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Merges the summaries of the notebooks in <paramref name="target"/> (this run's and earlier runs' of the same
+    /// mode) into <c>summary.json</c> and <c>summary.md</c> there and, for the default output, in <paramref name="artifacts"/>.
+    /// </summary>
+    public static ResultSummary? WriteSummary(RunMode mode, string target, string? artifacts)
+    {
+        var parts = Directory.Exists(target)
+            ? Directory.EnumerateFiles(target, ResultSummary.JsonFile, SearchOption.AllDirectories)
+                .Where(p => Path.GetDirectoryName(p) != Path.GetFullPath(target)).Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (parts.Count == 0) return null;
+        var summary = ResultSummary.Merge(mode.Name(), parts.Select(ResultSummary.Read));
+        summary.WriteTo(target);
+        if (artifacts is not null) summary.WriteTo(artifacts);
+        System.Console.WriteLine($"summary of {summary.Rows.Count} table cells from {parts.Count} notebook(s): {Path.Combine(artifacts ?? target, ResultSummary.JsonFile)}");
+        return summary;
     }
 
     private static async Task<int> RunAsync(IReadOnlyList<string> notebooks, RunMode mode, string target, CancellationToken cancellation)

@@ -24,6 +24,37 @@ public static class RetrievalScoring
         return result;
     }
 
+    /// <summary>
+    /// Ranking of the whole database by Hamming distance over the bits of a mask (the selected local bits alone,
+    /// lib/MultiLevelHashing/README.md section 2.7): one mask for every query, or one per query; ties by database index.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<int>> MaskedHammingRankings(PackedCodes database, PackedCodes queries, IReadOnlyList<BitMask> masks)
+    {
+        if (database.Bits != queries.Bits) throw new ArgumentException($"{queries.Bits}-bit queries against {database.Bits}-bit database");
+        if (masks.Count != 1 && masks.Count != queries.Count) throw new ArgumentException($"give one mask or one per query ({queries.Count}); got {masks.Count}");
+        foreach (var mask in masks)
+            if (mask.Bits != database.Bits) throw new ArgumentException($"a mask over {mask.Bits} bits for {database.Bits}-bit codes");
+        int n = database.Count, words = database.WordsPerCode;
+        var result = new IReadOnlyList<int>[queries.Count];
+        Parallel.For(0, queries.Count, q =>
+        {
+            var mask = (masks.Count == 1 ? masks[0] : masks[q]).Words;
+            var code = queries.Code(q);
+            var distance = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                var row = database.Code(i);
+                int d = 0;
+                for (int w = 0; w < words; w++) d += System.Numerics.BitOperations.PopCount((code[w] ^ row[w]) & mask[w]);
+                distance[i] = d;
+            }
+            var ids = Enumerable.Range(0, n).ToArray();
+            Array.Sort(ids, (a, b) => distance[a] != distance[b] ? distance[a].CompareTo(distance[b]) : a.CompareTo(b));
+            result[q] = ids;
+        });
+        return result;
+    }
+
     /// <summary>Rankings by descending cosine similarity of L2-normalised float descriptors (ties by index).</summary>
     public static IReadOnlyList<IReadOnlyList<int>> CosineRankings(float[] database, float[] queries, int dimension)
     {

@@ -55,6 +55,16 @@ public static class RepositoryLayout
         ? env
         : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "features") : null;
 
+    /// <summary><c>data/generated/models</c>, the cache of trained models keyed by configuration (env <c>MLH_MODEL_CACHE</c> overrides), or null outside a checkout.</summary>
+    public static string? ModelCacheDirectory() => Environment.GetEnvironmentVariable("MLH_MODEL_CACHE") is { Length: > 0 } env
+        ? env
+        : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "models") : null;
+
+    /// <summary><c>data/generated/artefacts</c>, the cache of experiment results keyed by configuration (env <c>MLH_ARTEFACT_CACHE</c> overrides), or null outside a checkout.</summary>
+    public static string? ArtefactCacheDirectory() => Environment.GetEnvironmentVariable("MLH_ARTEFACT_CACHE") is { Length: > 0 } env
+        ? env
+        : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "artefacts") : null;
+
     private static string? TryFindFrom(string start)
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)

@@ -173,6 +173,25 @@ public sealed unsafe class PackedCodes : IDisposable
         return codes;
     }
 
+    /// <summary>
+    /// Row i of <paramref name="first"/> followed by row i of <paramref name="second"/>: a (K1 + K2)-bit code whose
+    /// Hamming distance is the sum of the two codes' distances (the concatenated global and local codes).
+    /// </summary>
+    public static PackedCodes Concatenate(PackedCodes first, PackedCodes second)
+    {
+        if (first.Count != second.Count) throw new ArgumentException($"{first.Count} codes against {second.Count}; both must describe the same items.");
+        var a = first.ToArray();
+        var b = second.ToArray();
+        int width = a.Columns + b.Columns;
+        var joined = new byte[(long)first.Count * width];
+        for (int i = 0; i < first.Count; i++)
+        {
+            a.Data.AsSpan(i * a.Columns, a.Columns).CopyTo(joined.AsSpan(i * width));
+            b.Data.AsSpan(i * b.Columns, b.Columns).CopyTo(joined.AsSpan(i * width + a.Columns));
+        }
+        return FromBytes(joined, width * 8);
+    }
+
     /// <summary>Reads packed codes from a uint8 N x K/8 <c>.npy</c> file (FAISS layout).</summary>
     public static PackedCodes ReadNpy(string path)
     {

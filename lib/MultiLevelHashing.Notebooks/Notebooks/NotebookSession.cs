@@ -1,3 +1,4 @@
+using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Torch;
 using System.Net;
 using System.Text;
@@ -93,6 +94,17 @@ public sealed class NotebookSession
 
     /// <summary>File in <see cref="OutputDirectory"/> that collects <see cref="Headline"/> lines.</summary>
     public const string HeadlineFile = "headline.txt";
+
+    /// <summary>
+    /// Records the notebook's table cells (<see cref="ResultSummary"/>) in <see cref="OutputDirectory"/>;
+    /// <c>mlh reproduce</c> merges every notebook's into <c>artifacts/summary.json</c> and <c>summary.md</c>.
+    /// Returns the summary's Markdown for display.
+    /// </summary>
+    public string Summary(ResultSummary summary)
+    {
+        AtomicFile.WriteAllText(Path.Combine(OutputDirectory, ResultSummary.JsonFile), summary.ToJson());
+        return summary.ToMarkdown();
+    }
 
     /// <summary>A progress sink that shows one line, updated in place, in the notebook's output.</summary>
     public IProgress<ProgressReport> Progress(string title) => new DisplayProgress(title);

@@ -27,19 +27,26 @@ public sealed class BackboneDescriptors : IDisposable
     /// <summary>F of the queries, each cropped to its box.</summary>
     public Tensor Queries { get; }
 
+    /// <summary>F of the training views (what the unsupervised hashing baselines are fitted on), or null when not computed.</summary>
+    public Tensor? Training { get; }
+
     /// <summary>The benchmark.</summary>
     public LandmarkDataset Dataset { get; }
 
-    private BackboneDescriptors(LandmarkDataset dataset, Tensor database, Tensor queries)
+    private BackboneDescriptors(LandmarkDataset dataset, Tensor database, Tensor queries, Tensor? training)
     {
         Dataset = dataset;
         Database = database;
         Queries = queries;
+        Training = training;
     }
 
-    /// <summary>Maps of the ImageNet ResNet18 (or <paramref name="backbone"/>) at <paramref name="imageSize"/> x imageSize, cached under <paramref name="cacheDirectory"/>.</summary>
+    /// <summary>
+    /// Maps of the ImageNet ResNet18 (or <paramref name="backbone"/>) at <paramref name="imageSize"/> x imageSize, cached
+    /// under <paramref name="cacheDirectory"/>; with <paramref name="withTraining"/> also those of the training views.
+    /// </summary>
     public static BackboneDescriptors Compute(LandmarkDataset dataset, int imageSize, string? cacheDirectory,
-        Backbone? backbone = null, string? featureHash = null, IProgress<ProgressReport>? progress = null)
+        Backbone? backbone = null, string? featureHash = null, IProgress<ProgressReport>? progress = null, bool withTraining = false)
     {
         bool own = backbone is null;
         backbone ??= ResNet18Weights.LoadImageNet();
@@ -48,7 +55,10 @@ public sealed class BackboneDescriptors : IDisposable
         {
             var db = FeatureCache.GetOrCompute(backbone, ImageFileSource.Database(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
             var q = FeatureCache.GetOrCompute(backbone, ImageFileSource.Queries(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress);
-            return new BackboneDescriptors(dataset, db, q);
+            var train = withTraining
+                ? FeatureCache.GetOrCompute(backbone, ImageFileSource.Train(dataset), imageSize, 16, featureHash, cacheDirectory, progress: progress)
+                : null;
+            return new BackboneDescriptors(dataset, db, q, train);
         }
         finally
         {
@@ -63,6 +73,14 @@ public sealed class BackboneDescriptors : IDisposable
         var d = FloatDescriptors.Pool(Database, pooling);
         var q = FloatDescriptors.Pool(Queries, pooling);
         return (d.data<float>().ToArray(), q.data<float>().ToArray(), (int)d.shape[1]);
+    }
+
+    /// <summary>L2-normalised descriptors (row-major, N x C) of the training views; needs <c>withTraining</c>.</summary>
+    public float[] TrainingDescriptors(DescriptorPooling pooling)
+    {
+        if (Training is null) throw new InvalidOperationException("training maps were not computed (Compute with withTraining: true)");
+        using var scope = NewDisposeScope();
+        return FloatDescriptors.Pool(Training, pooling).data<float>().ToArray();
     }
 
     /// <summary>mAP of cosine ranking with the given pooling.</summary>
@@ -87,5 +105,6 @@ public sealed class BackboneDescriptors : IDisposable
     {
         Database.Dispose();
         Queries.Dispose();
+        Training?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Experiments.Runner;
 using System.Diagnostics;
 using MultiLevelHashing.Attention;
 using MultiLevelHashing.Data;
@@ -42,7 +43,7 @@ public static class BitLocalisationStudy
         TrainingRunOptions? options = null, IProgress<ProgressReport>? progress = null)
     {
         options ??= new TrainingRunOptions();
-        options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DatasetTraining.DefaultFeatureCache() };
+        options = options.WithDefaultCaches();
         var states = new (string Name, TrainingConfig Config, int? Stop)[]
         {
             ("trained", config, null),
@@ -55,7 +56,7 @@ public static class BitLocalisationStudy
             foreach (var (name, stateConfig, stop) in states)
             {
                 var seeded = stateConfig with { Seed = seed };
-                using var trained = DatasetTraining.Train(dataset, seeded, options with { StopAfterEpochs = stop }, progress);
+                using var trained = TrainedModels.GetOrTrain(dataset, seeded, options with { StopAfterEpochs = stop }, progress);
                 var (global, local) = SelectionBench.DatabaseLocalisation(trained.Model, seeded, dataset, seeded.ImageSize, options.FeatureCacheDirectory, progress);
                 rows.Add(new LocalisationRow(name, "global", seed, global));
                 rows.Add(new LocalisationRow(name, "local", seed, local));
@@ -69,12 +70,12 @@ public static class BitLocalisationStudy
         TrainingRunOptions? options = null, IProgress<ProgressReport>? progress = null)
     {
         options ??= new TrainingRunOptions();
-        options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DatasetTraining.DefaultFeatureCache() };
+        options = options.WithDefaultCaches();
         var rows = new List<InputSizeRow>();
         foreach (int size in sizes)
         {
             var sized = config with { ImageSize = size };
-            using var trained = DatasetTraining.Train(dataset, sized, options, progress);
+            using var trained = TrainedModels.GetOrTrain(dataset, sized, options, progress);
             using var bench = SelectionBench.Build(trained.Model, sized, dataset, size, options.FeatureCacheDirectory, progress);
             double ms = ForwardMilliseconds(trained.Model, ImageFileSource.Queries(dataset), size);
             var grid = GridSize(trained.Model, size);

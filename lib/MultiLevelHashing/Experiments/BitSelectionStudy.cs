@@ -1,3 +1,5 @@
+using System.Text.Json;
+using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Attention;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
@@ -74,12 +76,24 @@ public static class BitSelectionStudy
     private static readonly SelectionMethod[] Methods =
         [SelectionMethod.All, SelectionMethod.DatasetLevel, SelectionMethod.QueryAdaptive, SelectionMethod.Random, SelectionMethod.HighestVariance];
 
-    /// <summary>Runs the study on <paramref name="dataset"/>.</summary>
+    /// <summary>
+    /// Runs the study on <paramref name="dataset"/>, or returns its cached result (<paramref name="cache"/>, by default
+    /// the repository's <see cref="ArtefactCache"/>; keyed by configuration, images and code version), so that the
+    /// notebooks after 06 reuse its choice of settings without repeating the cross-validation.
+    /// </summary>
     public static BitSelectionStudyResult Run(LandmarkDataset dataset, BitSelectionStudyConfig config, TrainingRunOptions? options = null,
-        IProgress<ProgressReport>? progress = null)
+        IProgress<ProgressReport>? progress = null, ArtefactCache? cache = null)
+    {
+        cache ??= ArtefactCache.Default();
+        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ArtefactCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
+        return cache.GetOrCompute("bit-selection-study", key, () => Compute(dataset, config, options, progress));
+    }
+
+    private static BitSelectionStudyResult Compute(LandmarkDataset dataset, BitSelectionStudyConfig config, TrainingRunOptions? options,
+        IProgress<ProgressReport>? progress)
     {
         options ??= new TrainingRunOptions();
-        options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DatasetTraining.DefaultFeatureCache() };
+        options = options.WithDefaultCaches();
         var grid = Grid(config).ToList();
         var scores = grid.ToDictionary(g => g, _ => new List<double>());
         int runs = config.Folds * config.Seeds.Count + config.Seeds.Count, done = 0;
@@ -119,7 +133,7 @@ public static class BitSelectionStudy
     /// <summary>Trains <paramref name="config"/> on <paramref name="dataset"/>'s training split and builds its selection bench.</summary>
     public static SelectionBench Bench(LandmarkDataset dataset, TrainingConfig config, TrainingRunOptions options, IProgress<ProgressReport>? progress = null)
     {
-        using var trained = DatasetTraining.Train(dataset, config, options, progress);
+        using var trained = TrainedModels.GetOrTrain(dataset, config, options, progress);
         return SelectionBench.Build(trained.Model, config, dataset, config.ImageSize, options.FeatureCacheDirectory, progress);
     }
 

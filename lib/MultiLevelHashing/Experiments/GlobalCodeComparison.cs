@@ -1,3 +1,4 @@
+using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
@@ -55,7 +56,7 @@ public static class GlobalCodeComparison
         TrainingRunOptions? options = null, IProgress<ProgressReport>? progress = null, bool randomStartAblation = true)
     {
         options ??= new TrainingRunOptions();
-        options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DatasetTraining.DefaultFeatureCache() };
+        options = options.WithDefaultCaches();
         var outcomes = new List<SeedOutcome>();
         double gap = double.NaN;
         bool resnet = config.Backbone == Model.Backbones.BackboneKind.ResNet18;
@@ -63,7 +64,7 @@ public static class GlobalCodeComparison
         {
             var seeded = config with { Seed = seed };
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            using var result = DatasetTraining.Train(dataset, seeded, options, progress);
+            using var result = TrainedModels.GetOrTrain(dataset, seeded, options, progress);
             watch.Stop();
             double lsh = double.NaN;
             float[] ug, ul;
@@ -88,7 +89,7 @@ public static class GlobalCodeComparison
             if (!centred && randomStartAblation)
             {
                 // Same run from the centred random start: its initial mAP is the untrained heads', its last the ablation's.
-                using var ablation = DatasetTraining.Train(dataset, seeded with { HeadInit = GlobalHeadInit.Centered }, options, progress);
+                using var ablation = TrainedModels.GetOrTrain(dataset, seeded with { HeadInit = GlobalHeadInit.Centered }, options, progress);
                 untrained = ablation.History.InitialValidationMap ?? double.NaN;
                 randomStartTrained = ablation.History.Epochs[^1].ValidationMap ?? double.NaN;
             }

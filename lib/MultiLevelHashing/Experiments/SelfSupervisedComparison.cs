@@ -1,3 +1,4 @@
+using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Evaluation;
@@ -62,14 +63,14 @@ public static class SelfSupervisedComparison
             (TrainingPhotos, SelfSupervisedPairSource.FromPhotos(photoDirectory, trainingPhotos, views, viewRoot, $"{tag}-training-photos", progress)),
             (WithDistractorPhotos, SelfSupervisedPairSource.FromPhotos(photoDirectory, [.. trainingPhotos, .. unusedPhotos], views, viewRoot, $"{tag}-with-distractor-photos", progress)),
         };
-        var options = new TrainingRunOptions { FeatureCacheDirectory = DatasetTraining.DefaultFeatureCache() };
+        var options = new TrainingRunOptions().WithDefaultCaches();
         var outcomes = new List<RegimeOutcome>();
         using var test = new RetrievalValidator(dataset, config, options.FeatureCacheDirectory, progress);
         foreach (int seed in seeds)
         {
             var seeded = config with { Seed = seed };
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            using (var labelled = DatasetTraining.Train(dataset, seeded, options, progress))
+            using (var labelled = TrainedModels.GetOrTrain(dataset, seeded, options, progress))
             {
                 double map = labelled.History.Epochs[^1].ValidationMap ?? test.GlobalMap(labelled.Model);
                 outcomes.Add(new RegimeOutcome(Labelled, seed, map, map, 0, dataset.Train.Count, watch.Elapsed.TotalSeconds));

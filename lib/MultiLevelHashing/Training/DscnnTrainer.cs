@@ -25,6 +25,19 @@ public sealed record TrainingRunOptions
 
     /// <summary>Compute device; null picks <see cref="TorchDevice.Default"/>.</summary>
     public Device? Device { get; init; }
+
+    /// <summary>
+    /// Where experiments keep trained models keyed by configuration (<c>Experiments.Runner.TrainedModels</c>), or null
+    /// to train every time. <see cref="DscnnTrainer"/> itself ignores it.
+    /// </summary>
+    public string? ModelCacheDirectory { get; init; }
+
+    /// <summary>These options with the repository's feature and model caches filled in where unset.</summary>
+    public TrainingRunOptions WithDefaultCaches() => this with
+    {
+        FeatureCacheDirectory = FeatureCacheDirectory ?? RepositoryLayout.FeatureCacheDirectory(),
+        ModelCacheDirectory = ModelCacheDirectory ?? RepositoryLayout.ModelCacheDirectory(),
+    };
 }
 
 /// <summary>A finished (or stopped) run: the model, its configuration and its history.</summary>

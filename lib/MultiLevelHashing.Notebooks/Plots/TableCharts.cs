@@ -1,0 +1,117 @@
+using System.Globalization;
+using Microsoft.Data.Analysis;
+using MultiLevelHashing.Attention;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Experiments;
+using Plotly.NET;
+using CSharpChart = Plotly.NET.CSharp.Chart;
+
+namespace MultiLevelHashing.Plots;
+
+/// <summary>The paper's tables and their charts (notebooks 07 and 09): code lengths, ablations, cost, precision-recall, N and lambda.</summary>
+public static class TableCharts
+{
+    private static string Cell(TableRow row) => row.Seeds.Count > 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{100 * row.Mean:0.0} ± {100 * row.Spread:0.0}")
+        : string.Create(CultureInfo.InvariantCulture, $"{100 * row.Mean:0.0}");
+
+    /// <summary>The hashing methods (rows) against code length (columns) under <paramref name="protocol"/>: the paper's main table.</summary>
+    public static DataFrame CodeLengthTable(PaperTablesResult result, EvaluationProtocol protocol)
+    {
+        var methods = PaperMethods.CodeLengthRows;
+        var columns = new List<DataFrameColumn> { new StringDataFrameColumn($"{protocol} mAP (%)", methods) };
+        foreach (int bits in result.Config.CodeLengths)
+            columns.Add(new StringDataFrameColumn($"{bits} bits", methods.Select(m => Cell(result.Row(m, bits, protocol)))));
+        return new DataFrame(columns);
+    }
+
+    /// <summary>The float references and the multi-level ablations: every protocol, mP@10, bits stored and compared, query time, setting.</summary>
+    public static DataFrame AblationTable(PaperTablesResult result)
+    {
+        int kg = result.Config.Training.GlobalBits;
+        var rows = PaperMethods.FloatRows.Select(m => (m, Head: result.Row(m)))
+            .Concat(PaperMethods.AblationRows.Select(m => (m, Head: m == PaperMethods.Global ? result.Row(m, kg) : result.Row(m)))).ToList();
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("codes", rows.Select(r => r.m == PaperMethods.Global ? $"{r.m}, {kg} bits" : r.m)),
+            new PrimitiveDataFrameColumn<int>("bits stored", rows.Select(r => r.Head.Bits)),
+            new PrimitiveDataFrameColumn<double>("bits compared per image", rows.Select(r => Math.Round(r.Head.BitsCompared, 1))),
+        };
+        foreach (var protocol in result.Protocols)
+            columns.Add(new StringDataFrameColumn($"{protocol} mAP (%)", rows.Select(r => Cell(result.Rows.Single(x => x.Method == r.Head.Method && x.Bits == r.Head.Bits && x.Protocol == protocol)))));
+        columns.Add(new PrimitiveDataFrameColumn<double>($"{result.Protocols[0]} mP@10 (%)", rows.Select(r => Math.Round(100 * r.Head.PrecisionAt10, 1))));
+        columns.Add(new PrimitiveDataFrameColumn<double>("ms per query, scan", rows.Select(r => Math.Round(r.Head.QueryMs, 4))));
+        columns.Add(new StringDataFrameColumn("ms per query, multi-index hashing", rows.Select(r => r.Head.QueryMsMultiIndex is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "")));
+        columns.Add(new StringDataFrameColumn("search", rows.Select(r => r.Head.Search)));
+        columns.Add(new StringDataFrameColumn("setting (chosen on validation folds)", rows.Select(r => r.Head.Setting)));
+        return new DataFrame(columns);
+    }
+
+    /// <summary>Each aim of the tables, the numbers it was decided on, and whether it was met.</summary>
+    public static DataFrame AimTable(PaperTablesResult result) => new(
+        new StringDataFrameColumn("aim", result.Aims.Select(a => a.Name)),
+        new StringDataFrameColumn("measured", result.Aims.Select(a => a.Measured)),
+        new StringDataFrameColumn("met", result.Aims.Select(a => a.Met ? "met" : "missed")));
+
+    /// <summary>mAP against code length per hashing method, with GAP as a reference line.</summary>
+    public static GenericChart MapAgainstBits(PaperTablesResult result, EvaluationProtocol protocol)
+    {
+        var lengths = result.Config.CodeLengths.Select(b => (double)b).ToArray();
+        var lines = PaperMethods.CodeLengthRows.Select(m =>
+        {
+            var rows = result.Config.CodeLengths.Select(b => result.Row(m, b, protocol)).ToList();
+            return CSharpChart.Line<double, double, string>(x: lengths, y: rows.Select(r => 100 * r.Mean), Name: m, ShowMarkers: true);
+        }).ToList();
+        double gap = 100 * result.Row(PaperMethods.Gap, protocol).Mean;
+        lines.Add(CSharpChart.Line<double, double, string>(x: new[] { lengths[0], lengths[^1] }, y: new[] { gap, gap }, Name: $"{PaperMethods.Gap} (float, {result.Row(PaperMethods.Gap).Bits} bits)"));
+        return ChartTitles.With(CSharpChart.Combine(lines), $"mAP against code length ({protocol})", "bits per image (log scale)", $"{protocol} mAP (%), mean over seeds", logX: true);
+    }
+
+    /// <summary>mAP against bits compared per database image: one point per row (method and length), log x.</summary>
+    public static GenericChart MapAgainstCost(PaperTablesResult result, EvaluationProtocol protocol)
+    {
+        var families = result.Rows.Where(r => r.Protocol == protocol).GroupBy(r => r.Family).ToList();
+        var points = families.Select(g => CSharpChart.Point<double, double, string>(
+            x: g.Select(r => r.BitsCompared), y: g.Select(r => 100 * r.Mean), Name: g.Key,
+            MultiText: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(g.Select(r => $"{r.Method} ({r.Bits} bits)"), true))).ToList();
+        return ChartTitles.With(CSharpChart.Combine(points), $"Accuracy against search cost ({protocol})",
+            "bits compared per database image and query (log scale)", $"{protocol} mAP (%)", logX: true);
+    }
+
+    /// <summary>Mean interpolated precision-recall curves of the main methods (first seed).</summary>
+    public static GenericChart PrecisionRecall(PaperTablesResult result) =>
+        ChartTitles.With(CSharpChart.Combine(result.Curves.Select(c => CSharpChart.Line<double, double, string>(
+                x: c.Recall, y: c.Precision.Select(p => 100 * p), Name: $"{c.Method} ({c.Bits} bits)"))),
+            $"Precision against recall ({result.Protocols[0]}, seed {result.Config.Seeds[0]})", "recall", "interpolated precision (%), mean over queries");
+
+    /// <summary>The curves' numbers, one row per (method, recall level).</summary>
+    public static DataFrame PrecisionRecallTable(PaperTablesResult result) => new(
+        new StringDataFrameColumn("method", result.Curves.SelectMany(c => c.Recall.Select(_ => $"{c.Method} ({c.Bits} bits)"))),
+        new PrimitiveDataFrameColumn<double>("recall", result.Curves.SelectMany(c => c.Recall)),
+        new PrimitiveDataFrameColumn<double>("precision", result.Curves.SelectMany(c => c.Precision)));
+
+    /// <summary>Validation mAP (folds x seeds) of <paramref name="method"/> at share <paramref name="rho"/> against N, one line per lambda.</summary>
+    public static GenericChart ValidationAgainstCandidates(BitSelectionStudyResult study, SelectionMethod method, double rho)
+    {
+        var scores = study.Validation.Where(v => v.Method == method && v.Setting.Rho == rho).ToList();
+        var lines = scores.GroupBy(s => s.Setting.Lambda).OrderBy(g => g.Key).Select(g => CSharpChart.Line<double, double, string>(
+            x: g.OrderBy(s => s.Setting.Candidates).Select(s => (double)s.Setting.Candidates),
+            y: g.OrderBy(s => s.Setting.Candidates).Select(s => 100 * s.Map.Mean),
+            Name: string.Create(CultureInfo.InvariantCulture, $"lambda {g.Key:0.###}"), ShowMarkers: true));
+        return ChartTitles.With(CSharpChart.Combine(lines),
+            string.Create(CultureInfo.InvariantCulture, $"{AttentionCharts.MethodName(method)}: validation mAP against N (rho {rho:0.###})"),
+            "N: global-code results re-ranked", "validation mAP (%), mean over folds and seeds");
+    }
+
+    /// <summary>Test mAP of one model against N, one line per lambda (an illustration; settings are chosen on the validation folds).</summary>
+    public static GenericChart TestAgainstCandidates(IReadOnlyList<(int Candidates, double Lambda, double Map)> sweep, string method, double globalAlone)
+    {
+        var lines = sweep.GroupBy(s => s.Lambda).OrderBy(g => g.Key).Select(g => CSharpChart.Line<double, double, string>(
+            x: g.OrderBy(s => s.Candidates).Select(s => (double)s.Candidates), y: g.OrderBy(s => s.Candidates).Select(s => 100 * s.Map),
+            Name: string.Create(CultureInfo.InvariantCulture, $"lambda {g.Key:0.###}"), ShowMarkers: true)).ToList();
+        var n = sweep.Select(s => (double)s.Candidates).Distinct().Order().ToArray();
+        lines.Add(CSharpChart.Line<double, double, string>(x: new[] { n[0], n[^1] }, y: new[] { 100 * globalAlone, 100 * globalAlone }, Name: "global code alone"));
+        return ChartTitles.With(CSharpChart.Combine(lines), $"{method}: test mAP against N (seed 0)", "N: global-code results re-ranked (log scale)",
+            "test mAP (%)", logX: true);
+    }
+}

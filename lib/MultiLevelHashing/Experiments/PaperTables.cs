@@ -1,0 +1,377 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MultiLevelHashing.Attention;
+using MultiLevelHashing.Baselines;
+using MultiLevelHashing.Benchmarks;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Experiments.Runner;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+using MultiLevelHashing.Training;
+
+namespace MultiLevelHashing.Experiments;
+
+/// <summary>A named configuration of <see cref="PaperTables"/>: what is trained, over which seeds and code lengths.</summary>
+/// <param name="Name">"full" or "smoke".</param>
+/// <param name="Training">The DSCNN's training configuration; its <see cref="TrainingConfig.GlobalBits"/> is the global length of the multi-level rows.</param>
+/// <param name="Seeds">Seeds of every trained or seeded method.</param>
+/// <param name="CodeLengths">Code lengths of the global-code rows (DSCNN and the hashing baselines).</param>
+/// <param name="Selection">The bit-selection study whose cross-validation chooses N, lambda and rho (notebook 06; cached).</param>
+/// <param name="ResultCount">Results per query in the timed searches (top k).</param>
+/// <param name="TimingRepeats">Timed repeats per search (the median is reported).</param>
+public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IReadOnlyList<int> Seeds, IReadOnlyList<int> CodeLengths,
+    BitSelectionStudyConfig Selection, int ResultCount = 100, int TimingRepeats = 5)
+{
+    /// <summary>The reported tables: the Full preset at 224 px, 3 seeds, 16 to 128 bits, the full selection study.</summary>
+    public static PaperTablesConfig Full
+    {
+        get
+        {
+            var training = TrainingConfig.Full with { ImageSize = SelectionDefaults.ImageSize };
+            return new("full", training, [0, 1, 2], [16, 32, 64, 128], BitSelectionStudyConfig.Full(training));
+        }
+    }
+
+    /// <summary>Seconds: the small CNN after one epoch, one seed, 16 and 64 bits, the smoke selection study.</summary>
+    public static PaperTablesConfig Smoke
+    {
+        get
+        {
+            var training = TrainingConfig.Smoke with { Epochs = 1 };
+            return new("smoke", training, [0], [16, 64], BitSelectionStudyConfig.Smoke(training), TimingRepeats: 3);
+        }
+    }
+
+    /// <summary>The configuration called <paramref name="name"/> (full or smoke).</summary>
+    public static PaperTablesConfig Named(string name) => name.ToLowerInvariant() switch
+    {
+        "full" => Full,
+        "smoke" => Smoke,
+        _ => throw new ArgumentException($"unknown table configuration '{name}' (known: full, smoke)", nameof(name)),
+    };
+}
+
+/// <summary>The methods of the tables, by name (lib/MultiLevelHashing/README.md section 4.5).</summary>
+public static class PaperMethods
+{
+    /// <summary>Families: float descriptors, hashing baselines fitted without labels, the DSCNN's codes.</summary>
+    public const string Float = "float descriptor", Unsupervised = "unsupervised hashing", Dscnn = "DSCNN";
+
+#pragma warning disable CS1591 // the names document themselves
+    public const string Gap = "GAP", GeM = "GeM", RMac = "R-MAC";
+    public const string Lsh = "LSH", Pcah = "PCAH", Itq = "ITQ";
+    public const string Global = "DSCNN global code";
+    public const string LocalAll = "DSCNN local code, all bits";
+    public const string LocalSelected = "DSCNN local code, selected bits";
+    public const string Concatenated = "DSCNN global + local codes concatenated";
+    public const string MultiLevelAll = "multi-level, all local bits";
+    public const string MultiLevelDataset = "multi-level, dataset-level selection";
+    public const string MultiLevelQuery = "multi-level, query-adaptive selection";
+#pragma warning restore CS1591
+
+    /// <summary>The rows of the code-length table, in order.</summary>
+    public static readonly string[] CodeLengthRows = [Lsh, Pcah, Itq, Global];
+
+    /// <summary>The rows of the multi-level ablation table, in order.</summary>
+    public static readonly string[] AblationRows = [Global, LocalAll, LocalSelected, Concatenated, MultiLevelAll, MultiLevelDataset, MultiLevelQuery];
+
+    /// <summary>The float references, in order.</summary>
+    public static readonly string[] FloatRows = [Gap, GeM, RMac];
+}
+
+/// <summary>mAP and mP@10 (0-1) of one run under one protocol.</summary>
+public sealed record ProtocolScore(EvaluationProtocol Protocol, double Map, double PrecisionAt10);
+
+/// <summary>One method, one seed: scores under every protocol and the measured search cost.</summary>
+/// <param name="Method">A <see cref="PaperMethods"/> name.</param>
+/// <param name="Family">Its <see cref="PaperMethods"/> family.</param>
+/// <param name="Bits">Bits stored per image (32 per float for float descriptors).</param>
+/// <param name="BitsCompared">Bits compared per database image and query (stage 2 counts L bits for each of the N re-ranked images, spread over the database).</param>
+/// <param name="Search">How the timed search runs.</param>
+/// <param name="Setting">N, lambda and rho of a multi-level row; empty otherwise.</param>
+/// <param name="Seed">Seed of the run (0 for deterministic methods).</param>
+/// <param name="Scores">One per protocol.</param>
+/// <param name="QueryMs">Milliseconds per query, exhaustive scan (stage 1 by scan for the multi-level rows).</param>
+/// <param name="QueryMsMultiIndex">Milliseconds per query with multi-index hashing (stage 1 for the multi-level rows), or null where it does not apply.</param>
+public sealed record MethodRun(string Method, string Family, int Bits, double BitsCompared, string Search, string Setting, int Seed,
+    IReadOnlyList<ProtocolScore> Scores, double QueryMs, double? QueryMsMultiIndex);
+
+/// <summary>One cell of the tables: a method at a code length under a protocol, over seeds.</summary>
+/// <param name="Method">A <see cref="PaperMethods"/> name.</param>
+/// <param name="Family">Its family.</param>
+/// <param name="Bits">Bits stored per image.</param>
+/// <param name="BitsCompared">Bits compared per database image and query.</param>
+/// <param name="Dataset">Benchmark name.</param>
+/// <param name="Protocol">Evaluation protocol.</param>
+/// <param name="Mean">Mean mAP (0-1) over seeds.</param>
+/// <param name="Spread">Sample standard deviation over seeds (0 for one seed).</param>
+/// <param name="Seeds">The seeds.</param>
+/// <param name="PerSeed">mAP of each seed.</param>
+/// <param name="PrecisionAt10">Mean mP@10 (0-1).</param>
+/// <param name="QueryMs">Mean milliseconds per query, scan.</param>
+/// <param name="QueryMsMultiIndex">Mean milliseconds per query, multi-index hashing, or null.</param>
+/// <param name="Search">How the timed search runs.</param>
+/// <param name="Setting">N, lambda, rho of a multi-level row.</param>
+public sealed record TableRow(string Method, string Family, int Bits, double BitsCompared, string Dataset, EvaluationProtocol Protocol,
+    double Mean, double Spread, IReadOnlyList<int> Seeds, IReadOnlyList<double> PerSeed, double PrecisionAt10, double QueryMs,
+    double? QueryMsMultiIndex, string Search, string Setting);
+
+/// <summary>One of the issue's aims, checked on the measured rows.</summary>
+/// <param name="Name">What is aimed at.</param>
+/// <param name="Measured">The numbers it was decided on.</param>
+/// <param name="Met">Whether the aim is reached.</param>
+public sealed record AimCheck(string Name, string Measured, bool Met);
+
+/// <summary>A mean interpolated precision-recall curve of one method (first seed, default protocol).</summary>
+public sealed record PrecisionRecallSeries(string Method, int Bits, double[] Recall, double[] Precision);
+
+/// <summary>The setting cross-validation chose for a multi-level row.</summary>
+public sealed record ChosenSetting(SelectionMethod Method, MultiLevelSetting Setting, MeanSpread Validation);
+
+/// <summary>Result of <see cref="PaperTables.Run"/>: every run, and the rows, aims and curves derived from them.</summary>
+public sealed record PaperTablesResult(string Dataset, PaperTablesConfig Config, IReadOnlyList<MethodRun> Runs,
+    IReadOnlyList<PrecisionRecallSeries> Curves, IReadOnlyList<ChosenSetting> Settings, double Seconds)
+{
+    /// <summary>One row per (method, bits, protocol): mean and spread over seeds.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<TableRow> Rows => [.. Runs.GroupBy(r => (r.Method, r.Bits)).SelectMany(g =>
+        g.First().Scores.Select(s => s.Protocol).Select(protocol =>
+        {
+            var runs = g.OrderBy(r => r.Seed).ToList();
+            var maps = runs.Select(r => r.Scores.Single(s => s.Protocol == protocol).Map).ToList();
+            var spread = MeanSpread.Of(maps);
+            var first = runs[0];
+            double? mih = runs.All(r => r.QueryMsMultiIndex is not null) ? runs.Average(r => r.QueryMsMultiIndex!.Value) : null;
+            return new TableRow(first.Method, first.Family, first.Bits, first.BitsCompared, Dataset, protocol, spread.Mean, spread.StdDev,
+                [.. runs.Select(r => r.Seed)], maps, runs.Average(r => r.Scores.Single(s => s.Protocol == protocol).PrecisionAt10),
+                runs.Average(r => r.QueryMs), mih, first.Search, first.Setting);
+        }))];
+
+    /// <summary>The protocols scored, in order.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<EvaluationProtocol> Protocols => Runs.Count == 0 ? [] : [.. Runs[0].Scores.Select(s => s.Protocol)];
+
+    /// <summary>The row of <paramref name="method"/> at <paramref name="bits"/> stored bits under <paramref name="protocol"/> (default: the first protocol).</summary>
+    public TableRow Row(string method, int bits, EvaluationProtocol? protocol = null)
+    {
+        var p = protocol ?? Protocols[0];
+        return Rows.Single(r => r.Method == method && r.Bits == bits && r.Protocol == p);
+    }
+
+    /// <summary>The row of a method that has one code length (floats, the 64-bit multi-level rows).</summary>
+    public TableRow Row(string method, EvaluationProtocol? protocol = null)
+    {
+        var p = protocol ?? Protocols[0];
+        return Rows.Single(r => r.Method == method && r.Protocol == p);
+    }
+
+    /// <summary>The aims of the tables, each checked on the first protocol (classic on mini-landmarks).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<AimCheck> Aims
+    {
+        get
+        {
+            static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
+            int kg = Config.Training.GlobalBits;
+            var global = Row(PaperMethods.Global, kg);
+            var aims = new List<AimCheck>();
+            foreach (string method in new[] { PaperMethods.MultiLevelQuery, PaperMethods.MultiLevelDataset })
+            {
+                var row = Row(method);
+                double margin = row.Mean - global.Mean, spread = Math.Max(row.Spread, global.Spread);
+                // One seed has no spread to beat: the aim is then undecided, and reported as missed.
+                bool decided = row.Seeds.Count > 1 && global.Seeds.Count > 1;
+                aims.Add(new AimCheck($"{method} above the {kg}-bit global code alone by more than the seed spread",
+                    $"{P(row.Mean)} ± {P(row.Spread)} against {P(global.Mean)} ± {P(global.Spread)}: {(margin >= 0 ? "+" : "")}{P(margin)} points, spread {P(spread)}" +
+                    (decided ? "" : " (one seed: undecided)"),
+                    decided && margin > spread));
+            }
+            var gap = Row(PaperMethods.Gap);
+            var best = new[] { PaperMethods.MultiLevelQuery, PaperMethods.MultiLevelDataset }.Select(m => Row(m)).MaxBy(r => r.Mean)!;
+            double share = best.Mean / gap.Mean;
+            aims.Add(new AimCheck($"at least 90% of float GAP's mAP with the {kg}-bit global code plus the selected local bits",
+                $"{best.Method}: {P(best.Mean)} against GAP {P(gap.Mean)}: {P(share)}% (global code alone: {P(global.Mean / gap.Mean)}%)", share >= 0.9));
+            foreach (int bits in Config.CodeLengths)
+            {
+                var trained = Row(PaperMethods.Global, bits);
+                var strongest = new[] { PaperMethods.Lsh, PaperMethods.Pcah, PaperMethods.Itq }.Select(m => Row(m, bits)).MaxBy(r => r.Mean)!;
+                aims.Add(new AimCheck($"trained {bits}-bit global code above every unsupervised baseline at {bits} bits",
+                    $"{P(trained.Mean)} ± {P(trained.Spread)} against {strongest.Method} {P(strongest.Mean)} ± {P(strongest.Spread)}",
+                    trained.Mean > strongest.Mean));
+            }
+            return aims;
+        }
+    }
+}
+
+/// <summary>
+/// The paper's tables on a benchmark (lib/MultiLevelHashing/README.md section 4.5): float references (GAP, GeM,
+/// R-MAC with cosine), unsupervised hashing baselines at equal bits (LSH, PCAH, ITQ on GAP of the same backbone, fitted
+/// on the training views only), and the DSCNN's ablations (global code at every length; at the preset's length the
+/// local code with all and with selected bits, both codes concatenated, and the multi-level search with all bits,
+/// dataset-level and query-adaptive selection at the settings cross-validation chose over the training landmarks).
+/// Every row is scored under every protocol of the ground truth with mAP and mP@10, and its search is timed on the
+/// real engine (scan and multi-index hashing; stage 2 re-ranks the top N). Trained models and the selection study come
+/// from the caches of <see cref="Runner"/>, so the tables share their trainings with notebooks 05 and 06.
+/// </summary>
+public static class PaperTables
+{
+    private static readonly EvaluationProtocol[] Reported = [EvaluationProtocol.Classic, EvaluationProtocol.Medium, EvaluationProtocol.Hard];
+
+    /// <summary>Runs (or loads from <paramref name="cache"/>, keyed by configuration, images and code version) the tables on <paramref name="dataset"/>.</summary>
+    public static PaperTablesResult Run(LandmarkDataset dataset, PaperTablesConfig config, TrainingRunOptions? options = null,
+        IProgress<ProgressReport>? progress = null, ArtefactCache? cache = null)
+    {
+        if (!config.CodeLengths.Contains(config.Training.GlobalBits))
+            throw new ArgumentException($"the code lengths must include the preset's {config.Training.GlobalBits} bits, the global length of the multi-level rows");
+        cache ??= ArtefactCache.Default();
+        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ArtefactCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
+        return cache.GetOrCompute("paper-tables", key, () => Compute(dataset, config, (options ?? new TrainingRunOptions()).WithDefaultCaches(), progress, cache));
+    }
+
+    private static PaperTablesResult Compute(LandmarkDataset dataset, PaperTablesConfig config, TrainingRunOptions options,
+        IProgress<ProgressReport>? progress, ArtefactCache cache)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var protocols = Reported.Where(dataset.GroundTruth.Protocols.Contains).ToArray();
+        if (protocols.Length == 0) protocols = [dataset.GroundTruth.DefaultProtocol];
+        var scorer = new Scorer(dataset, protocols, config);
+        var study = BitSelectionStudy.Run(dataset, config.Selection, options, progress, cache);
+        var settings = new[] { SelectionMethod.All, SelectionMethod.DatasetLevel, SelectionMethod.QueryAdaptive }
+            .Select(m => new ChosenSetting(m, study[m].Chosen, study[m].Validation)).ToList();
+
+        int total = 1 + config.Seeds.Count * config.CodeLengths.Count, done = 0;
+        scorer.Baselines(options.FeatureCacheDirectory, progress);
+        progress.Report("paper tables", ++done, total, "steps", "baselines");
+        foreach (int seed in config.Seeds)
+            foreach (int bits in config.CodeLengths)
+            {
+                var training = config.Training with { GlobalBits = bits, Seed = seed };
+                using (var trained = TrainedModels.GetOrTrain(dataset, training, options, progress))
+                using (var bench = SelectionBench.Build(trained.Model, training, dataset, training.ImageSize, options.FeatureCacheDirectory, progress))
+                {
+                    scorer.Hamming(PaperMethods.Global, PaperMethods.Dscnn, bench.DatabaseGlobal, bench.QueryGlobal, seed);
+                    if (bits == config.Training.GlobalBits) scorer.Ablations(bench, settings, seed);
+                }
+                progress.Report("paper tables", ++done, total, "steps", $"seed {seed}, {bits} bits");
+            }
+        return new PaperTablesResult(dataset.Name, config, scorer.Runs, scorer.Curves, settings, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Scores and times rankings, and keeps the curves of the main methods for the first seed.</summary>
+    private sealed class Scorer(LandmarkDataset dataset, EvaluationProtocol[] protocols, PaperTablesConfig config)
+    {
+        public List<MethodRun> Runs { get; } = [];
+        public List<PrecisionRecallSeries> Curves { get; } = [];
+
+        private bool Curved(string method, int bits, int seed) => seed == config.Seeds[0] && method switch
+        {
+            PaperMethods.Gap or PaperMethods.MultiLevelAll or PaperMethods.MultiLevelQuery or PaperMethods.LocalAll => true,
+            PaperMethods.Itq or PaperMethods.Global => bits == config.Training.GlobalBits,
+            _ => false,
+        };
+
+        private void Add(string method, string family, int bits, double compared, string search, string setting, int seed,
+            IReadOnlyList<IReadOnlyList<int>> rankings, double queryMs, double? multiIndexMs)
+        {
+            var truth = dataset.GroundTruth;
+            var scores = protocols.Select(p =>
+            {
+                var result = MeanAveragePrecision.Evaluate(truth, rankings, p);
+                return new ProtocolScore(p, result.MeanAveragePrecision, result.MeanPrecisionAtK[Array.IndexOf(result.Ks, 10)]);
+            }).ToList();
+            Runs.Add(new MethodRun(method, family, bits, compared, search, setting, seed, scores, queryMs, multiIndexMs));
+            if (Curved(method, bits, seed))
+            {
+                var curve = PrecisionRecallCurve.Mean(truth, rankings, protocols[0]);
+                Curves.Add(new PrecisionRecallSeries(method, bits, [.. curve.Select(c => c.Recall)], [.. curve.Select(c => c.Precision)]));
+            }
+        }
+
+        private double Time(Action search, int queries) => QueryTiming.MillisecondsPerQuery(search, queries, config.TimingRepeats);
+
+        /// <summary>Ranks by Hamming distance; times the top-k search by scan and by multi-index hashing.</summary>
+        public void Hamming(string method, string family, PackedCodes database, PackedCodes queries, int seed, int? bitsStored = null)
+        {
+            int k = Math.Min(config.ResultCount, database.Count);
+            var scan = new HammingIndex(database, SearchMethod.Scan);
+            var mih = new HammingIndex(database, SearchMethod.Mih);
+            mih.Build();
+            Add(method, family, bitsStored ?? database.Bits, database.Bits, $"Hamming top-{k}", "", seed, RetrievalScoring.HammingRankings(database, queries),
+                Time(() => scan.Search(queries, k), queries.Count), Time(() => mih.Search(queries, k), queries.Count));
+        }
+
+        /// <summary>The float references and the hashing baselines (fitted on the training views' GAP) at every length and seed.</summary>
+        public void Baselines(string? featureCache, IProgress<ProgressReport>? progress)
+        {
+            using var descriptors = BackboneDescriptors.Compute(dataset, config.Training.ImageSize, featureCache, progress: progress, withTraining: true);
+            foreach (var (pooling, name) in new[] { (DescriptorPooling.Gap, PaperMethods.Gap), (DescriptorPooling.GeM, PaperMethods.GeM), (DescriptorPooling.RMac, PaperMethods.RMac) })
+            {
+                var (d, q, dim) = descriptors.Descriptors(pooling);
+                int queries = q.Length / dim;
+                Add(name, PaperMethods.Float, 32 * dim, 32 * dim, "exhaustive cosine, full sort", "", 0, RetrievalScoring.CosineRankings(d, q, dim),
+                    Time(() => RetrievalScoring.CosineRankings(d, q, dim), queries), null);
+            }
+            var (database, query, dimension) = descriptors.Descriptors(DescriptorPooling.Gap);
+            var fit = descriptors.TrainingDescriptors(DescriptorPooling.Gap);
+            foreach (int bits in config.CodeLengths)
+            {
+                var pca = QuantizationHashing.Pca(bits, dimension, fit);
+                Encoded(PaperMethods.Pcah, pca.Encode(database), pca.Encode(query), 0);
+                foreach (int seed in config.Seeds)
+                {
+                    var lsh = LshHashing.Create(bits, dimension, seed, fit);
+                    Encoded(PaperMethods.Lsh, lsh.Encode(database), lsh.Encode(query), seed);
+                    var itq = QuantizationHashing.Itq(bits, dimension, fit, seed);
+                    Encoded(PaperMethods.Itq, itq.Encode(database), itq.Encode(query), seed);
+                }
+            }
+        }
+
+        private void Encoded(string method, PackedCodes database, PackedCodes queries, int seed)
+        {
+            using (database)
+            using (queries)
+                Hamming(method, PaperMethods.Unsupervised, database, queries, seed);
+        }
+
+        /// <summary>The rows of one model at the preset's length: each level alone, concatenated, and the multi-level search.</summary>
+        public void Ablations(SelectionBench bench, IReadOnlyList<ChosenSetting> settings, int seed)
+        {
+            int kg = bench.DatabaseGlobal.Bits, kl = bench.LocalBits, n = bench.DatabaseGlobal.Count, queries = bench.QueryGlobal.Count;
+            Hamming(PaperMethods.LocalAll, PaperMethods.Dscnn, bench.DatabaseLocal, bench.QueryLocal, seed);
+
+            var query = settings.Single(s => s.Method == SelectionMethod.QueryAdaptive).Setting;
+            var queryMasks = bench.Masks(SelectionMethod.QueryAdaptive, query.Rho);
+            Add(PaperMethods.LocalSelected, PaperMethods.Dscnn, kl, queryMasks.Average(m => m.Count), "masked Hamming, full sort", $"rho={Rho(query.Rho)}", seed,
+                RetrievalScoring.MaskedHammingRankings(bench.DatabaseLocal, bench.QueryLocal, queryMasks),
+                Time(() => RetrievalScoring.MaskedHammingRankings(bench.DatabaseLocal, bench.QueryLocal, queryMasks), queries), null);
+
+            using (var database = PackedCodes.Concatenate(bench.DatabaseGlobal, bench.DatabaseLocal))
+            using (var concatenated = PackedCodes.Concatenate(bench.QueryGlobal, bench.QueryLocal))
+                Hamming(PaperMethods.Concatenated, PaperMethods.Dscnn, database, concatenated, seed);
+
+            foreach (var (method, name) in new[] { (SelectionMethod.All, PaperMethods.MultiLevelAll), (SelectionMethod.DatasetLevel, PaperMethods.MultiLevelDataset),
+                         (SelectionMethod.QueryAdaptive, PaperMethods.MultiLevelQuery) })
+            {
+                var setting = settings.Single(s => s.Method == method).Setting;
+                var masks = bench.Masks(method, setting.Rho, seed);
+                double selected = masks.Average(m => m.Count);
+                int reranked = Math.Min(setting.Candidates, n);
+                int k = Math.Max(reranked, Math.Min(config.ResultCount, n));
+                var scan = new MultiLevelSearch(bench.DatabaseGlobal, bench.DatabaseLocal, SearchMethod.Scan);
+                var mih = new MultiLevelSearch(bench.DatabaseGlobal, bench.DatabaseLocal, SearchMethod.Mih);
+                var options = (SearchMethod stage1) => new MultiLevelOptions(setting.Candidates, setting.Lambda, k, stage1);
+                string described = method == SelectionMethod.All ? $"N={setting.Candidates}, lambda={Rho(setting.Lambda)}" : setting.ToString();
+                Add(name, PaperMethods.Dscnn, kg + kl, kg + reranked * selected / n, $"Hamming top-{reranked} on the global code, re-rank by {selected:0} local bits", described, seed,
+                    [.. bench.Rank(masks, setting).Select(r => (IReadOnlyList<int>)r.Ids)],
+                    Time(() => scan.Search(bench.QueryGlobal, bench.QueryLocal, masks, options(SearchMethod.Scan)), queries),
+                    Time(() => mih.Search(bench.QueryGlobal, bench.QueryLocal, masks, options(SearchMethod.Mih)), queries));
+            }
+        }
+
+        private static string Rho(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace MultiLevelHashing.Experiments.Runner;
+
+/// <summary>
+/// Keys of cached experiment artefacts (trained models, study results; lib/MultiLevelHashing/README.md section 4.5):
+/// a SHA-256 over what determines the artefact (configuration JSON, image-set fingerprints, seeds) and the version of
+/// the code that computes it. Builds are deterministic, so the library's module version id changes exactly when its
+/// code does; a cache never serves an artefact computed by other code.
+/// </summary>
+public static class ExperimentKey
+{
+    /// <summary>The module version id of this library: part of every key.</summary>
+    public static string CodeVersion { get; } = typeof(ExperimentKey).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
+    /// <summary>First 16 hex digits of the SHA-256 of <paramref name="parts"/> (separated, so parts cannot run together) and <see cref="CodeVersion"/>.</summary>
+    public static string Of(params string[] parts)
+    {
+        var text = new StringBuilder(CodeVersion);
+        foreach (string part in parts) text.Append('\u001f').Append(part.Length).Append(':').Append(part);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16].ToLowerInvariant();
+    }
+}

@@ -5,6 +5,7 @@ using MultiLevelHashing.Baselines;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Data.MiniLandmarks;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Plots;
 using MultiLevelHashing.Training;
@@ -41,6 +42,11 @@ public class ChartTitleTests
             [new LocalisationRow("trained", "local", 0, new LocalisationScore(0.8, 0.7, 0.6, 100)), new LocalisationRow("trained", "global", 0, new LocalisationScore(0.7, 0.65, 0.6, 50))]),
         ["AttentionCharts.PertinenceHistogram"] = () => AttentionCharts.PertinenceHistogram([("trained", [0.1, 0.3, 0.2])]),
         ["AttentionCharts.ValidationAgainstRho"] = () => AttentionCharts.ValidationAgainstRho(Study()),
+        ["TableCharts.MapAgainstBits"] = () => TableCharts.MapAgainstBits(Tables(), EvaluationProtocol.Classic),
+        ["TableCharts.MapAgainstCost"] = () => TableCharts.MapAgainstCost(Tables(), EvaluationProtocol.Classic),
+        ["TableCharts.PrecisionRecall"] = () => TableCharts.PrecisionRecall(Tables()),
+        ["TableCharts.ValidationAgainstCandidates"] = () => TableCharts.ValidationAgainstCandidates(Study(), SelectionMethod.QueryAdaptive, 0.25),
+        ["TableCharts.TestAgainstCandidates"] = () => TableCharts.TestAgainstCandidates([(10, 0.5, 0.4), (20, 0.5, 0.45), (10, 1, 0.42)], "query-adaptive", 0.38),
         ["AttentionCharts.StrongestBits"] = () => AttentionCharts.StrongestBits(new LevelMaps(
             new BitMaps(new float[2 * 8 * 4], 1, 8, 2, 4), new BitMaps(new float[16 * 8], 1, 16, 2, 4), new float[8], new float[16]), 0, 2, "bits"),
     };
@@ -63,6 +69,26 @@ public class ChartTitleTests
         var methods = new[] { SelectionMethod.All, SelectionMethod.QueryAdaptive }
             .Select(m => new MethodResult(m, validation.First(v => v.Method == m).Setting, validation.First(v => v.Method == m).Map, [0.45])).ToList();
         return new BitSelectionStudyResult("smoke", config, validation, methods, []);
+    }
+
+    /// <summary>Tables with every row the charts read: two lengths, two seeds, two protocols.</summary>
+    internal static PaperTablesResult Tables()
+    {
+        var config = new PaperTablesConfig("test", TrainingConfig.Smoke with { GlobalBits = 16, LocalBits = 32 }, [0, 1], [8, 16],
+            BitSelectionStudyConfig.Smoke(TrainingConfig.Smoke));
+        var runs = new List<MethodRun>();
+        void Add(string method, string family, int bits, int seed, double map) => runs.Add(new MethodRun(method, family, bits, bits, "scan", "", seed,
+            [new ProtocolScore(EvaluationProtocol.Classic, map, 0.5), new ProtocolScore(EvaluationProtocol.Medium, map - 0.05, 0.4)], 0.01, 0.02));
+        foreach (int seed in new[] { 0, 1 })
+        {
+            foreach (string method in PaperMethods.FloatRows) Add(method, PaperMethods.Float, 16384, seed, 0.6);
+            foreach (int bits in new[] { 8, 16 })
+                foreach (string method in PaperMethods.CodeLengthRows)
+                    Add(method, method == PaperMethods.Global ? PaperMethods.Dscnn : PaperMethods.Unsupervised, bits, seed, 0.3 + bits / 100.0 + seed / 100.0);
+            foreach (string method in PaperMethods.AblationRows.Skip(1)) Add(method, PaperMethods.Dscnn, 48, seed, 0.5);
+        }
+        return new PaperTablesResult("toy", config, runs, [new PrecisionRecallSeries(PaperMethods.Gap, 16384, [0, 0.5, 1], [1, 0.6, 0.2])],
+            [new ChosenSetting(SelectionMethod.QueryAdaptive, new MultiLevelSetting(20, 1, 0.25), new MultiLevelHashing.Evaluation.MeanSpread(0.5, 0.01, 2))], 1);
     }
 
     public static TheoryData<string> ChartFunctions()

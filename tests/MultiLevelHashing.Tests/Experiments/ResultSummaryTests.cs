@@ -1,0 +1,83 @@
+using MultiLevelHashing.Cli.Commands;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Experiments;
+using MultiLevelHashing.Experiments.Runner;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Tests.Data;
+
+namespace MultiLevelHashing.Tests.Experiments;
+
+public class ResultSummaryTests
+{
+    private static SummaryRow Row(string method, int bits, string protocol, double mean, string source = "09") =>
+        new(method, PaperMethods.Dscnn, bits, bits, "toy", protocol, mean, 0.5, [0, 1], 40, 0.01, 0.02, "scan", "", source);
+
+    private static ResultSummary Toy(string source = "09") => new(ResultSummary.CurrentVersion, "full",
+        [Row(PaperMethods.Itq, 16, "classic", 30.3, source), Row(PaperMethods.Itq, 64, "classic", 45.5, source), Row(PaperMethods.Global, 64, "classic", 55.8, source)],
+        [new AimCheck("an aim", "numbers", false)]);
+
+    [Fact]
+    public void CodeLengthTableHasOneColumnPerLengthAndBlankCellsWhereNothingWasMeasured()
+    {
+        string table = Toy().CodeLengthTable("classic");
+        Assert.Contains("| method (classic mAP, %) | 16 bits | 64 bits |", table);
+        Assert.Contains("| ITQ | 30.3 ± 0.5 | 45.5 ± 0.5 |", table);
+        Assert.Contains("| DSCNN global code |  | 55.8 ± 0.5 |", table);
+        Assert.Contains("**missed**: an aim: numbers", Toy().ToMarkdown());
+    }
+
+    [Fact]
+    public void ReadNamesTheFileWhenItIsNotASummaryOrOfAnotherVersion()
+    {
+        string dir = TestPaths.NewTempDirectory("summary");
+        string bad = Path.Combine(dir, "bad.json");
+        File.WriteAllText(bad, "{ not json");
+        Assert.Contains("bad.json", Assert.Throws<UserInputException>(() => ResultSummary.Read(bad)).Message);
+        string other = Path.Combine(dir, "other.json");
+        File.WriteAllText(other, (Toy() with { FormatVersion = 99 }).ToJson());
+        Assert.Contains("version 99", Assert.Throws<UserInputException>(() => ResultSummary.Read(other)).Message);
+        Assert.Throws<UserInputException>(() => ResultSummary.Read(Path.Combine(dir, "missing.json")));
+    }
+
+    [Fact]
+    public void ReproduceMergesTheNotebooksSummariesIntoTheTargetAndTheArtifactsFolder()
+    {
+        string target = TestPaths.NewTempDirectory("reproduce"), artifacts = TestPaths.NewTempDirectory("artifacts");
+        Toy("07").WriteTo(Path.Combine(target, "07-x"));
+        Toy("09").WriteTo(Path.Combine(target, "09-y"));
+        Directory.CreateDirectory(Path.Combine(target, "08-none"));
+        var merged = ReproduceCommand.WriteSummary(RunMode.Full, target, artifacts)!;
+        Assert.Equal(6, merged.Rows.Count);
+        Assert.Equal(["07", "07", "07", "09", "09", "09"], merged.Rows.Select(r => r.Source));
+        foreach (string dir in new[] { target, artifacts })
+        {
+            Assert.Equal(6, ResultSummary.Read(Path.Combine(dir, ResultSummary.JsonFile)).Rows.Count);
+            Assert.True(File.Exists(Path.Combine(dir, ResultSummary.MarkdownFile)));
+        }
+        // A rerun merges the notebooks' own files, not the merged one it wrote before.
+        Assert.Equal(6, ReproduceCommand.WriteSummary(RunMode.Full, target, null)!.Rows.Count);
+        Assert.Null(ReproduceCommand.WriteSummary(RunMode.Full, TestPaths.NewTempDirectory("empty"), null));
+    }
+
+    [Fact]
+    public void PublishingReplacesOnlyTheTextBetweenTheMarkers()
+    {
+        string readme = $"# Title\n\nbefore\n{ResultsPublishing.Begin}\nold table\n{ResultsPublishing.End}\nafter\n";
+        string updated = ResultsPublishing.WithTable(readme, Toy());
+        Assert.StartsWith($"# Title\n\nbefore\n{ResultsPublishing.Begin}\n", updated);
+        Assert.EndsWith($"{ResultsPublishing.End}\nafter\n", updated);
+        Assert.DoesNotContain("old table", updated);
+        Assert.Equal(Toy().ReadmeTable(), ResultsPublishing.TableIn(updated));
+        Assert.Throws<UserInputException>(() => ResultsPublishing.WithTable("no markers", Toy()));
+    }
+
+    [Fact]
+    public void TheReadmeResultsTableIsTheOneGeneratedFromTheCommittedSummary()
+    {
+        string root = TestPaths.RepositoryRoot;
+        var committed = ResultSummary.Read(Path.Combine(ResultsPublishing.Directory(root), ResultSummary.JsonFile));
+        Assert.Equal("full", committed.Mode);
+        Assert.Equal(committed.ReadmeTable(), ResultsPublishing.TableIn(File.ReadAllText(Path.Combine(root, "README.md"))));
+        Assert.Equal(committed.ToMarkdown(), File.ReadAllText(Path.Combine(ResultsPublishing.Directory(root), ResultSummary.MarkdownFile)));
+    }
+}

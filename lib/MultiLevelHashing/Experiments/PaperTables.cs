@@ -53,7 +53,7 @@ public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IRe
     };
 }
 
-/// <summary>The methods of the tables, by name (lib/MultiLevelHashing/README.md section 4.5).</summary>
+/// <summary>The methods of the tables, by name (lib/MultiLevelHashing/README.md section 2.11).</summary>
 public static class PaperMethods
 {
     /// <summary>Families: float descriptors, hashing baselines fitted without labels, the DSCNN's codes.</summary>
@@ -207,7 +207,7 @@ public sealed record PaperTablesResult(string Dataset, PaperTablesConfig Config,
 }
 
 /// <summary>
-/// The paper's tables on a benchmark (lib/MultiLevelHashing/README.md section 4.5): float references (GAP, GeM,
+/// The paper's tables on a benchmark (lib/MultiLevelHashing/README.md section 2.11): float references (GAP, GeM,
 /// R-MAC with cosine), unsupervised hashing baselines at equal bits (LSH, PCAH, ITQ on GAP of the same backbone, fitted
 /// on the training views only), and the DSCNN's ablations (global code at every length; at the preset's length the
 /// local code with all and with selected bits, both codes concatenated, and the multi-level search with all bits,

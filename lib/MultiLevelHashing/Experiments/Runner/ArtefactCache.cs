@@ -9,7 +9,7 @@ namespace MultiLevelHashing.Experiments.Runner;
 /// Experiment results cached as JSON in checksummed files (<see cref="ChecksummedFile"/>: magic, version, SHA-256,
 /// written atomically), one per <c>kind-key.json</c>, so that notebooks which need the same study (the bit-selection
 /// cross-validation behind notebooks 06, 07 and 09) compute it once per code version (lib/MultiLevelHashing/README.md
-/// section 4.5). A damaged or unreadable entry is recomputed and replaced: a cache loses nothing by being wrong.
+/// section 1.7). A damaged or unreadable entry is recomputed and replaced: a cache loses nothing by being wrong.
 /// </summary>
 public sealed class ArtefactCache
 {

@@ -4,7 +4,7 @@ using System.Text;
 namespace MultiLevelHashing.Experiments.Runner;
 
 /// <summary>
-/// Keys of cached experiment artefacts (trained models, study results; lib/MultiLevelHashing/README.md section 4.5):
+/// Keys of cached experiment artefacts (trained models, study results; lib/MultiLevelHashing/README.md section 1.7):
 /// a SHA-256 over what determines the artefact (configuration JSON, image-set fingerprints, seeds) and the version of
 /// the code that computes it. Builds are deterministic, so the library's module version id changes exactly when its
 /// code does; a cache never serves an artefact computed by other code.

@@ -26,7 +26,7 @@ public sealed record SummaryRow(string Method, string Family, int Bits, double B
     IReadOnlyList<int> Seeds, [property: JsonPropertyName("mp_at_10")] double PrecisionAt10, double QueryMs, double? QueryMsMultiIndex, string Search, string Setting, string Source);
 
 /// <summary>
-/// The machine-readable summary of a reproduction (lib/MultiLevelHashing/README.md section 4.5): one row per table cell
+/// The machine-readable summary of a reproduction (lib/MultiLevelHashing/README.md section 1.7): one row per table cell
 /// and the aims checked on them. <c>mlh reproduce</c> merges the notebooks' summaries into
 /// <c>artifacts/summary.json</c> and <c>artifacts/summary.md</c>; the README's results table is
 /// <see cref="ReadmeTable"/> of the committed full run.

@@ -9,7 +9,7 @@ namespace MultiLevelHashing.Experiments.Runner;
 /// <summary>
 /// Trained DSCNNs cached as checkpoints (<see cref="Checkpoint"/>: versioned, checksummed, atomic) keyed by
 /// <see cref="ExperimentKey"/> over the configuration, the training images and labels, the validation images and the
-/// code version (lib/MultiLevelHashing/README.md section 4.5). The notebooks train the same configuration and seed
+/// code version (lib/MultiLevelHashing/README.md section 1.7). The notebooks train the same configuration and seed
 /// more than once (the 224 px Full preset of notebooks 05, 06, 07 and 09); with the cache each is trained once per
 /// code version and every later user loads the identical weights and history.
 /// </summary>

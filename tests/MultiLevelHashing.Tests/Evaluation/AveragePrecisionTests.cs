@@ -127,7 +127,7 @@ public class AveragePrecisionTests
 public class MeanAveragePrecisionTests
 {
     /// <summary>Database a..f; q0: good {a, b}, junk {c}; q1: no positives under Hard; revisited labels too.</summary>
-    private static GroundTruth Toy()
+    internal static GroundTruth Toy()
     {
         string[] db = ["a", "b", "c", "d", "e", "f"];
         var q0 = new GroundTruthQuery("q0", "a", new BoundingBox(0, 0, 10, 10), "x",

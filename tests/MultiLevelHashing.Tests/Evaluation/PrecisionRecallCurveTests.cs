@@ -6,15 +6,7 @@ namespace MultiLevelHashing.Tests.Evaluation;
 public class PrecisionRecallCurveTests
 {
     /// <summary>Database a..f; q0: positives {a, b}, junk {c}; q1: positives {d, e}; revisited: q1 has no hard positive.</summary>
-    private static GroundTruth Toy()
-    {
-        string[] db = ["a", "b", "c", "d", "e", "f"];
-        var q0 = new GroundTruthQuery("q0", "a", new BoundingBox(0, 0, 10, 10), "x",
-            new ClassicLabels([0, 1], [2]), new RevisitedLabels(Easy: [0], Hard: [1], Junk: [2]));
-        var q1 = new GroundTruthQuery("q1", "d", new BoundingBox(0, 0, 10, 10), "y",
-            new ClassicLabels([3, 4], []), new RevisitedLabels(Easy: [3, 4], Hard: [], Junk: [5]));
-        return new GroundTruth("toy", db, [q0, q1], databaseIsComplete: true);
-    }
+    private static GroundTruth Toy() => MeanAveragePrecisionTests.Toy();
 
     [Fact]
     public void MeanInterpolatedPrecisionMatchesTheHandComputedCurve()

@@ -13,6 +13,7 @@ public static class CommandCatalog
         yield return ExportCommand.Create();
         yield return EvaluateCommand.Create();
         yield return ReproduceCommand.Create();
+        yield return SummaryCommand.Create();
         yield return IndexCommand.Create();
         yield return BenchmarkCommand.Create();
         yield return SelectCommand.Create();

@@ -81,3 +81,27 @@ public class ResultSummaryTests
         Assert.Equal(committed.ToMarkdown(), File.ReadAllText(Path.Combine(ResultsPublishing.Directory(root), ResultSummary.MarkdownFile)));
     }
 }
+
+[Collection(MultiLevelHashing.Tests.Cli.ConsoleCommandCollection.Name)]
+public class SummaryCommandTests
+{
+    private static int Invoke(params string[] args)
+    {
+        var root = new System.CommandLine.RootCommand();
+        root.Subcommands.Add(SummaryCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+
+    [Fact]
+    public void MergesAnEarlierRunWithoutRunningNotebooksAndRefusesToPublishSmokeRuns()
+    {
+        string run = TestPaths.NewTempDirectory("run");
+        new ResultSummary(ResultSummary.CurrentVersion, "smoke",
+            [new SummaryRow(PaperMethods.Gap, PaperMethods.Float, 16384, 16384, "toy", "classic", 60, 0, [0], 40, 0.1, null, "cosine", "", "09")], [])
+            .WriteTo(Path.Combine(run, "09-tables"));
+        Assert.Equal(0, Invoke("summary", "--output", run));
+        Assert.Single(ResultSummary.Read(Path.Combine(run, ResultSummary.JsonFile)).Rows);
+        Assert.NotEqual(0, Invoke("summary", "--output", run, "--publish"));
+        Assert.NotEqual(0, Invoke("summary", "--output", TestPaths.NewTempDirectory("empty")));
+    }
+}

@@ -6,13 +6,15 @@ namespace MultiLevelHashing.Experiments.Runner;
 /// <summary>
 /// Keys of cached experiment artefacts (trained models, study results; lib/MultiLevelHashing/README.md section 1.7):
 /// a SHA-256 over what determines the artefact (configuration JSON, image-set fingerprints, seeds) and the version of
-/// the code that computes it. Builds are deterministic, so the library's module version id changes exactly when its
-/// code does; a cache never serves an artefact computed by other code.
+/// the code that computes it. Builds are deterministic and carry no commit hash, so an assembly's module version id
+/// changes exactly when its source does (comments included); a cache never serves an artefact computed by other code.
 /// </summary>
 public static class ExperimentKey
 {
-    /// <summary>The module version id of this library: part of every key.</summary>
-    public static string CodeVersion { get; } = typeof(ExperimentKey).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+    /// <summary>The module version ids of this library and of the core (evaluation, search) it scores with: part of every key.</summary>
+    public static string CodeVersion { get; } = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
+        typeof(ExperimentKey).Assembly.ManifestModule.ModuleVersionId.ToString("N") + "|" +
+        typeof(MultiLevelHashing.Search.PackedCodes).Assembly.ManifestModule.ModuleVersionId.ToString("N"))))[..32].ToLowerInvariant();
 
     /// <summary>First 16 hex digits of the SHA-256 of <paramref name="parts"/> (separated, so parts cannot run together) and <see cref="CodeVersion"/>.</summary>
     public static string Of(params string[] parts)

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using MultiLevelHashing.Experiments.Runner;
+using MultiLevelHashing.Runtime;
+
+namespace MultiLevelHashing.Cli.Commands;
+
+/// <summary>
+/// <c>mlh summary</c>: merges the table cells that the notebooks of an earlier <c>mlh reproduce</c> recorded into
+/// <c>summary.json</c> and <c>summary.md</c> again, and with <c>--publish</c> commits a full run's summary to
+/// <c>notebooks/results/</c> and the README's results table, without running any notebook.
+/// </summary>
+public static class SummaryCommand
+{
+    public static Command Create()
+    {
+        var mode = new Option<string>("--mode") { Description = "the mode of the run to summarise: smoke or full", DefaultValueFactory = _ => "smoke" };
+        var output = new Option<DirectoryInfo?>("--output") { Description = "the run's output folder (default: artifacts/reproduce/<mode>)" };
+        var publish = new Option<bool>("--publish") { Description = "full mode only: copy the summary to notebooks/results/ and rewrite the README's results table" };
+        var command = new Command("summary", "Merge the table cells of an earlier reproduce run into summary.json and summary.md (and publish a full run's).")
+        {
+            mode, output, publish,
+        };
+        command.SetAction(parse =>
+        {
+            var runMode = RunModes.Parse(parse.GetValue(mode)!);
+            string root = RepositoryLayout.FindRoot();
+            string artifacts = RepositoryLayout.ArtifactsDirectory(root);
+            var custom = parse.GetValue(output);
+            string target = custom?.FullName ?? Path.Combine(artifacts, "reproduce", runMode.Name());
+            bool publishing = parse.GetValue(publish);
+            if (publishing && runMode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
+            var summary = ReproduceCommand.WriteSummary(runMode, target, custom is null ? artifacts : null)
+                ?? throw new UserInputException($"{target}: no notebook of this run recorded table cells (run mlh reproduce first)");
+            if (publishing) ResultsPublishing.Publish(summary, root);
+            return 0;
+        });
+        return command;
+    }
+}

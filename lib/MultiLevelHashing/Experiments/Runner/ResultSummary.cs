@@ -122,14 +122,17 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         var protocols = Protocols.ToList();
         if (protocols.Count == 0) return "";
         string first = protocols[0];
-        int globalBits = Rows.Where(r => r.Method == PaperMethods.MultiLevelQuery).Select(r => r.Bits - Rows.First(l => l.Method == PaperMethods.LocalAll).Bits)
-            .FirstOrDefault();
+        // The multi-level rows store both codes and the local row the local code alone: the difference is the global length they use.
+        var multiLevel = Rows.FirstOrDefault(r => r.Method == PaperMethods.MultiLevelQuery);
+        var local = Rows.FirstOrDefault(r => r.Method == PaperMethods.LocalAll);
+        int? globalBits = multiLevel is not null && local is not null ? multiLevel.Bits - local.Bits : null;
         var text = new StringBuilder();
         text.AppendLine($"| codes | bits stored | bits compared per image | {string.Join(" | ", protocols.Select(p => $"{p} mAP (%)"))} | {first} mP@10 (%) | ms per query: scan / MIH | setting |");
         text.AppendLine($"|---|---|---|{string.Concat(protocols.Select(_ => "---|"))}---|---|---|");
         var methods = PaperMethods.FloatRows.Concat(PaperMethods.AblationRows).Where(m => Rows.Any(r => r.Method == m));
         foreach (string method in methods)
         {
+            if (method == PaperMethods.Global && globalBits is null) continue;
             int? bits = method == PaperMethods.Global ? globalBits : null;
             var head = Find(method, first, bits);
             if (head is null) continue;

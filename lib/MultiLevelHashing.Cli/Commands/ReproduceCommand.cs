@@ -31,9 +31,9 @@ public static class ReproduceCommand
             string folder = parse.GetValue(notebooks)?.FullName ?? RepositoryLayout.NotebooksDirectory(root);
             var custom = parse.GetValue(output);
             string artifacts = RepositoryLayout.ArtifactsDirectory(root);
-            string target = custom?.FullName ?? Path.Combine(artifacts, "reproduce", runMode.Name());
+            string target = custom?.FullName ?? DefaultOutput(artifacts, runMode);
             bool publishing = parse.GetValue(publish);
-            if (publishing && runMode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
+            if (publishing) ResultsPublishing.EnsurePublishable(runMode);
             var selected = SelectNotebooks(folder, parse.GetValue(only) ?? []);
             int code = await RunAsync(selected, runMode, target, cancellation);
             var summary = WriteSummary(runMode, target, custom is null ? artifacts : null);
@@ -60,6 +60,9 @@ public static class ReproduceCommand
         }
         return chosen.Distinct().Order(StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>Where a run of <paramref name="mode"/> writes its executed notebooks and figures by default: <c>artifacts/reproduce/&lt;mode&gt;</c>.</summary>
+    public static string DefaultOutput(string artifacts, RunMode mode) => Path.Combine(artifacts, "reproduce", mode.Name());
 
     /// <summary>
     /// Merges the summaries of the notebooks in <paramref name="target"/> (this run's and earlier runs' of the same

@@ -26,9 +26,9 @@ public static class SummaryCommand
             string root = RepositoryLayout.FindRoot();
             string artifacts = RepositoryLayout.ArtifactsDirectory(root);
             var custom = parse.GetValue(output);
-            string target = custom?.FullName ?? Path.Combine(artifacts, "reproduce", runMode.Name());
+            string target = custom?.FullName ?? ReproduceCommand.DefaultOutput(artifacts, runMode);
             bool publishing = parse.GetValue(publish);
-            if (publishing && runMode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
+            if (publishing) ResultsPublishing.EnsurePublishable(runMode);
             var summary = ReproduceCommand.WriteSummary(runMode, target, custom is null ? artifacts : null)
                 ?? throw new UserInputException($"{target}: no notebook of this run recorded table cells (run mlh reproduce first)");
             if (publishing) ResultsPublishing.Publish(summary, root);

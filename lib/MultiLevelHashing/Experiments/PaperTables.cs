@@ -345,7 +345,7 @@ public static class PaperTables
 
             var query = settings.Single(s => s.Method == SelectionMethod.QueryAdaptive).Setting;
             var queryMasks = bench.Masks(SelectionMethod.QueryAdaptive, query.Rho);
-            Add(PaperMethods.LocalSelected, PaperMethods.Dscnn, kl, queryMasks.Average(m => m.Count), "masked Hamming, full sort", $"rho={Rho(query.Rho)}", seed,
+            Add(PaperMethods.LocalSelected, PaperMethods.Dscnn, kl, queryMasks.Average(m => m.Count), "masked Hamming, full sort", $"rho={Number(query.Rho)}", seed,
                 RetrievalScoring.MaskedHammingRankings(bench.DatabaseLocal, bench.QueryLocal, queryMasks),
                 Time(() => RetrievalScoring.MaskedHammingRankings(bench.DatabaseLocal, bench.QueryLocal, queryMasks), queries), null);
 
@@ -353,6 +353,9 @@ public static class PaperTables
             using (var concatenated = PackedCodes.Concatenate(bench.QueryGlobal, bench.QueryLocal))
                 Hamming(PaperMethods.Concatenated, PaperMethods.Dscnn, database, concatenated, seed);
 
+            // One engine per stage-1 method for all three rows, so the multi-index tables are built once.
+            var scan = new MultiLevelSearch(bench.DatabaseGlobal, bench.DatabaseLocal, SearchMethod.Scan);
+            var mih = new MultiLevelSearch(bench.DatabaseGlobal, bench.DatabaseLocal, SearchMethod.Mih);
             foreach (var (method, name) in new[] { (SelectionMethod.All, PaperMethods.MultiLevelAll), (SelectionMethod.DatasetLevel, PaperMethods.MultiLevelDataset),
                          (SelectionMethod.QueryAdaptive, PaperMethods.MultiLevelQuery) })
             {
@@ -361,10 +364,8 @@ public static class PaperTables
                 double selected = masks.Average(m => m.Count);
                 int reranked = Math.Min(setting.Candidates, n);
                 int k = Math.Max(reranked, Math.Min(config.ResultCount, n));
-                var scan = new MultiLevelSearch(bench.DatabaseGlobal, bench.DatabaseLocal, SearchMethod.Scan);
-                var mih = new MultiLevelSearch(bench.DatabaseGlobal, bench.DatabaseLocal, SearchMethod.Mih);
                 var options = (SearchMethod stage1) => new MultiLevelOptions(setting.Candidates, setting.Lambda, k, stage1);
-                string described = method == SelectionMethod.All ? $"N={setting.Candidates}, lambda={Rho(setting.Lambda)}" : setting.ToString();
+                string described = method == SelectionMethod.All ? $"N={setting.Candidates}, lambda={Number(setting.Lambda)}" : setting.ToString();
                 Add(name, PaperMethods.Dscnn, kg + kl, kg + reranked * selected / n, $"Hamming top-{reranked} on the global code, re-rank by {selected:0} local bits", described, seed,
                     [.. bench.Rank(masks, setting).Select(r => (IReadOnlyList<int>)r.Ids)],
                     Time(() => scan.Search(bench.QueryGlobal, bench.QueryLocal, masks, options(SearchMethod.Scan)), queries),
@@ -372,6 +373,6 @@ public static class PaperTables
             }
         }
 
-        private static string Rho(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+        private static string Number(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
     }
 }

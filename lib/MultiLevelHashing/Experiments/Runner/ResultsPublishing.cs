@@ -16,20 +16,33 @@ public static class ResultsPublishing
     /// <summary><c>notebooks/results</c> under <paramref name="root"/>.</summary>
     public static string Directory(string root) => Path.Combine(RepositoryLayout.NotebooksDirectory(root), "results");
 
+    /// <summary>Refuses to publish anything but a full run's summary.</summary>
+    /// <exception cref="UserInputException">The mode is not full.</exception>
+    public static void EnsurePublishable(RunMode mode)
+    {
+        if (mode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
+    }
+
     /// <summary><paramref name="readme"/> with the text between the markers replaced by <paramref name="summary"/>'s table.</summary>
     public static string WithTable(string readme, ResultSummary summary, string path = "README.md")
     {
-        int begin = readme.IndexOf(Begin, StringComparison.Ordinal), end = readme.IndexOf(End, StringComparison.Ordinal);
-        if (begin < 0 || end < begin) throw UserInputException.InFile(path, "the results-table markers are missing or out of order");
-        return readme[..(begin + Begin.Length)] + "\n" + summary.ReadmeTable() + readme[end..];
+        var (start, end) = TableSpan(readme, path);
+        return readme[..start] + "\n" + summary.ReadmeTable() + readme[end..];
     }
 
     /// <summary>The README table as it stands between the markers.</summary>
     public static string TableIn(string readme, string path = "README.md")
     {
+        var (start, end) = TableSpan(readme, path);
+        return readme[(start + 1)..end];
+    }
+
+    /// <summary>Where the text between the markers starts (just after the begin marker) and ends (at the end marker).</summary>
+    private static (int Start, int End) TableSpan(string readme, string path)
+    {
         int begin = readme.IndexOf(Begin, StringComparison.Ordinal), end = readme.IndexOf(End, StringComparison.Ordinal);
         if (begin < 0 || end < begin) throw UserInputException.InFile(path, "the results-table markers are missing or out of order");
-        return readme[(begin + Begin.Length + 1)..end];
+        return (begin + Begin.Length, end);
     }
 
     /// <summary>Writes the summary into <c>notebooks/results</c> and the README's table from it.</summary>

@@ -7,13 +7,11 @@ namespace Notebooks.Tests;
 /// <summary>Runs every notebook in notebooks/ headless in smoke mode; one test case per notebook, found from the folder.</summary>
 public class NotebookTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Notebooks()
-    {
-        var data = new TheoryData<string>();
-        foreach (string path in Directory.EnumerateFiles(RepositoryLayout.NotebooksDirectory(Root), "*.ipynb").Order())
-            data.Add(Path.GetFileName(path));
-        return data;
-    }
+    public static TheoryData<string> Notebooks() => new(NotebookNames());
+
+    /// <summary>The file names of notebooks/*.ipynb, in order.</summary>
+    public static IEnumerable<string> NotebookNames()
+        => Directory.EnumerateFiles(RepositoryLayout.NotebooksDirectory(Root), "*.ipynb").Order().Select(p => Path.GetFileName(p)!);
 
     internal static string Root => RepositoryLayout.FindRoot();
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
@@ -26,19 +27,38 @@ public class SetupCellTests
     }
 
     [Fact]
-    public void SetupCellVersionsMatchDirectoryPackagesProps()
+    public void SetupCellReferencesTheBuildOutputAndNamesNoVersion()
+    {
+        var references = Regex.Matches(NotebookSetupCell.Code, """^#r "(?<target>[^"]+)"$""", RegexOptions.Multiline)
+            .Select(m => m.Groups["target"].Value).ToList();
+        Assert.Equal(NotebookSetupCell.Assemblies.Select(a => NotebookSetupCell.BuildOutput + a + ".dll"), references);
+        Assert.DoesNotContain("nuget:", NotebookSetupCell.Code);
+        // The kernel resolves the paths from notebooks/: every file is there after `dotnet build Research.sln -c Release`.
+        string notebooks = RepositoryLayout.NotebooksDirectory(Root);
+        foreach (string target in references)
+            Assert.True(File.Exists(Path.GetFullPath(Path.Combine(notebooks, target))), $"{target}: not in the build output of mlh");
+    }
+
+    [Fact]
+    public void TheAssembliesTheSetupCellLoadsAreThePinnedPackageVersions()
     {
         var pinned = XDocument.Load(Path.Combine(Root, "Directory.Packages.props"))
             .Descendants("PackageVersion")
             .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!);
-        var references = Regex.Matches(NotebookSetupCell.Code, """#r "nuget: ([^,]+), ([^"]+)" """.Trim());
-        Assert.NotEmpty(references);
-        foreach (Match m in references)
+        // The package each referenced assembly (and the native code beside it) comes from.
+        var packages = new Dictionary<string, string>
         {
-            Assert.True(pinned.TryGetValue(m.Groups[1].Value, out var version), $"{m.Groups[1].Value} is not in Directory.Packages.props");
-            Assert.Equal(version, m.Groups[2].Value);
+            ["TorchSharp"] = "TorchSharp", ["SixLabors.ImageSharp"] = "SixLabors.ImageSharp",
+            ["Microsoft.Data.Analysis"] = "Microsoft.Data.Analysis", ["Plotly.NET"] = "Plotly.NET",
+            ["Plotly.NET.CSharp"] = "Plotly.NET.CSharp", ["SkiaSharp"] = "SkiaSharp",
+        };
+        string output = Path.GetFullPath(Path.Combine(RepositoryLayout.NotebooksDirectory(Root), NotebookSetupCell.BuildOutput));
+        foreach (var (assembly, package) in packages)
+        {
+            var version = FileVersionInfo.GetVersionInfo(Path.Combine(output, assembly + ".dll")).ProductVersion ?? "";
+            Assert.StartsWith(pinned[package], version);
         }
-        // The library embeds the same versions; the runner checks notebooks against them.
+        // The library embeds the same versions; the runner checks notebooks' nuget lines against them.
         foreach (var (id, version) in pinned)
             Assert.Equal(version, NotebookReferences.PinnedPackageVersions[id]);
     }
@@ -58,10 +78,10 @@ public class SetupCellTests
         Assert.NotEmpty(references);
         foreach (string target in references)
         {
-            if (target.StartsWith("nuget:", StringComparison.Ordinal)) continue;
-            // A path: only the library's assemblies, from the build output of mlh (never a test project's output).
+            // Only assemblies of the build output of mlh (never a test project's output, never a package restore of the kernel).
             Assert.DoesNotContain("tests/", target.Replace('\\', '/'));
-            Assert.Matches("""^\.\./lib/MultiLevelHashing\.Cli/bin/Release/net10\.0/MultiLevelHashing(\.[A-Za-z]+)?\.dll$""", target);
+            Assert.StartsWith(NotebookSetupCell.BuildOutput, target);
+            Assert.EndsWith(".dll", target);
         }
     }
 

@@ -18,7 +18,8 @@ public static class ReproduceCommand
         var notebooks = new Option<DirectoryInfo?>("--notebooks") { Description = "folder of notebooks (default: notebooks/ of the repository)" };
         var publish = new Option<bool>("--publish")
         {
-            Description = "full mode only: also copy the summary to notebooks/results/ and rewrite the README's results table from it",
+            Description = "full mode only: also copy the summary to notebooks/results/, rewrite the README's results table from it, " +
+                          "and write the executed notebooks with a picture of every chart to notebooks/results/notebooks/ (needs Chromium)",
         };
         var command = new Command("reproduce", "Run the numbered notebooks headless, in order, and write executed copies and figures.")
         {
@@ -37,10 +38,22 @@ public static class ReproduceCommand
             var selected = SelectNotebooks(folder, parse.GetValue(only) ?? []);
             int code = await RunAsync(selected, runMode, target, cancellation);
             var summary = WriteSummary(runMode, target, custom is null ? artifacts : null);
-            if (publishing && code == 0 && summary is not null) ResultsPublishing.Publish(summary, root);
+            if (publishing && code == 0 && summary is not null) await PublishAsync(summary, root, target, cancellation);
             return code;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Publishes a full run: the summary and the README's table (<see cref="ResultsPublishing"/>) and the executed notebooks
+    /// with a picture of every chart (<see cref="PublishedNotebooks"/>), all from the run in <paramref name="runFolder"/>.
+    /// </summary>
+    public static async Task PublishAsync(ResultSummary summary, string root, string runFolder, CancellationToken cancellation)
+    {
+        ResultsPublishing.Publish(summary, root);
+        string target = PublishedNotebooks.Directory(root);
+        var (notebooks, charts) = await Console.ConsoleProgress.RunAsync(progress => PublishedNotebooks.PublishAsync(runFolder, target, progress, cancellation));
+        System.Console.WriteLine($"published: {notebooks} executed notebooks with {charts} chart pictures in {target}");
     }
 
     /// <summary>Notebooks named NN-*.ipynb in <paramref name="folder"/>, in order, filtered by number prefixes.</summary>

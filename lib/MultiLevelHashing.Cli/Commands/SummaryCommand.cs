@@ -7,7 +7,7 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary>
 /// <c>mlh summary</c>: merges the table cells that the notebooks of an earlier <c>mlh reproduce</c> recorded into
 /// <c>summary.json</c> and <c>summary.md</c> again, and with <c>--publish</c> commits a full run's summary to
-/// <c>notebooks/results/</c> and the README's results table, without running any notebook.
+/// <c>notebooks/results/</c>, the README's results table and the executed notebooks, without running any notebook.
 /// </summary>
 public static class SummaryCommand
 {
@@ -15,12 +15,16 @@ public static class SummaryCommand
     {
         var mode = new Option<string>("--mode") { Description = "the mode of the run to summarise: smoke or full", DefaultValueFactory = _ => "smoke" };
         var output = new Option<DirectoryInfo?>("--output") { Description = "the run's output folder (default: artifacts/reproduce/<mode>)" };
-        var publish = new Option<bool>("--publish") { Description = "full mode only: copy the summary to notebooks/results/ and rewrite the README's results table" };
+        var publish = new Option<bool>("--publish")
+        {
+            Description = "full mode only: copy the summary to notebooks/results/, rewrite the README's results table, " +
+                          "and write the run's executed notebooks with a picture of every chart to notebooks/results/notebooks/ (needs Chromium)",
+        };
         var command = new Command("summary", "Merge the table cells of an earlier reproduce run into summary.json and summary.md (and publish a full run's).")
         {
             mode, output, publish,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellation) =>
         {
             var runMode = RunModes.Parse(parse.GetValue(mode)!);
             string root = RepositoryLayout.FindRoot();
@@ -31,7 +35,7 @@ public static class SummaryCommand
             if (publishing) ResultsPublishing.EnsurePublishable(runMode);
             var summary = ReproduceCommand.WriteSummary(runMode, target, custom is null ? artifacts : null)
                 ?? throw new UserInputException($"{target}: no notebook of this run recorded table cells (run mlh reproduce first)");
-            if (publishing) ResultsPublishing.Publish(summary, root);
+            if (publishing) await ReproduceCommand.PublishAsync(summary, root, target, cancellation);
             return 0;
         });
         return command;

@@ -62,6 +62,17 @@ public static class BitPacking
         for (int j = 0; j < bits.Length; j++) bits[j] = (byte)((packed[j >> 3] >> (j & 7)) & 1);
     }
 
+    /// <summary>The first <paramref name="bits"/> bits of a packed code as '0' and '1', bit 0 first (the packing order, LSB first).</summary>
+    public static string ToBitString(ReadOnlySpan<byte> packed, int bits)
+    {
+        if (bits < 0 || bits > packed.Length * 8) throw new ArgumentOutOfRangeException(nameof(bits), bits, $"the code holds {packed.Length * 8} bits");
+        var text = new char[bits];
+        var digits = new byte[bits];
+        Unpack(packed, digits);
+        for (int j = 0; j < bits; j++) text[j] = (char)('0' + digits[j]);
+        return new string(text);
+    }
+
     /// <summary>Bit <paramref name="j"/> of a packed code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool GetBit(ReadOnlySpan<byte> packed, int j) => ((packed[j >> 3] >> (j & 7)) & 1) != 0;

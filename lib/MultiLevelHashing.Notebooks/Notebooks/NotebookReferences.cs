@@ -5,11 +5,10 @@ namespace MultiLevelHashing.Notebooks;
 
 /// <summary>
 /// Binds a notebook's <c>#r</c> lines to the assemblies the host process already has, so that a notebook run
-/// in-process uses one copy of each library. <c>#r "nuget: NAME, VERSION"</c> for a package the toolkit is
-/// built with must name the version pinned in Directory.Packages.props; it becomes a reference to the host's
-/// copy. <c>#r "…/MultiLevelHashing*.dll"</c> (Core, the deep-learning library, Notebooks) becomes a reference to the
-/// host's loaded copy of that assembly. Other lines pass
-/// through, so a notebook may still bring packages of its own.
+/// in-process uses one copy of each library. <c>#r "…/NAME.dll"</c> (the setup cell's references into the build
+/// output) becomes a reference to the host's copy of assembly NAME where the host has one. <c>#r "nuget: NAME,
+/// VERSION"</c> for a package the toolkit is built with must name the version pinned in Directory.Packages.props; it
+/// becomes a reference to the host's copy. Other lines pass through, so a notebook may still bring packages of its own.
 /// </summary>
 public static partial class NotebookReferences
 {
@@ -28,8 +27,8 @@ public static partial class NotebookReferences
     [GeneratedRegex("""^\s*#r\s+"nuget:\s*(?<id>[^,"\s]+)\s*(,\s*(?<version>[^"\s]+))?\s*"\s*$""")]
     private static partial Regex NugetReference();
 
-    [GeneratedRegex("""^\s*#r\s+"(?<path>[^"]*/(?<name>MultiLevelHashing(\.[A-Za-z]+)?)\.dll)"\s*$""")]
-    private static partial Regex LibraryReference();
+    [GeneratedRegex("""^\s*#r\s+"(?<path>([^"]*/)?(?<name>[^/"]+)\.dll)"\s*$""")]
+    private static partial Regex AssemblyReference();
 
     /// <summary>The package versions this library was built with (from Directory.Packages.props).</summary>
     public static IReadOnlyDictionary<string, string> PinnedPackageVersions { get; } =
@@ -60,7 +59,7 @@ public static partial class NotebookReferences
                 lines[i] = "// " + line.Trim() + "   (bound to the host's copy)";
                 continue;
             }
-            var library = LibraryReference().Match(line);
+            var library = AssemblyReference().Match(line);
             if (library.Success && LocationOf(library.Groups["name"].Value) is { } location)
             {
                 paths.Add(location);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Data.Analysis;
 using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.Formatting;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Data.MiniLandmarks;
@@ -60,8 +61,14 @@ public sealed class NotebookSession
         // Not redundant with the library's module initializer: a notebook cell may call TorchSharp directly before it
         // touches any type of the library, and LibTorch should allocate under the raised thresholds from its first tensor.
         NativeRuntime.ConfigureAllocator();
+        // Before any TorchSharp call of the notebook: in a kernel nothing else tells the loader where this build's LibTorch is.
+        LibTorchLoader.EnsureLoaded();
         RegisterFormatters();
         Directory.CreateDirectory(output);
+        // Every chart of the notebook draws with this copy of plotly.js: offline, whatever the front end loads.
+        if (KernelInvocationContext.Current is { } context)
+            context.Publish(new DisplayedValueProduced(FigureFiles.PlotlyVersion, context.Command,
+                [new FormattedValue(HtmlFormatter.MimeType, FigureFiles.NotebookPlotlyScript()), new FormattedValue(PlainTextFormatter.MimeType, FigureFiles.PlotlyVersion)]));
         return new NotebookSession(mode, root ?? RepositoryLayout.FindRoot(), output);
     }
 
@@ -145,27 +152,41 @@ public sealed class NotebookSession
         _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
 
-    /// <summary>Updates one displayed line; outside a kernel (plain console) it writes lines instead.</summary>
+    /// <summary>
+    /// Updates one displayed line in place; outside a kernel (plain console) it writes lines instead. The display and its
+    /// updates carry one id of ours: the kernel's own display handle gives its updates another id than the display (in
+    /// Microsoft.dotnet-interactive 1.0.712001), so Jupyter would drop every update and keep the first line. The cell's
+    /// context is captured here because reports may come from other threads.
+    /// </summary>
     private sealed class DisplayProgress(string title) : IProgress<ProgressReport>
     {
-        private DisplayedValue? _display;
+        private readonly KernelInvocationContext? _context = KernelInvocationContext.Current;
+        private readonly string _displayId = Guid.NewGuid().ToString("N");
         private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly Lock _gate = new();
+        private bool _shown;
         private long _lastShownMs = -1000;
 
         public void Report(ProgressReport value)
         {
             bool finished = value.Total > 0 && value.Done >= value.Total;
-            long now = _clock.ElapsedMilliseconds;
-            if (!finished && now - _lastShownMs < 250) return;
-            _lastShownMs = now;
-            string text = Describe(value, _clock.Elapsed);
-            if (KernelInvocationContext.Current is null)
+            lock (_gate)
             {
-                System.Console.WriteLine(text);
-                return;
+                long now = _clock.ElapsedMilliseconds;
+                if (!finished && now - _lastShownMs < 250) return;
+                _lastShownMs = now;
+                string text = Describe(value, _clock.Elapsed);
+                if (_context is null)
+                {
+                    System.Console.WriteLine(text);
+                    return;
+                }
+                FormattedValue[] formatted = [new FormattedValue(PlainTextFormatter.MimeType, text)];
+                _context.Publish(_shown
+                    ? new DisplayedValueUpdated(text, _displayId, _context.Command, formatted)
+                    : new DisplayedValueProduced(text, _context.Command, formatted, _displayId));
+                _shown = true;
             }
-            if (_display is null) _display = Kernel.display(text, PlainTextFormatter.MimeType);
-            else _display.Update(text);
         }
 
         private string Describe(ProgressReport r, TimeSpan elapsed)

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Html;
 using Microsoft.Data.Analysis;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
@@ -72,14 +71,14 @@ public static class DatasetFigures
         return sheet;
     }
 
-    /// <summary>Saves the sheet as PNG (when <paramref name="savePath"/> is given) and returns inline HTML that shows it.</summary>
-    public static IHtmlContent ToHtml(Image<Rgb24> sheet, string? savePath = null, string? caption = null)
+    /// <summary>Saves the sheet as PNG (when <paramref name="savePath"/> is given) and returns it as a picture that notebooks show inline.</summary>
+    public static Picture ToHtml(Image<Rgb24> sheet, string? savePath = null, string? caption = null)
     {
         using var ms = new MemoryStream();
         sheet.SaveAsPng(ms);
-        if (savePath is not null) Runtime.AtomicFile.WriteAllBytes(savePath, ms.ToArray());
-        string cap = caption is null ? "" : $"<figcaption>{System.Net.WebUtility.HtmlEncode(caption)}</figcaption>";
-        return new HtmlString($"<figure><img src=\"data:image/png;base64,{Convert.ToBase64String(ms.ToArray())}\"/>{cap}</figure>");
+        byte[] png = ms.ToArray();
+        if (savePath is not null) Runtime.AtomicFile.WriteAllBytes(savePath, png);
+        return new Picture(savePath ?? "contact-sheet.png", caption ?? "") { Png = png };
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Data.Analysis;
 using MultiLevelHashing.Runtime;
 using Plotly.NET;
@@ -28,8 +30,78 @@ public static class FigureFiles
         return GenericChart.toEmbeddedHTML(GenericChart.addDisplayOptions(options, chart));
     }
 
-    /// <summary>HTML fragment for notebook outputs (plotly.js from the notebook front end's loader).</summary>
-    public static string ToNotebookHtml(GenericChart chart) => GenericChart.toChartHTML(chart);
+    // The name each saved chart was saved under, so that its notebook output can say which figure it is.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GenericChart, string> SavedNames = new();
+
+    /// <summary>Height of a notebook chart whose layout leaves it to Plotly.NET's default (600 x 600, too tall beside text).</summary>
+    public const int DefaultNotebookHeight = 460;
+
+    /// <summary>
+    /// Attribute that marks a chart's element in notebook outputs, with the figure's name when the chart was saved
+    /// (<see cref="Save"/>), else "chart"; the published copies and the tests find charts by it.
+    /// </summary>
+    public const string ChartMarker = "data-mlh-chart";
+
+    /// <summary>
+    /// HTML fragment for a notebook output: a element that fills the page's width and the script that draws the chart
+    /// into it with <c>window.Plotly</c>, at once when plotly.js is there, or when <see cref="NotebookPlotlyScript"/> (the
+    /// setup cell's output) brings it. Charts size to the page (responsive, no fixed width); an explicit height is kept.
+    /// </summary>
+    /// <param name="chart">The chart.</param>
+    /// <param name="fallbackPng">A picture of the chart shown until plotly.js draws it, and where scripts never run
+    /// (a code host's notebook view); none when null.</param>
+    public static string ToNotebookHtml(GenericChart chart, byte[]? fallbackPng = null)
+    {
+        var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject();
+        var layout = figure["layout"] as JsonObject ?? new JsonObject();
+        figure["layout"] = layout;
+        double? width = layout["width"]?.GetValue<double>(), givenHeight = layout["height"]?.GetValue<double>();
+        bool defaultSize = width == 600 && givenHeight == 600;
+        int height = defaultSize || givenHeight is null ? DefaultNotebookHeight : (int)givenHeight.Value;
+        layout.Remove("width");
+        layout["height"] = height;
+        layout["autosize"] = true;
+        var config = figure["config"] as JsonObject ?? new JsonObject();
+        figure["config"] = config;
+        config["responsive"] = true;
+        string id = "mlh-chart-" + Guid.NewGuid().ToString("N");
+        string name = SavedNames.TryGetValue(chart, out var saved) ? saved : "chart";
+        string picture = fallbackPng is null ? "" :
+            $"<img src=\"data:image/png;base64,{Convert.ToBase64String(fallbackPng)}\" alt=\"{WebUtility.HtmlEncode(TitleOf(layout))}\" style=\"max-width:100%\"/>";
+        // A chart element's content is replaced by Plotly.newPlot; until then (or forever, without scripts) it shows the picture.
+        return $"<div id=\"{id}\" {ChartMarker}=\"{WebUtility.HtmlEncode(name)}\" style=\"width:100%;min-height:{height}px\">{picture}</div>\n" +
+               "<script type=\"text/javascript\">\n" +
+               "(function () {\n" +
+               $"  var figure = {EscapeForScript(figure.ToJsonString())};\n" +
+               $"  function draw() {{ var el = document.getElementById('{id}'); if (!el) return; el.innerHTML = ''; window.Plotly.newPlot(el, figure.data, figure.layout, figure.config); }}\n" +
+               "  if (window.Plotly) draw(); else (window.mlhPlotlyWaiting = window.mlhPlotlyWaiting || []).push(draw);\n" +
+               "})();\n" +
+               "</script>";
+    }
+
+    private static string TitleOf(JsonObject layout) => layout["title"] switch
+    {
+        JsonObject title when title["text"] is JsonValue text => text.ToString(),
+        JsonValue text => text.ToString(),
+        _ => "chart",
+    };
+
+    /// <summary>
+    /// HTML that brings plotly.js (the copy inside Plotly.NET) into a notebook page once, for every chart of
+    /// <see cref="ToNotebookHtml"/>: offline, with no loader of the front end. Where require.js is present (classic
+    /// Jupyter), plotly.js would register as an anonymous AMD module instead of setting <c>window.Plotly</c>, so
+    /// <c>define</c> is hidden while it runs. Charts that ran before it are drawn when it arrives.
+    /// </summary>
+    public static string NotebookPlotlyScript() => NotebookPlotlyScriptText.Value;
+
+    /// <summary>The comment that opens <see cref="NotebookPlotlyScript"/>'s HTML, by which published copies find and drop it.</summary>
+    public const string PlotlyLoaderMarker = "<!-- plotly.js for the charts of this notebook -->";
+
+    /// <summary>The embedded plotly.js version, e.g. <c>plotly.js 2.28.0</c>.</summary>
+    public static string PlotlyVersion => "plotly.js " + PlotlyResource.Value["Plotly.NET.plotly-".Length..^".min.js".Length];
+
+    // "</script" inside an inline script would end it early; "<\/" means the same in JavaScript strings, regexes and comments.
+    private static string EscapeForScript(string script) => script.Replace("</", "<\\/", StringComparison.Ordinal);
 
     /// <summary>
     /// Writes <c>name.html</c> (and <c>name.csv</c> when <paramref name="data"/> is given) atomically into
@@ -40,6 +112,7 @@ public static class FigureFiles
     {
         Directory.CreateDirectory(directory);
         EnsurePlotlyScript(directory);
+        SavedNames.AddOrUpdate(chart, name);
         var written = new List<string>();
         string html = Path.Combine(directory, name + ".html");
         AtomicFile.WriteAllText(html, ToHtml(chart));
@@ -79,6 +152,24 @@ public static class FigureFiles
     /// <summary>The plotly.js bundle embedded in the Plotly.NET assembly, the one its "Full" reference inlines.</summary>
     internal static readonly Lazy<byte[]> PlotlyScript = new(() => ReadResource(PlotlyResource.Value)
         ?? throw new InvalidOperationException($"Plotly.NET carries no resource {PlotlyResource.Value}"));
+
+    private static readonly Lazy<string> NotebookPlotlyScriptText = new(() =>
+    {
+        string bundle = EscapeForScript(Encoding.UTF8.GetString(PlotlyScript.Value));
+        return PlotlyLoaderMarker + "\n<script type=\"text/javascript\">\n" +
+               "(function () {\n" +
+               "  if (!window.Plotly) {\n" +
+               "    var amd = window.define;\n" +
+               "    window.define = undefined;\n" +
+               "    try {\n" + bundle + "\n    } finally { window.define = amd; }\n" +
+               "  }\n" +
+               "  var waiting = window.mlhPlotlyWaiting || [];\n" +
+               "  window.mlhPlotlyWaiting = [];\n" +
+               "  waiting.forEach(function (draw) { draw(); });\n" +
+               "})();\n" +
+               "</script>\n" +
+               $"<div style=\"font-size:smaller;color:#777\">{WebUtility.HtmlEncode(PlotlyVersion)} loaded for this notebook's charts (offline copy from Plotly.NET)</div>";
+    });
 
     private static byte[]? ReadResource(string name)
     {

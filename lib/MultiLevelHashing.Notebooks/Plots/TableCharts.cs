@@ -67,16 +67,51 @@ public static class TableCharts
         return ChartTitles.With(CSharpChart.Combine(lines), $"mAP against code length ({protocol})", "bits per image (log scale)", $"{protocol} mAP (%), mean over seeds", logX: true);
     }
 
-    /// <summary>mAP against bits compared per database image: one point per row (method and length), log x.</summary>
+    /// <summary>
+    /// mAP against bits compared per database image: one point per row (method and length), log x. Each method is its
+    /// own legend entry and each point carries its short name ("ITQ-64", "multi-level, query"), so a static picture of the
+    /// chart says which dot is which; marker shapes tell the families apart.
+    /// </summary>
     public static GenericChart MapAgainstCost(PaperTablesResult result, EvaluationProtocol protocol)
     {
-        var families = result.Rows.Where(r => r.Protocol == protocol).GroupBy(r => r.Family).ToList();
-        var points = families.Select(g => CSharpChart.Point<double, double, string>(
+        var methods = result.Rows.Where(r => r.Protocol == protocol).GroupBy(r => r.Method)
+            .OrderBy(g => FamilyOrder(g.First().Family)).ToList();
+        var points = methods.Select(g => CSharpChart.Point<double, double, string>(
             x: g.Select(r => r.BitsCompared), y: g.Select(r => 100 * r.Mean), Name: g.Key,
-            MultiText: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(g.Select(r => $"{r.Method} ({r.Bits} bits)"), true))).ToList();
+            MultiText: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(g.Select(ShortLabel), true),
+            TextPosition: StyleParam.TextPosition.TopCenter,
+            MarkerSymbol: FamilySymbol(g.First().Family))).ToList();
         return ChartTitles.With(CSharpChart.Combine(points), $"Accuracy against search cost ({protocol})",
             "bits compared per database image and query (log scale)", $"{protocol} mAP (%)", logX: true);
     }
+
+    /// <summary>The label of a point in <see cref="MapAgainstCost"/>: the method's short name, with the length where a method has several.</summary>
+    public static string ShortLabel(TableRow row) => row.Method switch
+    {
+        PaperMethods.Lsh or PaperMethods.Pcah or PaperMethods.Itq => $"{row.Method}-{row.Bits}",
+        PaperMethods.Global => $"global-{row.Bits}",
+        PaperMethods.LocalAll => "local, all",
+        PaperMethods.LocalSelected => "local, selected",
+        PaperMethods.Concatenated => "global+local",
+        PaperMethods.MultiLevelAll => "multi-level, all",
+        PaperMethods.MultiLevelDataset => "multi-level, dataset",
+        PaperMethods.MultiLevelQuery => "multi-level, query",
+        _ => row.Method,
+    };
+
+    private static int FamilyOrder(string family) => family switch
+    {
+        PaperMethods.Float => 0,
+        PaperMethods.Unsupervised => 1,
+        _ => 2,
+    };
+
+    private static StyleParam.MarkerSymbol FamilySymbol(string family) => family switch
+    {
+        PaperMethods.Float => StyleParam.MarkerSymbol.Diamond,
+        PaperMethods.Unsupervised => StyleParam.MarkerSymbol.Square,
+        _ => StyleParam.MarkerSymbol.Circle,
+    };
 
     /// <summary>Mean interpolated precision-recall curves of the main methods (first seed).</summary>
     public static GenericChart PrecisionRecall(PaperTablesResult result) =>

@@ -7,6 +7,10 @@ namespace MultiLevelHashing.Torch;
 internal static class LibraryStartup
 {
     [ModuleInitializer]
-    [SuppressMessage("Usage", "CA2255", Justification = "malloc thresholds must be set before LibTorch's first allocation, whoever calls the library first.")]
-    internal static void Initialize() => NativeRuntime.ConfigureAllocator();
+    [SuppressMessage("Usage", "CA2255", Justification = "malloc thresholds and the LibTorch load must come before TorchSharp's first call, whoever calls the library first.")]
+    internal static void Initialize()
+    {
+        NativeRuntime.ConfigureAllocator();
+        LibTorchLoader.EnsureLoaded();
+    }
 }

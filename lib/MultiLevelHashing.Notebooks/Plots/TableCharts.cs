@@ -75,12 +75,20 @@ public static class TableCharts
     public static GenericChart MapAgainstCost(PaperTablesResult result, EvaluationProtocol protocol)
     {
         var methods = result.Rows.Where(r => r.Protocol == protocol).GroupBy(r => r.Method)
-            .OrderBy(g => FamilyOrder(g.First().Family)).ToList();
-        var points = methods.Select(g => CSharpChart.Point<double, double, string>(
-            x: g.Select(r => r.BitsCompared), y: g.Select(r => 100 * r.Mean), Name: g.Key,
-            MultiText: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(g.Select(ShortLabel), true),
-            TextPosition: StyleParam.TextPosition.TopCenter,
-            MarkerSymbol: FamilySymbol(g.First().Family))).ToList();
+            .OrderBy(g => FamilyOrder(g.First().Family)).Select(g => g.ToList()).ToList();
+        var all = methods.SelectMany(g => g).ToList();
+        var positions = ChartLabels.Place(all.Select(r => (Math.Log10(Math.Max(r.BitsCompared, 1)), 100 * r.Mean, ShortLabel(r))).ToList());
+        int next = 0;
+        var points = methods.Select(g =>
+        {
+            var at = positions.Skip(next).Take(g.Count).ToList();
+            next += g.Count;
+            return CSharpChart.Point<double, double, string>(
+                x: g.Select(r => r.BitsCompared), y: g.Select(r => 100 * r.Mean), Name: g[0].Method,
+                MultiText: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(g.Select(ShortLabel), true),
+                MultiTextPosition: new Plotly.NET.CSharp.Optional<IEnumerable<StyleParam.TextPosition>>(at, true),
+                MarkerSymbol: FamilySymbol(g[0].Family));
+        }).ToList();
         return ChartTitles.With(CSharpChart.Combine(points), $"Accuracy against search cost ({protocol})",
             "bits compared per database image and query (log scale)", $"{protocol} mAP (%)", logX: true);
     }

@@ -8,6 +8,7 @@ using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Plots;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 using Plotly.NET;
 

@@ -4,6 +4,7 @@ using MultiLevelHashing.Attention;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 using static TorchSharp.torch;
 

@@ -364,7 +364,7 @@ public static class PaperTables
                 double selected = masks.Average(m => m.Count);
                 int reranked = Math.Min(setting.Candidates, n);
                 int k = Math.Max(reranked, Math.Min(config.ResultCount, n));
-                var options = (SearchMethod stage1) => new MultiLevelOptions(setting.Candidates, setting.Lambda, k, stage1);
+                var options = (SearchMethod stage1) => new MultiLevelOptions { Setting = setting, ResultCount = k, Stage1 = stage1 };
                 string described = method == SelectionMethod.All ? $"N={setting.Candidates}, lambda={Number(setting.Lambda)}" : setting.ToString();
                 Add(name, PaperMethods.Dscnn, kg + kl, kg + reranked * selected / n, $"Hamming top-{reranked} on the global code, re-rank by {selected:0} local bits", described, seed,
                     [.. bench.Rank(masks, setting).Select(r => (IReadOnlyList<int>)r.Ids)],

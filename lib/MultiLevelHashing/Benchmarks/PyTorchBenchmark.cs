@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
@@ -256,12 +257,6 @@ public static class PyTorchBenchmark
         }
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
     /// <summary>What the 1-minute load average before the runs says about the measurement.</summary>
     private static string LoadNote(string load) =>
         double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double oneMinute)
@@ -324,7 +319,7 @@ public static class PyTorchBenchmark
         sb.AppendLine();
         sb.AppendLine("| row | unit | TorchSharp (median) | PyTorch (median) | ratio TorchSharp / PyTorch | target | met |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
-        double Med(ComparisonWorkload w, string side) => Median(runs.Where(x => x.Workload == w && x.Side == side).Select(x => x.Rate));
+        double Med(ComparisonWorkload w, string side) => Statistics.Median(runs.Where(x => x.Workload == w && x.Side == side).Select(x => x.Rate));
         foreach (var row in Rows)
         {
             double ours = Med(row.Workload, TorchSharpSide), theirs = Med(row.Workload, PyTorchSide);
@@ -371,7 +366,7 @@ public static class PyTorchBenchmark
             sb.AppendLine("| decode threads | " + string.Join(" | ", batches.Select(b => $"batch {b}")) + " |");
             sb.AppendLine("|---|" + string.Concat(batches.Select(_ => "---|")));
             foreach (int d in sweepRuns.Select(x => x.DecodeThreads).Distinct().Order())
-                sb.AppendLine($"| {d} | " + string.Join(" | ", batches.Select(b => F(Median(sweepRuns.Where(x => x.DecodeThreads == d && x.Batch == b).Select(x => x.Rate))))) + " |");
+                sb.AppendLine($"| {d} | " + string.Join(" | ", batches.Select(b => F(Statistics.Median(sweepRuns.Where(x => x.DecodeThreads == d && x.Batch == b).Select(x => x.Rate))))) + " |");
         }
         return sb.ToString().Replace("\r\n", "\n");
     }

@@ -121,7 +121,7 @@ public sealed class StateDictFileTests : IDisposable
     [Fact]
     public void LoadModelRebuildsTheArchitectureAndGivesTheSameCodes()
     {
-        var small = TrainingConfig.Smoke.Architecture with { GlobalBits = 32, LocalBits = 48, Pooling = GlobalPooling.GeM };
+        var small = TrainingConfig.Smoke.Architecture with { GlobalBits = 32, LocalBits = 48, Pooling = FeaturePooling.GeM };
         using var original = DscnnFactory.Create(small, seed: 4, pretrainedBackbone: false);
         string path = Path.Combine(_work, "small.safetensors");
         StateDictFile.Save(original, small, 64, path);

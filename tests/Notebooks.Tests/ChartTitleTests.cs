@@ -7,7 +7,9 @@ using MultiLevelHashing.Data;
 using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
+using MultiLevelHashing.Model;
 using MultiLevelHashing.Plots;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 using Plotly.NET;
 
@@ -36,7 +38,7 @@ public class ChartTitleTests
             [new ScalingPoint("ours", "scan", "uniform", 1000, 5000, 0, 100), new ScalingPoint("ours", "scan", "uniform", 10000, 500, 0, 100)]).Chart,
         ["DatasetFigures.VisibilityHistogram"] = () => DatasetFigures.VisibilityHistogram(Smoke.Value).Chart,
         ["BaselineCharts.Descriptors"] = () => BaselineCharts.Descriptors(
-            [new DescriptorResult(DescriptorPooling.Gap, 0.5), new DescriptorResult(DescriptorPooling.GeM, 0.55)], [0.3, 0.32], 64),
+            [new DescriptorResult(FeaturePooling.Gap, 0.5), new DescriptorResult(FeaturePooling.GeM, 0.55)], [0.3, 0.32], 64),
         ["ThroughputCharts.AgainstPyTorch"] = () => ThroughputCharts.AgainstPyTorch(PyTorchResults()).Chart,
         ["AttentionCharts.Localisation"] = () => AttentionCharts.Localisation(
             [new LocalisationRow("trained", "local", 0, new LocalisationScore(0.8, 0.7, 0.6, 100)), new LocalisationRow("trained", "global", 0, new LocalisationScore(0.7, 0.65, 0.6, 50))]),

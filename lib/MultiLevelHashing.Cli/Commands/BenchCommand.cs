@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Runtime;
 using Spectre.Console;
@@ -51,7 +52,7 @@ public static class BenchCommand
                     progress.Report("allocator runs", i + 1, 2 * n, "runs");
                 }
             });
-            double baseline = Median(rates[false]), tunedRate = Median(rates[true]);
+            double baseline = Statistics.Median(rates[false]), tunedRate = Statistics.Median(rates[true]);
             var table = new Table().AddColumns("malloc thresholds", "img/s (median)", "runs");
             table.AddRow("glibc defaults (MLH_MALLOC_TUNING=0)", baseline.ToString("0.0"), string.Join(" ", rates[false].Select(r => r.ToString("0.0"))));
             table.AddRow("raised (mmap 32 MiB, trim 1 GiB)", tunedRate.ToString("0.0"), string.Join(" ", rates[true].Select(r => r.ToString("0.0"))));
@@ -101,11 +102,5 @@ public static class BenchCommand
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"allocator benchmark worker failed: {stderr}");
         return double.Parse(stdout.Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

@@ -25,8 +25,8 @@ public static class BenchmarkCommand
         {
             Description = "with --levels: 'dataset' (the selection stored in the checkpoint by mlh select; the default when it has one) or 'all' local bits",
         };
-        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => SelectionDefaults.Candidates };
-        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => SelectionDefaults.Lambda };
+        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
+        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => MultiLevelSetting.Default.Lambda };
         var output = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
         var cache = new Option<DirectoryInfo?>("--cache")
         {
@@ -66,7 +66,7 @@ public static class BenchmarkCommand
                              ?? throw new UserInputException("--select dataset: the checkpoint stores no bit selection; run mlh select --checkpoint C --dataset D first"),
                 var other => throw new UserInputException($"--select {other}: expected dataset or all"),
             };
-            var search = new CodeBenchmarkOptions(Levels: parse.GetValue(levels), LevelOptions: new MultiLevelOptions(Candidates: candidateCount, Lambda: weight),
+            var search = new CodeBenchmarkOptions(Levels: parse.GetValue(levels), LevelOptions: new MultiLevelOptions { Setting = new MultiLevelSetting(candidateCount, weight, mask is null ? 1.0 : mask.Count / (double)mask.Bits) },
                                                   LocalMask: mask, Threads: threadCount);
 
             var report = ConsoleProgress.Run(progress =>

@@ -24,15 +24,15 @@ public static class QueryCommand
         var box = new Option<string?>("--box") { Description = BoxArgument.Help };
         var k = new Option<int>("--k") { Description = "results to print", DefaultValueFactory = _ => 10 };
         var levels = new Option<bool>("--levels") { Description = "multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L" };
-        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => SelectionDefaults.Candidates };
-        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the selected local bits", DefaultValueFactory = _ => SelectionDefaults.Lambda };
+        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
+        var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the selected local bits", DefaultValueFactory = _ => MultiLevelSetting.Default.Lambda };
         var selected = new Option<FileInfo?>("--selected-bits") { Description = "with --levels: file of local bit indices to use (whitespace or comma separated), instead of --select" };
         var select = new Option<string>("--select")
         {
             Description = "with --levels: which local bits stage 2 compares: 'dataset' (the selection stored in the checkpoint by mlh select; the default when it has one), " +
                           "'query' (the --rho share most pertinent to the query's box, or to the salient region of its global maps without a box), or 'all'",
         };
-        var rho = new Option<double?>("--rho") { Description = "with --select query: share of the local bits kept (default: the stored selection's, else " + SelectionDefaults.Rho.ToString(CultureInfo.InvariantCulture) + ")" };
+        var rho = new Option<double?>("--rho") { Description = "with --select query: share of the local bits kept (default: the stored selection's, else " + MultiLevelSetting.Default.Rho.ToString(CultureInfo.InvariantCulture) + ")" };
         var command = new Command("query", "Search an index with one image: top-k by global Hamming distance, or the multi-level ranking with --levels.")
         { index, checkpoint, image, box, k, levels, candidates, lambda, selected, select, rho };
         command.SetAction(parse =>
@@ -61,7 +61,7 @@ public static class QueryCommand
                 (console ?? AnsiConsole.Console).MarkupLine(Markup.Escape($"stage 2 compares {mask.Count} of {mask.Bits} local bits ({how})"));
                 var search = new MultiLevelSearch(db.Levels[0], db.Levels[1]);
                 var ranking = search.Search(codes.Global, codes.Local, [mask],
-                    new MultiLevelOptions(Candidates: parse.GetValue(candidates), Lambda: parse.GetValue(lambda), ResultCount: count))[0];
+                    new MultiLevelOptions { Setting = new MultiLevelSetting(parse.GetValue(candidates), parse.GetValue(lambda), mask.Count / (double)mask.Bits), ResultCount = count })[0];
                 table.AddColumns("selected-bit distance", "score");
                 for (int r = 0; r < Math.Min(count, ranking.Ids.Length); r++)
                     table.AddRow((r + 1).ToString(), Markup.Escape(db.ImageIds[ranking.Ids[r]]), ranking.GlobalDistances[r].ToString(),
@@ -104,7 +104,7 @@ public static class QueryCommand
                     throw new UserInputException($"--select dataset: {e.Message}");
                 }
             case "query":
-                double share = rho ?? info.Selection?.Rho ?? SelectionDefaults.Rho;
+                double share = rho ?? info.Selection?.Rho ?? MultiLevelSetting.Default.Rho;
                 if (!(share > 0 && share <= 1)) throw new UserInputException($"--rho must be in (0, 1], got {share.ToString(CultureInfo.InvariantCulture)}");
                 int size = info.Selection?.ImageSize ?? info.Config.ImageSize;
                 // The maps of the whole photo say which bits fire inside the box; the compared code stays the crop's.

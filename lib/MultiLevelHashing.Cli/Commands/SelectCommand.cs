@@ -3,6 +3,7 @@ using System.Globalization;
 using MultiLevelHashing.Attention;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Torch;
 using MultiLevelHashing.Training;
 
@@ -19,7 +20,7 @@ public static class SelectCommand
     {
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train; the selection is stored in it", Required = true };
         var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help + "; only its training split (images and landmark boxes) is read", Required = true };
-        var rho = new Option<double>("--rho") { Description = "share of the local bits to keep, L = round(rho * Kl)", DefaultValueFactory = _ => SelectionDefaults.Rho };
+        var rho = new Option<double>("--rho") { Description = "share of the local bits to keep, L = round(rho * Kl)", DefaultValueFactory = _ => MultiLevelSetting.Default.Rho };
         var size = new Option<int?>("--size") { Description = "input size S of the maps (default: the checkpoint's image size)" };
         var command = new Command("select", "Select the local bits most pertinent to the landmarks of a dataset's training images and store them in the checkpoint.")
         { checkpoint, dataset, rho, size };

@@ -79,14 +79,18 @@ public static partial class OxfordTextGroundTruth
                     throw UserInputException.InFile(archive, $"the archive declares more than {MaxArchiveContentBytes:N0} bytes of entries (damaged, or not a ground-truth archive)");
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
                 string name = System.IO.Path.GetFileName(entry.Name);
-                if (!ListFileName().IsMatch(name) || entry.DataStream is null) continue;
+                if (!ListFileName().IsMatch(name)) continue;
                 if (entry.Length > MaxListFileBytes)
                     throw UserInputException.InFile($"{archive}!{entry.Name}", $"list file of {entry.Length:N0} bytes, above the limit of {MaxListFileBytes:N0} (OxfordTextGroundTruth.MaxListFileBytes)");
+                // TarReader gives an entry of 0 bytes no data stream: an empty list is legal and reads as no names.
                 using var ms = new MemoryStream();
-                entry.DataStream.CopyTo(ms);
+                entry.DataStream?.CopyTo(ms);
                 string display = $"{archive}!{entry.Name}";
                 files[name] = (display, ReadText(display, ms.ToArray()));
             }
+            // TarReader stops at the end-of-archive blocks. Reading the gzip stream to its end makes it check its CRC, so
+            // damage that happens to decode into an early end-of-archive is refused instead of read as fewer lists.
+            if (stream is GZipStream) Drain(archive, stream);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or OverflowException
                                        or NotSupportedException or IOException && e is not FileNotFoundException)
@@ -95,6 +99,16 @@ public static partial class OxfordTextGroundTruth
         }
         if (files.Count == 0) throw UserInputException.InFile(archive, "the archive holds no *_query.txt / *_good.txt / *_ok.txt / *_junk.txt files");
         return Parse(archive, files);
+    }
+
+    private static void Drain(string archive, Stream stream)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+            if ((total += n) > MaxArchiveContentBytes)
+                throw UserInputException.InFile(archive, $"more than {MaxArchiveContentBytes:N0} bytes follow the end of the archive (damaged, or not a ground-truth archive)");
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace MultiLevelHashing.Evaluation;
 
 /// <summary>How <see cref="CodeBenchmark.Run"/> searches and scores.</summary>
 /// <param name="Levels">Also run the multi-level search (global ranking, local re-ranking; section 2.8).</param>
-/// <param name="LevelOptions">Candidates and lambda of the multi-level search (its ResultCount is ignored: the whole database is ranked).</param>
+/// <param name="LevelOptions">The setting (N, lambda) of the multi-level search; <see cref="MultiLevelSetting.Default"/> when null (its ResultCount is ignored: the whole database is ranked).</param>
 /// <param name="LocalMask">Local bits the multi-level search uses; null = all local bits.</param>
 /// <param name="QueryBatch">Queries ranked at a time; memory is about QueryBatch x N x 8 bytes for the whole-database rankings.</param>
 /// <param name="Ks">The k of mP@k (1, 5, 10 by default).</param>
@@ -66,7 +66,7 @@ public static class CodeBenchmark
             var mask = options.LocalMask ?? BitMask.All(databaseLocal.Bits);
             var search = new MultiLevelSearch(databaseGlobal, databaseLocal);
             var levelOptions = (options.LevelOptions ?? new MultiLevelOptions()) with { ResultCount = 0, Threads = options.Threads };
-            methods.Add(("multi-level", $"{databaseGlobal.Bits}-bit global ranking, top {Math.Min(levelOptions.Candidates, n)} re-ranked by {mask.Count} of {databaseLocal.Bits} local bits, lambda {levelOptions.Lambda.ToString(CultureInfo.InvariantCulture)}",
+            methods.Add(("multi-level", $"{databaseGlobal.Bits}-bit global ranking, top {Math.Min(levelOptions.Setting.Candidates, n)} re-ranked by {mask.Count} of {databaseLocal.Bits} local bits, lambda {levelOptions.Setting.Lambda.ToString(CultureInfo.InvariantCulture)}",
                 (start, count) =>
                 {
                     using var g = Slice(queryGlobal, start, count);

@@ -49,14 +49,21 @@ public sealed class BitMask
     }
 }
 
-/// <summary>Parameters of the paper's multi-level search (lib/MultiLevelHashing/README.md section 2.8).</summary>
-/// <param name="Candidates">N: how many stage-1 results stage 2 re-ranks.</param>
-/// <param name="Lambda">lambda: weight of the selected local bits in d = d_g/Kg + lambda * d_sel/L.</param>
-/// <param name="ResultCount">Length of the returned ranking; 0 ranks the whole database.</param>
-/// <param name="Stage1">Linear scan or multi-index hashing for stage 1 (identical results).</param>
-/// <param name="Threads">Threads for stage 1; 0 = all cores.</param>
-public sealed record MultiLevelOptions(int Candidates = 100, double Lambda = 1.0, int ResultCount = 0,
-                                       SearchMethod Stage1 = SearchMethod.Scan, int Threads = 0);
+/// <summary>How the paper's multi-level search runs (lib/MultiLevelHashing/README.md section 2.8).</summary>
+public sealed record MultiLevelOptions
+{
+    /// <summary>N and lambda (<see cref="MultiLevelSetting.Default"/> unless given); the masks passed to the search are the selected bits.</summary>
+    public MultiLevelSetting Setting { get; init; } = MultiLevelSetting.Default;
+
+    /// <summary>Length of the returned ranking; 0 ranks the whole database.</summary>
+    public int ResultCount { get; init; }
+
+    /// <summary>Linear scan or multi-index hashing for stage 1 (identical results).</summary>
+    public SearchMethod Stage1 { get; init; } = SearchMethod.Scan;
+
+    /// <summary>Threads for stage 1; 0 = all cores.</summary>
+    public int Threads { get; init; }
+}
 
 /// <summary>
 /// One query's ranking. The first <see cref="Reranked"/> entries are ordered by <see cref="Scores"/> (ties by lower
@@ -108,8 +115,8 @@ public sealed class MultiLevelSearch
         if (masks.Count != 1 && masks.Count != q) throw new ArgumentException($"give one mask (dataset-level) or one per query ({q}); got {masks.Count}.");
         foreach (var mask in masks)
             if (mask.Bits != Local.Bits) throw new ArgumentException($"a mask is over {mask.Bits} bits but local codes have {Local.Bits}.");
-        if (options.Candidates < 0) throw new ArgumentOutOfRangeException(nameof(options), "Candidates must be >= 0.");
-        if (!double.IsFinite(options.Lambda)) throw new ArgumentOutOfRangeException(nameof(options), "Lambda must be finite.");
+        if (options.Setting.Candidates < 0) throw new ArgumentOutOfRangeException(nameof(options), "Candidates must be >= 0.");
+        if (!double.IsFinite(options.Setting.Lambda)) throw new ArgumentOutOfRangeException(nameof(options), "Lambda must be finite.");
         int n = Global.Count;
         var result = new MultiLevelRanking[q];
         if (n == 0)
@@ -118,7 +125,7 @@ public sealed class MultiLevelSearch
             return result;
         }
         int length = options.ResultCount <= 0 ? n : Math.Min(options.ResultCount, n);
-        int k = Math.Max(length, Math.Min(options.Candidates, n));
+        int k = Math.Max(length, Math.Min(options.Setting.Candidates, n));
         var stage1 = _stage1.Search(globalQueries, k, new SearchOptions(options.Threads), progress);
         int words = Local.WordsPerCode, kg = Global.Bits;
         for (int i = 0; i < q; i++)
@@ -127,7 +134,7 @@ public sealed class MultiLevelSearch
             int l = mask.Count;
             var ids = stage1.Ids.Row(i);
             var dg = stage1.Distances.Row(i);
-            int rerank = Math.Min(options.Candidates, k);
+            int rerank = Math.Min(options.Setting.Candidates, k);
             var lq = localQueries.Code(i);
             var entries = new (double Score, int Id, int Dg, int Dsel)[rerank];
             for (int j = 0; j < rerank; j++)
@@ -137,7 +144,7 @@ public sealed class MultiLevelSearch
                 int dsel = 0;
                 for (int w = 0; w < words; w++) dsel += BitOperations.PopCount((lq[w] ^ code[w]) & mask.Words[w]);
                 // With no selected bits the local term is absent (d_sel / L undefined).
-                double score = dg[j] / (double)kg + (l > 0 ? options.Lambda * dsel / l : 0.0);
+                double score = dg[j] / (double)kg + (l > 0 ? options.Setting.Lambda * dsel / l : 0.0);
                 entries[j] = (score, id, dg[j], dsel);
             }
             Array.Sort(entries, (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : a.Id.CompareTo(b.Id));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Analysis;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 using Plotly.NET;
 using CSharpChart = Plotly.NET.CSharp.Chart;
@@ -26,9 +27,8 @@ public static class ThroughputCharts
                 throw UserInputException.InFile(tsvPath, $"'{cells[4]}' is not a rate");
             runs.Add((cells[0], cells[1], rate));
         }
-        static double Median(IEnumerable<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
         var rows = runs.Select(r => r.Row).Distinct().ToList();
-        double MedianOf(string row, string side) => Median(runs.Where(r => r.Row == row && r.Side == side).Select(r => r.Rate));
+        double MedianOf(string row, string side) => Statistics.Median(runs.Where(r => r.Row == row && r.Side == side).Select(r => r.Rate));
         var ours = rows.Select(r => MedianOf(r, "TorchSharp")).ToArray();
         var theirs = rows.Select(r => MedianOf(r, "PyTorch")).ToArray();
         var ratios = ours.Zip(theirs, (a, b) => a / b).ToArray();

@@ -93,7 +93,7 @@ public static class BitActivationMaps
     /// <exception cref="NotSupportedException">The head pools with GeM, which has no exact decomposition over positions.</exception>
     public static Tensor GlobalCams(GlobalHashHead head, Tensor features)
     {
-        if (head.Pooling != GlobalPooling.Average)
+        if (head.Pooling != FeaturePooling.Gap)
             throw new NotSupportedException($"class activation maps are exact only for average pooling; this head pools with {head.Pooling}");
         using var scope = NewDisposeScope();
         var cams = einsum("kc,nchw->nkhw", head.Weight, features);

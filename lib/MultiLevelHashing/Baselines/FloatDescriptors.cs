@@ -1,17 +1,7 @@
+using MultiLevelHashing.Model;
 using static TorchSharp.torch;
 
 namespace MultiLevelHashing.Baselines;
-
-/// <summary>Global float descriptors pooled from a conv feature map F.</summary>
-public enum DescriptorPooling
-{
-    /// <summary>Global average pooling.</summary>
-    Gap,
-    /// <summary>Generalised mean pooling, p = 3 (Radenovic et al.).</summary>
-    GeM,
-    /// <summary>Regional maximum activations of convolutions (Tolias et al.), 3 scales, without PCA whitening.</summary>
-    RMac,
-}
 
 /// <summary>
 /// The float-descriptor baselines of every table (lib/MultiLevelHashing/README.md section 2.9): GAP, GeM and R-MAC of the same backbone's
@@ -20,16 +10,10 @@ public enum DescriptorPooling
 public static class FloatDescriptors
 {
     /// <summary>N x C descriptors of F (N x C x h x w), L2-normalised.</summary>
-    public static Tensor Pool(Tensor features, DescriptorPooling pooling)
+    public static Tensor Pool(Tensor features, FeaturePooling pooling)
     {
         using var scope = NewDisposeScope();
-        var d = pooling switch
-        {
-            DescriptorPooling.Gap => features.mean([2, 3]),
-            DescriptorPooling.GeM => features.clamp_min(1e-6).pow(3).mean([2, 3]).pow(1.0 / 3),
-            DescriptorPooling.RMac => RMac(features),
-            _ => throw new ArgumentOutOfRangeException(nameof(pooling)),
-        };
+        var d = pooling == FeaturePooling.RMac ? RMac(features) : GlobalHashHead.Pool(features, pooling);
         return nn.functional.normalize(d, dim: 1).MoveToOuterDisposeScope();
     }
 

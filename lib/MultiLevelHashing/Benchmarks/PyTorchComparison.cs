@@ -197,8 +197,30 @@ public static class PyTorchComparison
     private static Tensor FeatureTensor(string path)
     {
         var raw = NpyFile.ReadFloat32(path);
-        int side = (int)Math.Round(Math.Sqrt(raw.Columns / 512.0));
-        return tensor(raw.Data, new long[] { raw.Rows, 512, side, side });
+        var shape = FeatureShapeOf(raw.Rows, raw.Columns);
+        return tensor(raw.Data, new long[] { shape.Images, shape.Channels, shape.Height, shape.Width });
+    }
+
+    /// <summary>The shape of the heads-only step's maps F: images x ResNet18's output channels x a square map.</summary>
+    public static (int Images, int Channels, int Height, int Width) FeatureShape(ComparisonInputs inputs)
+    {
+        var raw = NpyFile.ReadFloat32(inputs.Features);
+        return FeatureShapeOf(raw.Rows, raw.Columns);
+    }
+
+    private static (int Images, int Channels, int Height, int Width) FeatureShapeOf(int rows, int columns)
+    {
+        int channels = ResNet18Backbone.ChannelsPerStage[^1];
+        int side = (int)Math.Round(Math.Sqrt(columns / (double)channels));
+        return (rows, channels, side, side);
+    }
+
+    /// <summary>The inputs <see cref="Prepare"/> wrote into <paramref name="folder"/> (what a worker process reads).</summary>
+    public static ComparisonInputs InputsIn(string folder)
+    {
+        string weights = Path.Combine(folder, "dscnn.safetensors");
+        return new ComparisonInputs(folder, weights, Path.Combine(folder, "jpg"), Path.Combine(folder, "pixels.npy"),
+            Path.Combine(folder, "train-pixels.npy"), Path.Combine(folder, "features.npy"), StateDictFile.ReadInfo(weights).ImageSize);
     }
 
     /// <summary>

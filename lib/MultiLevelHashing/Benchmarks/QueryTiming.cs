@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MultiLevelHashing.Evaluation;
 
 namespace MultiLevelHashing.Benchmarks;
 
@@ -27,7 +28,6 @@ public static class QueryTiming
             do { searchAll(); runs++; } while (clock.Elapsed.TotalMilliseconds < MinimumRunMilliseconds);
             perQuery[r] = clock.Elapsed.TotalMilliseconds / runs / queries;
         }
-        Array.Sort(perQuery);
-        return perQuery[repeats / 2];
+        return Statistics.Median(perQuery);
     }
 }

@@ -12,7 +12,7 @@ namespace MultiLevelHashing.Experiments;
 /// <summary>mAP of one float-descriptor baseline.</summary>
 /// <param name="Pooling">How F was pooled.</param>
 /// <param name="Map">mAP (0-1) with cosine ranking, official protocol.</param>
-public sealed record DescriptorResult(DescriptorPooling Pooling, double Map);
+public sealed record DescriptorResult(FeaturePooling Pooling, double Map);
 
 /// <summary>
 /// The backbone's maps F for a benchmark's database and (cropped) queries, and the float-descriptor baselines on them
@@ -67,7 +67,7 @@ public sealed class BackboneDescriptors : IDisposable
     }
 
     /// <summary>L2-normalised descriptors (row-major, N x C) of the database and the queries.</summary>
-    public (float[] Database, float[] Queries, int Dimension) Descriptors(DescriptorPooling pooling)
+    public (float[] Database, float[] Queries, int Dimension) Descriptors(FeaturePooling pooling)
     {
         using var scope = NewDisposeScope();
         var d = FloatDescriptors.Pool(Database, pooling);
@@ -76,7 +76,7 @@ public sealed class BackboneDescriptors : IDisposable
     }
 
     /// <summary>L2-normalised descriptors (row-major, N x C) of the training views; needs <c>withTraining</c>.</summary>
-    public float[] TrainingDescriptors(DescriptorPooling pooling)
+    public float[] TrainingDescriptors(FeaturePooling pooling)
     {
         if (Training is null) throw new InvalidOperationException("training maps were not computed (Compute with withTraining: true)");
         using var scope = NewDisposeScope();
@@ -84,14 +84,14 @@ public sealed class BackboneDescriptors : IDisposable
     }
 
     /// <summary>mAP of cosine ranking with the given pooling.</summary>
-    public DescriptorResult FloatMap(DescriptorPooling pooling)
+    public DescriptorResult FloatMap(FeaturePooling pooling)
     {
         var (d, q, dim) = Descriptors(pooling);
         return new DescriptorResult(pooling, RetrievalScoring.Map(Dataset, RetrievalScoring.CosineRankings(d, q, dim)));
     }
 
     /// <summary>mAP of LSH codes (<paramref name="bits"/> random projections, seeded, centred on the database) of the pooled descriptors.</summary>
-    public double LshMap(int bits, int seed, DescriptorPooling pooling = DescriptorPooling.Gap)
+    public double LshMap(int bits, int seed, FeaturePooling pooling = FeaturePooling.Gap)
     {
         var (d, q, dim) = Descriptors(pooling);
         var lsh = LshHashing.Create(bits, dim, seed, d);

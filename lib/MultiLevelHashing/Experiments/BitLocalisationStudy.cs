@@ -2,8 +2,10 @@ using MultiLevelHashing.Experiments.Runner;
 using System.Diagnostics;
 using MultiLevelHashing.Attention;
 using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 using static TorchSharp.torch;
 
@@ -112,6 +114,6 @@ public static class BitLocalisationStudy
             }
             if (pass > 0) passes.Add(watch.Elapsed.TotalMilliseconds / n);  // the first pass warms up
         }
-        return passes.Order().ElementAt(passes.Count / 2);
+        return Statistics.Median(passes);
     }
 }

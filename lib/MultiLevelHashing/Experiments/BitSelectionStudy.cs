@@ -4,6 +4,7 @@ using MultiLevelHashing.Attention;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 
 namespace MultiLevelHashing.Experiments;

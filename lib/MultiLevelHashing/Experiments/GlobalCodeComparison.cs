@@ -1,6 +1,7 @@
 using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Training;
 
@@ -75,7 +76,7 @@ public static class GlobalCodeComparison
                        freshImageNet ? null : result.Model.Backbone, seeded.FeatureHash(), progress))
             {
                 lsh = descriptors.LshMap(seeded.GlobalBits, seed);
-                if (double.IsNaN(gap)) gap = descriptors.FloatMap(Baselines.DescriptorPooling.Gap).Map;
+                if (double.IsNaN(gap)) gap = descriptors.FloatMap(FeaturePooling.Gap).Map;
                 using var noGrad = TorchSharp.torch.no_grad();
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 result.Model.eval();

@@ -6,6 +6,7 @@ using MultiLevelHashing.Baselines;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Model;
 using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
@@ -307,15 +308,15 @@ public static class PaperTables
         public void Baselines(string? featureCache, IProgress<ProgressReport>? progress)
         {
             using var descriptors = BackboneDescriptors.Compute(dataset, config.Training.ImageSize, featureCache, progress: progress, withTraining: true);
-            foreach (var (pooling, name) in new[] { (DescriptorPooling.Gap, PaperMethods.Gap), (DescriptorPooling.GeM, PaperMethods.GeM), (DescriptorPooling.RMac, PaperMethods.RMac) })
+            foreach (var (pooling, name) in new[] { (FeaturePooling.Gap, PaperMethods.Gap), (FeaturePooling.GeM, PaperMethods.GeM), (FeaturePooling.RMac, PaperMethods.RMac) })
             {
                 var (d, q, dim) = descriptors.Descriptors(pooling);
                 int queries = q.Length / dim;
                 Add(name, PaperMethods.Float, 32 * dim, 32 * dim, "exhaustive cosine, full sort", "", 0, RetrievalScoring.CosineRankings(d, q, dim),
                     Time(() => RetrievalScoring.CosineRankings(d, q, dim), queries), null);
             }
-            var (database, query, dimension) = descriptors.Descriptors(DescriptorPooling.Gap);
-            var fit = descriptors.TrainingDescriptors(DescriptorPooling.Gap);
+            var (database, query, dimension) = descriptors.Descriptors(FeaturePooling.Gap);
+            var fit = descriptors.TrainingDescriptors(FeaturePooling.Gap);
             foreach (int bits in config.CodeLengths)
             {
                 var pca = QuantizationHashing.Pca(bits, dimension, fit);
@@ -364,7 +365,7 @@ public static class PaperTables
                 double selected = masks.Average(m => m.Count);
                 int reranked = Math.Min(setting.Candidates, n);
                 int k = Math.Max(reranked, Math.Min(config.ResultCount, n));
-                var options = (SearchMethod stage1) => new MultiLevelOptions(setting.Candidates, setting.Lambda, k, stage1);
+                var options = (SearchMethod stage1) => new MultiLevelOptions { Setting = setting, ResultCount = k, Stage1 = stage1 };
                 string described = method == SelectionMethod.All ? $"N={setting.Candidates}, lambda={Number(setting.Lambda)}" : setting.ToString();
                 Add(name, PaperMethods.Dscnn, kg + kl, kg + reranked * selected / n, $"Hamming top-{reranked} on the global code, re-rank by {selected:0} local bits", described, seed,
                     [.. bench.Rank(masks, setting).Select(r => (IReadOnlyList<int>)r.Ids)],

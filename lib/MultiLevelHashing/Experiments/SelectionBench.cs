@@ -8,16 +8,6 @@ using MultiLevelHashing.Training;
 
 namespace MultiLevelHashing.Experiments;
 
-/// <summary>Settings of the multi-level search with a bit selection (lib/MultiLevelHashing/README.md sections 2.7 and 2.8).</summary>
-/// <param name="Candidates">N: stage-1 results re-ranked.</param>
-/// <param name="Lambda">lambda: weight of the selected local bits.</param>
-/// <param name="Rho">rho: selected share L / Kl (ignored when all bits are used).</param>
-public sealed record MultiLevelSetting(int Candidates, double Lambda, double Rho)
-{
-    /// <inheritdoc />
-    public override string ToString() => FormattableString.Invariant($"N={Candidates}, lambda={Lambda:0.###}, rho={Rho:0.###}");
-}
-
 /// <summary>How bits fire inside boxes: the localisation numbers of lib/MultiLevelHashing/README.md section 2.6.</summary>
 /// <param name="PointingHitRate">Share of (image, firing bit) pairs whose map peaks inside the box.</param>
 /// <param name="MassInside">Mean share of a firing bit's positive activation inside the box (its pertinence).</param>
@@ -133,7 +123,7 @@ public sealed class SelectionBench : IDisposable
     public MultiLevelRanking[] Rank(IReadOnlyList<BitMask> masks, MultiLevelSetting setting)
     {
         var search = new MultiLevelSearch(DatabaseGlobal, DatabaseLocal);
-        return search.Search(QueryGlobal, QueryLocal, masks, new MultiLevelOptions(setting.Candidates, setting.Lambda));
+        return search.Search(QueryGlobal, QueryLocal, masks, new MultiLevelOptions { Setting = setting });
     }
 
     /// <summary>mAP (0-1, the benchmark's default protocol) of the multi-level search with <paramref name="method"/>'s masks.</summary>

@@ -8,7 +8,7 @@ namespace MultiLevelHashing.Model;
 /// The shape of a DSCNN (lib/MultiLevelHashing/README.md sections 2.1-2.3): backbone, code lengths Kg and Kl,
 /// global pooling, and whether the pooled descriptor is L2-normalised before the global projection.
 /// </summary>
-public sealed record DscnnArchitecture(BackboneKind Backbone, int GlobalBits, int LocalBits, GlobalPooling Pooling,
+public sealed record DscnnArchitecture(BackboneKind Backbone, int GlobalBits, int LocalBits, FeaturePooling Pooling,
     bool NormalizeGlobalDescriptor, int SmallCnnChannels);
 
 /// <summary>Builds DSCNN models from a <see cref="DscnnArchitecture"/> and a seed.</summary>

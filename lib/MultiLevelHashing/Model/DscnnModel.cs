@@ -53,7 +53,7 @@ public sealed class DscnnModel : nn.Module<Tensor, DscnnOutput>
     private readonly LocalHashHead local_head;
 
     /// <summary>A DSCNN over <paramref name="backbone"/> (see <see cref="GlobalHashHead"/> for <paramref name="normalizeGlobalDescriptor"/>) with Kg = <paramref name="globalBits"/> and Kl = <paramref name="localBits"/>.</summary>
-    public DscnnModel(Backbone backbone, int globalBits = 64, int localBits = 256, GlobalPooling pooling = GlobalPooling.Average,
+    public DscnnModel(Backbone backbone, int globalBits = 64, int localBits = 256, FeaturePooling pooling = FeaturePooling.Gap,
         bool normalizeGlobalDescriptor = false)
         : base(nameof(DscnnModel))
     {

@@ -5,15 +5,6 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace MultiLevelHashing.Model;
 
-/// <summary>How the global head pools the feature map F into one vector.</summary>
-public enum GlobalPooling
-{
-    /// <summary>Global average pooling (GAP); makes the class activation map of a global bit exact (lib/MultiLevelHashing/README.md section 2.6).</summary>
-    Average,
-    /// <summary>Generalised mean pooling with p = 3 (GeM), a common retrieval alternative.</summary>
-    GeM,
-}
-
 /// <summary>
 /// Global-level hash head of the DSCNN (paper: "global-level hashing codes"; lib/MultiLevelHashing/README.md section 2.2):
 /// pool(F) -> Linear(C -> Kg) -> tanh = u_g; the bits are sign(u_g). Optionally the pooled vector is
@@ -24,8 +15,8 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc;
 
-    /// <summary>Pooling used before the linear layer.</summary>
-    public GlobalPooling Pooling { get; }
+    /// <summary>Pooling used before the linear layer: <see cref="FeaturePooling.Gap"/> or <see cref="FeaturePooling.GeM"/>.</summary>
+    public FeaturePooling Pooling { get; }
 
     /// <summary>Code length Kg.</summary>
     public int Bits { get; }
@@ -35,12 +26,14 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
 
     private readonly double _scale;
 
-    /// <summary>GeM exponent (used when <see cref="Pooling"/> is GeM).</summary>
+    /// <summary>GeM exponent p.</summary>
     public const double GeMPower = 3.0;
 
     /// <summary>A head from <paramref name="channels"/> features to <paramref name="bits"/> bits.</summary>
-    public GlobalHashHead(int channels, int bits, GlobalPooling pooling = GlobalPooling.Average, bool normalize = false) : base(nameof(GlobalHashHead))
+    public GlobalHashHead(int channels, int bits, FeaturePooling pooling = FeaturePooling.Gap, bool normalize = false) : base(nameof(GlobalHashHead))
     {
+        if (pooling is not (FeaturePooling.Gap or FeaturePooling.GeM))
+            throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "the global head pools by GAP or GeM");
         Bits = bits;
         Pooling = pooling;
         Normalize = normalize;
@@ -55,12 +48,15 @@ public sealed class GlobalHashHead : nn.Module<Tensor, Tensor>
     /// <summary>The linear layer's bias (Kg).</summary>
     public Tensor Bias => fc.bias!;
 
-    /// <summary>Pools F (N x C x h x w) to N x C.</summary>
-    public static Tensor Pool(Tensor features, GlobalPooling pooling) => pooling switch
+    /// <summary>
+    /// Pools F (N x C x h x w) to N x C by GAP (the mean over positions) or GeM ((mean of max(F, 1e-6)^p)^(1/p)): the one
+    /// implementation of both, for the head and the float descriptors.
+    /// </summary>
+    public static Tensor Pool(Tensor features, FeaturePooling pooling) => pooling switch
     {
-        GlobalPooling.Average => features.mean([2, 3]),
-        GlobalPooling.GeM => features.clamp_min(1e-6).pow(GeMPower).mean([2, 3]).pow(1.0 / GeMPower),
-        _ => throw new ArgumentOutOfRangeException(nameof(pooling)),
+        FeaturePooling.Gap => features.mean([2, 3]),
+        FeaturePooling.GeM => features.clamp_min(1e-6).pow(GeMPower).mean([2, 3]).pow(1.0 / GeMPower),
+        _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "GAP and GeM only; R-MAC is Baselines.FloatDescriptors.RMac"),
     };
 
     /// <summary>The descriptor the linear layer sees: pool(F), L2-normalised and scaled when <see cref="Normalize"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MultiLevelHashing.Model.Backbones;
@@ -53,9 +54,36 @@ public static class StateDictFile
         AtomicFile.Write(path, stream =>
         {
             if (format == WeightsFormat.Safetensors) Safetensors.SaveStateDict(stream, state, leaveOpen: true);
-            else PyTorchPickler.PickleStateDict(stream, new Hashtable(state), leaveOpen: true);
+            else WritePickle(stream, state);
         });
         AtomicFile.WriteAllText(InfoPath(path), JsonSerializer.Serialize(new ExportedModelInfo(FormatName, architecture, imageSize), Json) + "\n");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="state"/> as a <c>torch.save</c> zip whose entries are stored uncompressed, as torch.save stores
+    /// them (<c>torch.load(mmap=True)</c> maps the tensor records in place and refuses compressed ones). PyBridge's pickler
+    /// deflates its entries, so its archive is copied entry by entry, in order, into a stored one.
+    /// </summary>
+    private static void WritePickle(Stream destination, Dictionary<string, Tensor> state)
+    {
+        using var deflated = new MemoryStream();
+        PyTorchPickler.PickleStateDict(deflated, new Hashtable(state), leaveOpen: true);
+        deflated.Position = 0;
+        using var stored = new MemoryStream();
+        using (var source = new ZipArchive(deflated, ZipArchiveMode.Read, leaveOpen: true))
+        using (var target = new ZipArchive(stored, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in source.Entries)
+            {
+                var copy = target.CreateEntry(entry.FullName, CompressionLevel.NoCompression);
+                copy.LastWriteTime = entry.LastWriteTime;
+                using var from = entry.Open();
+                using var to = copy.Open();
+                from.CopyTo(to);
+            }
+        }
+        stored.Position = 0;
+        stored.CopyTo(destination);
     }
 
     /// <summary>Reads the architecture file of <paramref name="weightsPath"/>.</summary>

@@ -43,7 +43,7 @@ public sealed record TrainingConfig
     public int LocalBits { get; init; } = 256;
 
     /// <summary>Pooling of the global head.</summary>
-    public GlobalPooling Pooling { get; init; } = GlobalPooling.Average;
+    public FeaturePooling Pooling { get; init; } = FeaturePooling.Gap;
 
     /// <summary>
     /// L2-normalise the pooled descriptor before the global head's linear layer (as float retrieval descriptors

@@ -12,8 +12,9 @@ One run measures one thing and prints one JSON line on stdout:
   --mode check         prints the library versions and exits
 
 Usage: /usr/bin/python3 dscnn_benchmark.py --weights model.safetensors --mode infer --input batch.npy ...
-Needs Debian's python3-torch, python3-numpy (and python3-pil for --mode e2e):
-  apt-get update && apt-get install -y python3-torch python3-pil
+Needs Debian's python3-torch, python3-numpy (and python3-pil for --mode e2e), installed as root with
+  apt-get update && apt-get install --no-install-recommends python3-torch python3-pil python3-numpy
+(without the recommends: python3-torch recommends libtorch-dev, which would shadow the LibTorch of TorchSharp)
 """
 import argparse
 import json
@@ -29,7 +30,7 @@ try:
     import torch.nn as nn
     import torch.nn.functional as F
 except ImportError as missing:
-    sys.stderr.write(f"error: {missing}; install with: apt-get update && apt-get install -y python3-torch python3-pil\n")
+    sys.stderr.write(f"error: {missing}; install as root with: apt-get update && apt-get install --no-install-recommends python3-torch python3-pil python3-numpy\n")
     sys.exit(3)
 
 

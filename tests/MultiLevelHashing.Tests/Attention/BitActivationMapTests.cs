@@ -7,7 +7,7 @@ namespace MultiLevelHashing.Tests.Attention;
 
 public class BitActivationMapTests
 {
-    private static DscnnModel Model(GlobalPooling pooling, bool normalize)
+    private static DscnnModel Model(FeaturePooling pooling, bool normalize)
     {
         var arch = TrainingConfig.Smoke.Architecture with { SmallCnnChannels = 16, GlobalBits = 16, LocalBits = 24, Pooling = pooling, NormalizeGlobalDescriptor = normalize };
         return DscnnFactory.Create(arch, seed: 3, pretrainedBackbone: false);
@@ -18,7 +18,7 @@ public class BitActivationMapTests
     [InlineData(true)]
     public void MeanOfAGlobalBitsMapPlusItsBiasIsItsPreActivation(bool normalize)
     {
-        using var model = Model(GlobalPooling.Average, normalize);
+        using var model = Model(FeaturePooling.Gap, normalize);
         using var scope = NewDisposeScope();
         using var generator = new TorchSharp.torch.Generator(11);
         var features = rand([5, model.Backbone.OutputChannels, 6, 7], generator: generator) * 3;
@@ -37,7 +37,7 @@ public class BitActivationMapTests
     [Fact]
     public void GeMPoolingHasNoExactMapsAndSaysSo()
     {
-        using var model = Model(GlobalPooling.GeM, false);
+        using var model = Model(FeaturePooling.GeM, false);
         using var features = rand([1, model.Backbone.OutputChannels, 3, 3]);
         var e = Assert.Throws<NotSupportedException>(() => BitActivationMaps.GlobalCams(model.GlobalHead, features));
         Assert.Contains("average pooling", e.Message);
@@ -46,7 +46,7 @@ public class BitActivationMapTests
     [Fact]
     public void LocalMapsAreTheHeadsMapsAndTheirPeakIsTheCode()
     {
-        using var model = Model(GlobalPooling.Average, true);
+        using var model = Model(FeaturePooling.Gap, true);
         using var features = rand([3, model.Backbone.OutputChannels, 4, 5], generator: new TorchSharp.torch.Generator(5));
         var maps = BitActivationMaps.FromFeatures(model, features);
         Assert.Equal((3, 24, 4, 5), (maps.Local.Count, maps.Local.Bits, maps.Local.Height, maps.Local.Width));

@@ -63,9 +63,9 @@ public sealed class ExportCommandTests : IDisposable
     public async Task PyTorchGivesTheSameCodesFromTheExportedWeights()
     {
         const string python = "/usr/bin/python3";
-        string script = Path.Combine(RepositoryLayout.FindRoot(), "tests", "MultiLevelHashing.Benchmarks", "pytorch", "dscnn_benchmark.py");
+        string script = PyTorchBenchSettings.ScriptIn(RepositoryLayout.FindRoot());
         var (check, _) = Run(python, script, "--mode", "check");
-        Skip.If(check != 0, $"{python} has no PyTorch (apt-get install python3-torch)");
+        Skip.If(check != 0, $"{python} has no PyTorch (as root: {PyTorchBenchmark.InstallCommand})");
 
         string weights = Path.Combine(_work, "model.pt");
         Assert.Equal(0, await Invoke("export", "--checkpoint", ResNetCheckpoint(), "--output", weights));

@@ -11,6 +11,20 @@ namespace MultiLevelHashing.Tests.Cli;
 [Collection(ConsoleCommandCollection.Name)]
 public class IndexQueryCommandTests
 {
+    [Fact]
+    public void QueryAndBenchmarkDefaultToTheLibrarysMultiLevelSetting()
+    {
+        foreach (var command in new[] { QueryCommand.Create(), BenchmarkCommand.Create() })
+        {
+            var parsed = command.Parse([]);
+            Assert.Equal(50, parsed.GetValue<int>("--candidates"));
+            Assert.Equal(0.25, parsed.GetValue<double>("--lambda"));
+            Assert.Equal(new MultiLevelOptions().Setting.Candidates, parsed.GetValue<int>("--candidates"));
+            Assert.Equal(new MultiLevelOptions().Setting.Lambda, parsed.GetValue<double>("--lambda"));
+        }
+        Assert.Equal(0.125, SelectCommand.Create().Parse([]).GetValue<double>("--rho"));
+    }
+
     private static Task<int> Invoke(params string[] args)
     {
         var root = new RootCommand();

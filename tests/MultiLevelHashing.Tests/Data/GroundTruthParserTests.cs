@@ -1,4 +1,7 @@
+using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Compression;
+using System.Text;
 using FsCheck;
 using FsCheck.Xunit;
 using MultiLevelHashing.Data;
@@ -85,6 +88,59 @@ public class GroundTruthParserTests
             File.WriteAllText(notTar, "this is not an archive at all, just some text that is long enough to be a header.....");
             var e = Assert.Throws<UserInputException>(() => GroundTruthReader.Read(notTar));
             Assert.StartsWith(notTar, e.Message);
+        }
+        finally { Directory.Delete(temp, true); }
+    }
+
+    [Fact]
+    public void EmptyListsReadTheSameFromAFolderAndFromATgz()
+    {
+        var lists = new (string Name, string Text)[]
+        {
+            ("a_1_query.txt", "oxc1_a_000001 1 2 30 40\n"), ("a_1_good.txt", "a_000002\n"), ("a_1_ok.txt", ""), ("a_1_junk.txt", "c_000001\n"),
+            ("b_1_query.txt", "oxc1_b_000001 0 0 5 6\n"), ("b_1_good.txt", ""), ("b_1_ok.txt", "b_000002\n"), ("b_1_junk.txt", ""),
+        };
+        string temp = TestPaths.NewTempDirectory("gt-empty-list");
+        try
+        {
+            string folder = Path.Combine(temp, "gt_files");
+            Directory.CreateDirectory(folder);
+            foreach (var (name, text) in lists) File.WriteAllText(Path.Combine(folder, name), text);
+            Assert.Equal(0, new FileInfo(Path.Combine(folder, "a_1_ok.txt")).Length);
+
+            string archive = Path.Combine(temp, "gt_files.tgz");
+            using (var file = File.Create(archive))
+            using (var gz = new GZipStream(file, CompressionLevel.Optimal))
+            using (var tar = new TarWriter(gz, TarEntryFormat.Ustar))
+                foreach (var (name, text) in lists)
+                {
+                    var entry = new UstarTarEntry(TarEntryType.RegularFile, "gt_files/" + name);
+                    if (text.Length > 0) entry.DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+                    tar.WriteEntry(entry);
+                }
+
+            var fromFolder = GroundTruthReader.Read(folder);
+            var fromArchive = GroundTruthReader.Read(archive);
+
+            // Hand-derived: database = sorted names of every list and query image.
+            string[] database = ["a_000001", "a_000002", "b_000001", "b_000002", "c_000001"];
+            foreach (var gt in new[] { fromFolder, fromArchive })
+            {
+                Assert.Equal(database, gt.DatabaseImages);
+                Assert.Equal(["a_1", "b_1"], gt.Queries.Select(q => q.Id));
+                var a = gt.Queries[0].Classic!;
+                Assert.Equal([1], a.Good!);
+                Assert.Empty(a.Ok!);
+                Assert.Equal([1], a.Positives);
+                Assert.Equal([4], a.Junk);
+                var b = gt.Queries[1].Classic!;
+                Assert.Empty(b.Good!);
+                Assert.Equal([3], b.Ok!);
+                Assert.Equal([3], b.Positives);
+                Assert.Empty(b.Junk);
+            }
+            Assert.Equal(fromFolder.Queries.Select(q => (q.Id, q.ImageName, q.Box, q.Landmark)),
+                         fromArchive.Queries.Select(q => (q.Id, q.ImageName, q.Box, q.Landmark)));
         }
         finally { Directory.Delete(temp, true); }
     }

@@ -41,7 +41,7 @@ public class CodeBenchmarkTests
         using var l = Scenario.Pack(dbLocal, 32);
         using var qg = Scenario.Pack(q, 16);
         using var ql = Scenario.Pack(qLocal, 32);
-        var results = CodeBenchmark.Run(truth, g, l, qg, ql, new CodeBenchmarkOptions(levels, new MultiLevelOptions(candidates, lambda), QueryBatch: 1 + Math.Abs(seed % 4)));
+        var results = CodeBenchmark.Run(truth, g, l, qg, ql, new CodeBenchmarkOptions(levels, new MultiLevelOptions { Setting = new MultiLevelSetting(candidates, lambda) }, QueryBatch: 1 + Math.Abs(seed % 4)));
 
         IReadOnlyList<int> GlobalRanking(int i) => BruteForce.Knn(db, q[i], n).Ids;
         IReadOnlyList<int> LevelRanking(int i)

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Runtime;
@@ -69,9 +71,57 @@ public sealed class StateDictFileTests : IDisposable
     }
 
     [Fact]
+    public void PtEntriesAreStoredUncompressedAsTorchSaveStoresThem()
+    {
+        string path = Path.Combine(_work, "stored.pt");
+        var small = TrainingConfig.Smoke.Architecture;
+        using (var model = DscnnFactory.Create(small, seed: 3, pretrainedBackbone: false))
+            StateDictFile.Save(model, small, 64, path);
+        byte[] zip = File.ReadAllBytes(path);
+
+        // The zip format by hand: end of central directory -> central headers -> local headers; method 0 is "stored".
+        int end = zip.Length - 22;
+        while (end >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(end)) != 0x06054b50) end--;
+        Assert.True(end >= 0, "no end-of-central-directory record");
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(end + 10));
+        int central = (int)BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(end + 16));
+        var names = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(0x02014b50u, BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(central)));
+            int method = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(central + 10));
+            uint compressed = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(central + 20));
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(central + 24));
+            int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(central + 28));
+            int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(central + 30));
+            int commentLength = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(central + 32));
+            int local = (int)BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(central + 42));
+            string name = System.Text.Encoding.UTF8.GetString(zip, central + 46, nameLength);
+            names.Add(name);
+            Assert.True(method == 0, $"{name}: central directory says method {method}, not stored");
+            Assert.Equal(size, compressed);
+            Assert.Equal(0x04034b50u, BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(local)));
+            Assert.True(BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(local + 8)) == 0, $"{name}: local header is not stored");
+            central += 46 + nameLength + extraLength + commentLength;
+        }
+        Assert.Contains(names, n => n.EndsWith("data.pkl", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.Contains("/data/", StringComparison.Ordinal));
+
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            Assert.Equal(count, archive.Entries.Count);
+            Assert.All(archive.Entries, e => Assert.Equal(e.Length, e.CompressedLength));
+        }
+
+        // And it still reads back.
+        using var other = DscnnFactory.Create(small, seed: 9, pretrainedBackbone: false);
+        StateDictFile.Load(path, other);
+    }
+
+    [Fact]
     public void LoadModelRebuildsTheArchitectureAndGivesTheSameCodes()
     {
-        var small = TrainingConfig.Smoke.Architecture with { GlobalBits = 32, LocalBits = 48, Pooling = GlobalPooling.GeM };
+        var small = TrainingConfig.Smoke.Architecture with { GlobalBits = 32, LocalBits = 48, Pooling = FeaturePooling.GeM };
         using var original = DscnnFactory.Create(small, seed: 4, pretrainedBackbone: false);
         string path = Path.Combine(_work, "small.safetensors");
         StateDictFile.Save(original, small, 64, path);

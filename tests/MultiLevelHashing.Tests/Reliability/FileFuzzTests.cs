@@ -249,6 +249,17 @@ public sealed class FileFuzzTests : IDisposable
         }
     }
 
+    [Fact]
+    public void TgzWhoseDamageDecodesIntoAnEarlyEndOfArchiveIsRefused()
+    {
+        // Found by the property above: two zeroed bytes in the deflate stream end the tar early, before the lists of
+        // one query; without reading the gzip stream to its CRC the shorter archive read as a smaller ground truth.
+        byte[] bytes = new Damage(DamageKind.ZeroRun, 762566, InHeader: true, Count: 2, Seed: 489591516).Apply(Tgz.Value);
+        string path = NextPath(".tgz");
+        File.WriteAllBytes(path, bytes);
+        Assert.Throws<UserInputException>(() => OxfordTextGroundTruth.ReadArchive(path));
+    }
+
     [Property]
     public void PickleIsRefusedOrParsed(Damage damage)
     {

@@ -8,6 +8,24 @@ namespace MultiLevelHashing.Tests.Search;
 public class MultiLevelSearchTests
 {
     [Fact]
+    public void DefaultOptionsAreTheCrossValidatedSetting()
+    {
+        // Notebook 06's choice: N = 50, lambda = 0.25, rho = 1/8.
+        Assert.Equal(new MultiLevelSetting(50, 0.25, 0.125), MultiLevelSetting.Default);
+        Assert.Equal(MultiLevelSetting.Default, new MultiLevelOptions().Setting);
+
+        // The data of HandComputedExample, searched with the defaults: N = 50 re-ranks all 4 images, lambda = 0.25:
+        //   id 0: 1/8 + 0 = 0.125; id 1: 2/8 + 0 = 0.25; id 2: 0/8 + 0.25 * 2/2 = 0.25; id 3: 3/8 + 0 = 0.375
+        //   -> 0, 1, 2 (tie with 1, higher index), 3. (N = 100, lambda = 1 would put id 2 last, at 1.0.)
+        var g = PackedCodes.FromBytes([0x01, 0x03, 0x00, 0x07], 8);
+        var l = PackedCodes.FromBytes([0x00, 0x00, 0x03, 0x00], 8);
+        var r = new MultiLevelSearch(g, l).Search(PackedCodes.FromBytes([0x00], 8), PackedCodes.FromBytes([0x00], 8), [BitMask.FromIndices(8, [0, 1])])[0];
+        Assert.Equal(new[] { 0, 1, 2, 3 }, r.Ids);
+        Assert.Equal(new[] { 0.125, 0.25, 0.25, 0.375 }, r.Scores);
+        Assert.Equal(4, r.Reranked);
+    }
+
+    [Fact]
     public void HandComputedExample()
     {
         // Kg = 8, Kl = 8, selected local bits {0, 1} (L = 2), lambda = 1, N = 3 candidates.
@@ -19,7 +37,7 @@ public class MultiLevelSearchTests
         var l = PackedCodes.FromBytes([0x00, 0x00, 0x03, 0x00], 8);
         var search = new MultiLevelSearch(g, l);
         var r = search.Search(PackedCodes.FromBytes([0x00], 8), PackedCodes.FromBytes([0x00], 8),
-            [BitMask.FromIndices(8, [0, 1])], new MultiLevelOptions(Candidates: 3, Lambda: 1.0))[0];
+            [BitMask.FromIndices(8, [0, 1])], new MultiLevelOptions { Setting = new MultiLevelSetting(Candidates: 3, Lambda: 1.0) })[0];
         Assert.Equal(new[] { 0, 1, 2, 3 }, r.Ids);
         Assert.Equal(new[] { 1, 2, 0, 3 }, r.GlobalDistances);
         Assert.Equal(new[] { 0, 0, 2, -1 }, r.SelectedDistances);
@@ -35,7 +53,7 @@ public class MultiLevelSearchTests
         var g = PackedCodes.FromBytes(Enumerable.Repeat((byte)0x5A, 6).ToArray(), 8);
         var l = PackedCodes.FromBytes(Enumerable.Repeat((byte)0xF0, 6).ToArray(), 8);
         var r = new MultiLevelSearch(g, l, SearchMethod.Mih).Search(PackedCodes.FromBytes([0x00], 8), PackedCodes.FromBytes([0x0F], 8),
-            [BitMask.All(8)], new MultiLevelOptions(Candidates: 4, Lambda: 0.5))[0];
+            [BitMask.All(8)], new MultiLevelOptions { Setting = new MultiLevelSetting(Candidates: 4, Lambda: 0.5) })[0];
         Assert.Equal(new[] { 0, 1, 2, 3, 4, 5 }, r.Ids);
     }
 
@@ -54,7 +72,7 @@ public class MultiLevelSearchTests
         int resultCount = rng.Next(0, 3) == 0 ? 0 : rng.Next(1, s.N + 3);
         var search = new MultiLevelSearch(Scenario.Pack(global, s.Bits), Scenario.Pack(local, 64), s.Kind == CodeKind.Random ? SearchMethod.Scan : SearchMethod.Mih);
         var ranks = search.Search(Scenario.Pack(gq, s.Bits), Scenario.Pack(lq, 64), masks,
-            new MultiLevelOptions(candidates, lambda, resultCount, Threads: 2));
+            new MultiLevelOptions { Setting = new MultiLevelSetting(candidates, lambda), ResultCount = resultCount, Threads = 2 });
         for (int i = 0; i < s.Q; i++)
         {
             var stage1 = global.Select((c, id) => (Id: id, Dg: BruteForce.Distance(c, gq[i]))).OrderBy(x => x.Dg).ThenBy(x => x.Id).ToList();

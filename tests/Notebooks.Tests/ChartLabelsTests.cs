@@ -24,8 +24,9 @@ public class ChartLabelsTests
     [Fact]
     public void ALabelAvoidsTheLabelOfANeighbourJustAbove()
     {
-        // Two points 10 px apart vertically on a 340 px plot of y from 0 to 100: the lower one's label must not go on top.
-        var positions = ChartLabels.Place([(0, 100, "top"), (1, 0, "bottom"), (0.5, 97, "close")]);
+        // "close" sits 15 px right of and 10 px below "top" (a 760 x 340 px plot of x 0-1, y 0-100): above it, its label
+        // would cover "top"'s label and point.
+        var positions = ChartLabels.Place([(0, 100, "top"), (1, 0, "bottom"), (0.02, 97, "close")]);
         Assert.Equal(StyleParam.TextPosition.TopCenter, positions[0]);
         Assert.NotEqual(StyleParam.TextPosition.TopCenter, positions[2]);
     }

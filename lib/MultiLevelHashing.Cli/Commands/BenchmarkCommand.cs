@@ -54,7 +54,7 @@ public static class BenchmarkCommand
             var spec = DatasetSpec.Parse(parse.GetValue(dataset)!);
             string? root = RepositoryLayout.TryFindRoot();
             string cacheDir = parse.GetValue(cache)?.FullName
-                ?? (root is null ? Path.Combine(Environment.CurrentDirectory, "mlh-codes") : Path.Combine(root, "data", "generated", "codes"));
+                ?? (root is null ? Path.Combine(Environment.CurrentDirectory, "mlh-codes") : RepositoryLayout.CodeCacheDirectory(root));
             string outDir = parse.GetValue(output)?.FullName ?? Path.Combine(
                 root is null ? Environment.CurrentDirectory : RepositoryLayout.ArtifactsDirectory(root), "benchmark",
                 $"{spec.Name}-{Path.GetFileNameWithoutExtension(ckpt.Name)}");

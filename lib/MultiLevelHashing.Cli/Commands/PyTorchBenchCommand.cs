@@ -42,9 +42,9 @@ public static class PyTorchBenchCommand
                 Threads = parse.GetValue(threads), Batch = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Images = parse.GetValue(images),
                 Passes = parse.GetValue(passes), HeadsPairs = parse.GetValue(headsPairs), Layer4Pairs = parse.GetValue(layer4Pairs),
                 Steps = parse.GetValue(steps), Sweep = parse.GetValue(sweep), Checkpoint = parse.GetValue(checkpoint)?.FullName,
-                Python = parse.GetValue(python)!, Script = PyTorchBenchSettings.ScriptIn(root),
+                Python = parse.GetValue(python)!, Script = RepositoryLayout.PyTorchBenchmarkScript(root),
             };
-            string target = parse.GetValue(output)?.FullName ?? Path.Combine(root, "tests", "MultiLevelHashing.Benchmarks", "results", "pytorch.md");
+            string target = parse.GetValue(output)?.FullName ?? Path.Combine(RepositoryLayout.BenchmarkResultsDirectory(root), "pytorch.md");
             string work = Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "bench", "pytorch");
             var result = ConsoleProgress.Run(progress => PyTorchBenchmark.Run(settings, work, RepositoryLayout.PhotosDirectory(), SelfAsWorker(), progress));
             string table = PyTorchBenchmark.Report(result);

@@ -49,10 +49,11 @@ public static class QueryCommand
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);
 
-            var (model, loaded) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());
+            var device = TorchDevice.Default();
+            var (model, loaded) = Checkpoint.LoadModel(ckpt.FullName, device);
             using var _ = model;
             using var codes = DscnnEncoder.Encode(model, new ImageFileSource(ImageFiles.Of([(imageFile.FullName, crop)], imageFile.DirectoryName!)),
-                loaded.Config.ImageSize, 1, device: TorchDevice.Default());
+                loaded.Config.ImageSize, 1, device: device);
 
             var table = new Table().AddColumns("rank", "image", "global distance");
             if (parse.GetValue(levels))

@@ -1,9 +1,11 @@
 namespace MultiLevelHashing.Runtime;
 
 /// <summary>
-/// The one place that knows the checkout's layout: the embedded photos, the generated benchmark, the feature cache,
-/// artifacts and notebooks. The embedded default data lives in the repository, so the defaults are found from the
-/// repository root; outside a checkout every folder has an environment variable (or the APIs take explicit paths).
+/// Where the library finds the checkout's folders: the root, the embedded photos, the generated benchmark, the
+/// feature, model, artefact and code caches, artifacts, notebooks, and the benchmark results and PyTorch script under
+/// <c>tests/MultiLevelHashing.Benchmarks</c>. The embedded default data lives in the repository, so the defaults are
+/// found from the repository root; outside a checkout the data and cache folders have environment variables (or the
+/// APIs take explicit paths).
 /// </summary>
 public static class RepositoryLayout
 {
@@ -80,4 +82,13 @@ public static class RepositoryLayout
 
     /// <summary>The <c>notebooks/</c> folder under the root.</summary>
     public static string NotebooksDirectory(string root) => Path.Combine(root, "notebooks");
+
+    /// <summary><c>data/generated/codes</c> under the root: the codes <c>mlh benchmark</c> encodes, kept for its next run.</summary>
+    public static string CodeCacheDirectory(string root) => Path.Combine(root, "data", "generated", "codes");
+
+    /// <summary><c>tests/MultiLevelHashing.Benchmarks/results</c> under the root: the committed benchmark tables.</summary>
+    public static string BenchmarkResultsDirectory(string root) => Path.Combine(root, "tests", "MultiLevelHashing.Benchmarks", "results");
+
+    /// <summary><c>tests/MultiLevelHashing.Benchmarks/pytorch/dscnn_benchmark.py</c> under the root: the PyTorch side of <c>mlh bench pytorch</c>.</summary>
+    public static string PyTorchBenchmarkScript(string root) => Path.Combine(root, "tests", "MultiLevelHashing.Benchmarks", "pytorch", "dscnn_benchmark.py");
 }

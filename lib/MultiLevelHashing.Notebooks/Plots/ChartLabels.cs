@@ -20,8 +20,8 @@ public static class ChartLabels
 
     /// <summary>
     /// A position for each label, in order. <paramref name="points"/> are in the axes' units as drawn (pass log10 of
-    /// a value on a log axis); the first candidate that collides with nothing placed so far wins, else the least
-    /// crowded one.
+    /// a value on a log axis); each label takes the candidate position whose box overlaps the least area of the points
+    /// and the labels placed so far (the first candidate on a tie).
     /// </summary>
     public static IReadOnlyList<StyleParam.TextPosition> Place(IReadOnlyList<(double X, double Y, string Label)> points)
     {
@@ -36,7 +36,7 @@ public static class ChartLabels
         {
             double width = CharWidth * points[i].Label.Length;
             var options = Candidates.Select(c => (Position: c, Box: LabelBox(pixels[i], width, c))).ToList();
-            var best = options.MinBy(o => taken.Count(t => Overlaps(t, o.Box)));
+            var best = options.MinBy(o => taken.Sum(t => OverlapArea(t, o.Box)));
             chosen.Add(best.Position);
             taken.Add(best.Box);
         }
@@ -56,6 +56,6 @@ public static class ChartLabels
         return Box(p.X - Gap / 2 - width, p.Y + Gap, width, LineHeight);
     }
 
-    private static bool Overlaps((double Left, double Top, double Right, double Bottom) a, (double Left, double Top, double Right, double Bottom) b)
-        => a.Left < b.Right && b.Left < a.Right && a.Top < b.Bottom && b.Top < a.Bottom;
+    private static double OverlapArea((double Left, double Top, double Right, double Bottom) a, (double Left, double Top, double Right, double Bottom) b)
+        => Math.Max(0, Math.Min(a.Right, b.Right) - Math.Max(a.Left, b.Left)) * Math.Max(0, Math.Min(a.Bottom, b.Bottom) - Math.Max(a.Top, b.Top));
 }

@@ -17,7 +17,7 @@ public static class TrainingSelection
     /// them is a database or query image of its benchmark: a selection must never read the images it is scored on.
     /// </summary>
     /// <exception cref="InvalidOperationException">An image is in the test split or in the benchmark.</exception>
-    public static void EnsureTrainingOnly(LandmarkDataset dataset, IEnumerable<DatasetImage> images)
+    internal static void EnsureTrainingOnly(LandmarkDataset dataset, IEnumerable<DatasetImage> images)
     {
         var benchmark = dataset.Database.Select(d => Path.GetFullPath(d.Path))
             .Concat(dataset.Queries.Select(q => Path.GetFullPath(q.Path))).ToHashSet(StringComparer.Ordinal);

@@ -70,7 +70,7 @@ public sealed class QuantizationHashing
     }
 
     /// <summary>The quantization loss of this hash on <paramref name="descriptors"/>: ||sign(P(x)) - P(x)||^2 averaged over rows.</summary>
-    public double QuantizationLossOn(ReadOnlySpan<float> descriptors)
+    internal double QuantizationLossOn(ReadOnlySpan<float> descriptors)
     {
         var p = Project(descriptors);
         double sum = 0;

@@ -52,11 +52,8 @@ public sealed record PyTorchBenchSettings
     /// <summary>Python with PyTorch.</summary>
     public string Python { get; init; } = DefaultPython;
 
-    /// <summary>The PyTorch side: <c>tests/MultiLevelHashing.Benchmarks/pytorch/dscnn_benchmark.py</c> of the checkout.</summary>
+    /// <summary>The PyTorch side: <see cref="RepositoryLayout.PyTorchBenchmarkScript"/> of the checkout.</summary>
     public required string Script { get; init; }
-
-    /// <summary>The script's path in the checkout at <paramref name="root"/>.</summary>
-    public static string ScriptIn(string root) => Path.Combine(root, "tests", "MultiLevelHashing.Benchmarks", "pytorch", "dscnn_benchmark.py");
 
     /// <summary>Heads-only steps are short, so they run ten times as many for a comparable measuring time.</summary>
     public int StepsFor(ComparisonWorkload workload) => workload == ComparisonWorkload.TrainHeads ? 10 * Steps : Steps;

@@ -119,7 +119,7 @@ public sealed record TableRow(string Method, string Family, int Bits, double Bit
     double Mean, double Spread, IReadOnlyList<int> Seeds, IReadOnlyList<double> PerSeed, double PrecisionAt10, double QueryMs,
     double? QueryMsMultiIndex, string Search, string Setting);
 
-/// <summary>One of the aims, checked on the measured rows.</summary>
+/// <summary>One of the aims of the paper's tables (lib/MultiLevelHashing/README.md section 2.11), checked on the measured rows.</summary>
 /// <param name="Name">What is aimed at.</param>
 /// <param name="Measured">The numbers it was decided on.</param>
 /// <param name="Met">Whether the aim is reached.</param>

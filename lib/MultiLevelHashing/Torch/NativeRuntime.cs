@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace MultiLevelHashing.Torch;
 
 /// <summary>
-/// Process-wide native settings that LibTorch needs on Linux. Called once by every library entry point
-/// that touches TorchSharp; later calls do nothing.
+/// Process-wide native settings that LibTorch needs on Linux. <see cref="ConfigureAllocator"/> runs when the library
+/// assembly is first used (its module initializer, <c>LibraryStartup</c>), before the library's first LibTorch
+/// allocation; the notebook session calls it too, and every call after the first does nothing.
 /// </summary>
 public static class NativeRuntime
 {

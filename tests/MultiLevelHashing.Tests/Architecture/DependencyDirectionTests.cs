@@ -54,6 +54,15 @@ public class DependencyDirectionTests
     }
 
     [Fact]
+    public void SearchTimingLivesInCoreSoThatItLoadsNoLibTorch()
+    {
+        // mlh knn's timing and the kernel benchmarks (tests/MultiLevelHashing.Benchmarks, which references Core only) use these.
+        foreach (var type in new[] { typeof(MultiLevelHashing.Benchmarks.SyntheticCodes), typeof(MultiLevelHashing.Benchmarks.SearchTimer),
+                                     typeof(MultiLevelHashing.Benchmarks.SearchScaling), typeof(MultiLevelHashing.Benchmarks.QueryTiming) })
+            Assert.Same(Core, type.Assembly);
+    }
+
+    [Fact]
     public void TheDeepLearningLibraryReferencesNoNotebookPackages()
     {
         var refs = References(Deep);

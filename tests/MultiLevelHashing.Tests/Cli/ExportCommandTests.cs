@@ -63,7 +63,7 @@ public sealed class ExportCommandTests : IDisposable
     public async Task PyTorchGivesTheSameCodesFromTheExportedWeights()
     {
         const string python = "/usr/bin/python3";
-        string script = PyTorchBenchSettings.ScriptIn(RepositoryLayout.FindRoot());
+        string script = RepositoryLayout.PyTorchBenchmarkScript(RepositoryLayout.FindRoot());
         var (check, _) = Run(python, script, "--mode", "check");
         Skip.If(check != 0, $"{python} has no PyTorch (as root: {PyTorchBenchmark.InstallCommand})");
 

@@ -60,7 +60,7 @@ public sealed class PyTorchBenchCommandTests : IDisposable
     [Fact]
     public void APythonThatCannotStartIsReportedWithTheInstallCommand()
     {
-        var settings = new PyTorchBenchSettings { Python = Path.Combine(_work, "no-such-python"), Script = PyTorchBenchSettings.ScriptIn(RepositoryLayout.FindRoot()) };
+        var settings = new PyTorchBenchSettings { Python = Path.Combine(_work, "no-such-python"), Script = RepositoryLayout.PyTorchBenchmarkScript(RepositoryLayout.FindRoot()) };
         var e = Assert.Throws<UserInputException>(() => PyTorchBenchmark.CheckPyTorch(settings));
         Assert.StartsWith(settings.Python, e.Message);
         Assert.Contains(ExpectedInstall, e.Message);

@@ -332,7 +332,7 @@ public static class ViewSynthesizer
 
     /// <summary>Tight box (x1, y1, x2, y2 with x2/y2 exclusive) of the set pixels, or null when none is set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static BoundingBox? Bounds(bool[] mask, int width, int height)
+    internal static BoundingBox? Bounds(bool[] mask, int width, int height)
     {
         int x1 = width, y1 = height, x2 = -1, y2 = -1;
         for (int y = 0; y < height; y++)
@@ -354,7 +354,7 @@ public static class ViewSynthesizer
     /// ImageSharp's own projective transform gives the same picture but is two orders of magnitude slower here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (float[] Rgb, float[] Alpha) Warp(Rgb24[] source, int sourceWidth, int sourceHeight, double[,] inverse, int width, int height)
+    internal static (float[] Rgb, float[] Alpha) Warp(Rgb24[] source, int sourceWidth, int sourceHeight, double[,] inverse, int width, int height)
     {
         var rgb = new float[width * height * 3];
         var alpha = new float[width * height];
@@ -400,7 +400,7 @@ public static class ViewSynthesizer
     /// The 3x3 homography H (row-major, H[2,2] = 1) with H·(x, y, 1) ∝ (x', y', 1) mapping each
     /// <paramref name="from"/>[i] to <paramref name="to"/>[i] (direct linear solve of the 8 equations).
     /// </summary>
-    public static double[,] Homography(IReadOnlyList<Vector2> from, IReadOnlyList<Vector2> to)
+    internal static double[,] Homography(IReadOnlyList<Vector2> from, IReadOnlyList<Vector2> to)
     {
         var a = new double[8, 9];
         for (int i = 0; i < 4; i++)

@@ -32,12 +32,13 @@ public sealed class ResNet18Backbone : Backbone
     /// <summary>Creates the architecture with random weights and a per-channel mean; use <see cref="ResNet18Weights.LoadImageNet"/> for the real ones.</summary>
     public ResNet18Backbone() : base(nameof(ResNet18Backbone))
     {
-        conv1 = nn.Conv2d(3, 64, 7, stride: 2, padding: 0L, bias: false);
-        bn1 = nn.BatchNorm2d(64, eps: 1e-5);
-        layer1 = MakeStage(64, 64, BlocksPerStage[0], 1);
-        layer2 = MakeStage(64, 128, BlocksPerStage[1], 2);
-        layer3 = MakeStage(128, 256, BlocksPerStage[2], 2);
-        layer4 = MakeStage(256, 512, BlocksPerStage[3], 2);
+        int[] c = ChannelsPerStage;
+        conv1 = nn.Conv2d(3, c[0], 7, stride: 2, padding: 0L, bias: false);
+        bn1 = nn.BatchNorm2d(c[0], eps: 1e-5);
+        layer1 = MakeStage(c[0], c[0], BlocksPerStage[0], 1);
+        layer2 = MakeStage(c[0], c[1], BlocksPerStage[1], 2);
+        layer3 = MakeStage(c[1], c[2], BlocksPerStage[2], 2);
+        layer4 = MakeStage(c[2], c[3], BlocksPerStage[3], 2);
         // BGR channel means of the package's mean image, used until real weights are loaded.
         mean_image = tensor(new float[] { 103.06f, 115.90f, 123.15f }).reshape(1, 3, 1, 1).expand(1, 3, 224, 224).contiguous();
         RegisterComponents();
@@ -51,7 +52,7 @@ public sealed class ResNet18Backbone : Backbone
     }
 
     /// <inheritdoc />
-    public override int OutputChannels => 512;
+    public override int OutputChannels => ChannelsPerStage[^1];
 
     /// <inheritdoc />
     public override string Kind => "resnet18-imagenet";

@@ -1,6 +1,5 @@
 using System.Globalization;
 using MultiLevelHashing.Runtime;
-
 using MultiLevelHashing.Search;
 
 namespace MultiLevelHashing.Benchmarks;

@@ -1,7 +1,8 @@
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Tests.Search;
 
-namespace MultiLevelHashing.Tests.Search;
+namespace MultiLevelHashing.Tests.Benchmarks;
 
 public class SearchTimerTests
 {

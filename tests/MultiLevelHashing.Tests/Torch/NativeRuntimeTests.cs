@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MultiLevelHashing.Tests.Runtime;
+namespace MultiLevelHashing.Tests.Torch;
 
 public class NativeRuntimeTests
 {

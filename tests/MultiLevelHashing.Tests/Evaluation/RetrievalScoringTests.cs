@@ -1,8 +1,7 @@
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Search;
-using MultiLevelHashing.Training;
 
-namespace MultiLevelHashing.Tests.Training;
+namespace MultiLevelHashing.Tests.Evaluation;
 
 public class RetrievalScoringTests
 {

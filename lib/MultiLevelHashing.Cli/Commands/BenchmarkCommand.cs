@@ -51,7 +51,7 @@ public static class BenchmarkCommand
             if (threadCount < 0) throw new UserInputException($"--threads must be at least 0, got {threadCount}");
             var ckpt = parse.GetValue(checkpoint)!;
             if (!ckpt.Exists) throw new UserInputException($"{ckpt.FullName}: checkpoint not found");
-            var spec = DatasetSpec.Parse(parse.GetValue(dataset)!);
+            var spec = DatasetArgument.Parse(parse.GetValue(dataset)!);
             string? root = RepositoryLayout.TryFindRoot();
             string cacheDir = parse.GetValue(cache)?.FullName
                 ?? (root is null ? Path.Combine(Environment.CurrentDirectory, "mlh-codes") : RepositoryLayout.CodeCacheDirectory(root));

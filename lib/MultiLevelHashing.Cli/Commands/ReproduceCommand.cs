@@ -34,7 +34,7 @@ public static class ReproduceCommand
             string artifacts = RepositoryLayout.ArtifactsDirectory(root);
             string target = custom?.FullName ?? DefaultOutput(artifacts, runMode);
             bool publishing = parse.GetValue(publish);
-            if (publishing) ResultsPublishing.EnsurePublishable(runMode);
+            if (publishing) EnsurePublishable(runMode);
             var selected = SelectNotebooks(folder, parse.GetValue(only) ?? []);
             int code = await RunAsync(selected, runMode, target, cancellation);
             var summary = WriteSummary(runMode, target, custom is null ? artifacts : null);
@@ -44,13 +44,21 @@ public static class ReproduceCommand
         return command;
     }
 
+    /// <summary>Refuses <c>--publish</c> for anything but a full run.</summary>
+    /// <exception cref="UserInputException">The mode is not full.</exception>
+    public static void EnsurePublishable(RunMode mode)
+    {
+        if (mode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
+    }
+
     /// <summary>
     /// Publishes a full run: the summary and the README's table (<see cref="ResultsPublishing"/>) and the executed notebooks
     /// with a picture of every chart (<see cref="PublishedNotebooks"/>), all from the run in <paramref name="runFolder"/>.
     /// </summary>
     public static async Task PublishAsync(ResultSummary summary, string root, string runFolder, CancellationToken cancellation)
     {
-        ResultsPublishing.Publish(summary, root);
+        var (summaryFile, readme) = ResultsPublishing.Publish(summary, root);
+        System.Console.WriteLine($"published: {summaryFile} and the results table of {readme}");
         string target = PublishedNotebooks.Directory(root);
         var (notebooks, charts) = await Console.ConsoleProgress.RunAsync(progress => PublishedNotebooks.PublishAsync(runFolder, target, progress, cancellation));
         System.Console.WriteLine($"published: {notebooks} executed notebooks with {charts} chart pictures in {target}");

@@ -32,7 +32,7 @@ public static class SummaryCommand
             var custom = parse.GetValue(output);
             string target = custom?.FullName ?? ReproduceCommand.DefaultOutput(artifacts, runMode);
             bool publishing = parse.GetValue(publish);
-            if (publishing) ResultsPublishing.EnsurePublishable(runMode);
+            if (publishing) ReproduceCommand.EnsurePublishable(runMode);
             var summary = ReproduceCommand.WriteSummary(runMode, target, custom is null ? artifacts : null)
                 ?? throw new UserInputException($"{target}: no notebook of this run recorded table cells (run mlh reproduce first)");
             if (publishing) await ReproduceCommand.PublishAsync(summary, root, target, cancellation);

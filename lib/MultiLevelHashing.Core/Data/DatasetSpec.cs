@@ -216,8 +216,8 @@ public sealed partial class DatasetSpec
 
     private const string Expected = "expected " + Help;
 
-    private static UserInputException Error(string text, string problem) =>
-        new($"--dataset '{text}': {problem}. Syntax: mini-landmarks/smoke|full|large | FOLDER | NAME:images=DIR,gt=FILE[,distractors=DIR]");
+    private static DatasetSpecException Error(string text, string problem) =>
+        new($"'{text}': {problem}. Syntax: mini-landmarks/smoke|full|large | FOLDER | NAME:images=DIR,gt=FILE[,distractors=DIR]");
 
     private static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
@@ -230,3 +230,6 @@ public sealed partial class DatasetSpec
         return chars.Length == 0 ? "dataset" : new string(chars);
     }
 }
+
+/// <summary>A dataset specification that does not parse; the message names the text and the problem (a caller adds where the text came from, e.g. a command-line option).</summary>
+public sealed class DatasetSpecException(string message) : UserInputException(message);

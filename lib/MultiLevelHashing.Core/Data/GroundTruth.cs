@@ -137,10 +137,10 @@ public sealed class GroundTruth
         var q = Queries[query];
         if (protocol == EvaluationProtocol.Classic)
         {
-            var c = q.Classic ?? throw new UserInputException($"{Source}: has no classic (good/ok/junk) labels; use --protocol easy, medium or hard");
+            var c = q.Classic ?? throw new UserInputException($"{Source}: has no classic (good/ok/junk) labels; its protocols are easy, medium and hard");
             return new QueryRelevance(c.Positives, c.Junk);
         }
-        var r = q.Revisited ?? throw new UserInputException($"{Source}: has no revisited (easy/hard/junk) labels; use --protocol classic");
+        var r = q.Revisited ?? throw new UserInputException($"{Source}: has no revisited (easy/hard/junk) labels; its protocol is classic");
         return protocol switch
         {
             EvaluationProtocol.Easy => new QueryRelevance(r.Easy, Union(r.Junk, r.Hard)),

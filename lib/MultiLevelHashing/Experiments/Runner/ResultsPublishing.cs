@@ -16,13 +16,6 @@ public static class ResultsPublishing
     /// <summary><c>notebooks/results</c> under <paramref name="root"/>.</summary>
     public static string Directory(string root) => Path.Combine(RepositoryLayout.NotebooksDirectory(root), "results");
 
-    /// <summary>Refuses to publish anything but a full run's summary.</summary>
-    /// <exception cref="UserInputException">The mode is not full.</exception>
-    public static void EnsurePublishable(RunMode mode)
-    {
-        if (mode != RunMode.Full) throw new UserInputException("--publish: only a full-mode run's summary is published (add --mode full)");
-    }
-
     /// <summary><paramref name="readme"/> with the text between the markers replaced by <paramref name="summary"/>'s table.</summary>
     public static string WithTable(string readme, ResultSummary summary, string path = "README.md")
     {
@@ -46,11 +39,12 @@ public static class ResultsPublishing
     }
 
     /// <summary>Writes the summary into <c>notebooks/results</c> and the README's table from it.</summary>
-    public static void Publish(ResultSummary summary, string root)
+    /// <returns>The summary file and the README written.</returns>
+    public static (string Summary, string Readme) Publish(ResultSummary summary, string root)
     {
         summary.WriteTo(Directory(root));
         string readme = Path.Combine(root, "README.md");
         AtomicFile.WriteAllText(readme, WithTable(File.ReadAllText(readme), summary, readme));
-        Console.WriteLine($"published: {Path.Combine(Directory(root), ResultSummary.JsonFile)} and the results table of {readme}");
+        return (Path.Combine(Directory(root), ResultSummary.JsonFile), readme);
     }
 }

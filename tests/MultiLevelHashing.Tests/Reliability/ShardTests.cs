@@ -156,9 +156,7 @@ public sealed class ShardTests(SingleRunReference reference, ITestOutputHelper o
     public void AFullDiskKeepsEveryEarlierFileAndEndsWithAClearError()
     {
         string cache = Path.Combine(reference.Dir, "full");
-        var (mount, reason) = TmpfsMount.TryMount(cache, 256 * 1024);
-        Skip.If(mount is null, reason);
-        using var _ = mount;
+        using var mount = TmpfsMount.MountOrSkip(cache, 256 * 1024);
         string outDir = Path.Combine(reference.Dir, "full-out");
         // Earlier files: the finished query index, copied in, and the chunks shard 0 of 4 stores.
         string queries = reference.Indexes.Keys.Single(n => n.Contains("-queries-"));
@@ -168,7 +166,7 @@ public sealed class ShardTests(SingleRunReference reference, ITestOutputHelper o
         var earlier = Directory.EnumerateFiles(cache, "*", SearchOption.AllDirectories).ToDictionary(p => p, File.ReadAllBytes);
         // Leave room for two more chunk files (a tmpfs gives each file whole 4 KiB pages).
         string filler = Path.Combine(cache, "filler");
-        File.WriteAllBytes(filler, new byte[mount!.FreeBytes - 2 * 4096]);
+        File.WriteAllBytes(filler, new byte[mount.FreeBytes - 2 * 4096]);
 
         var full = MlhProcess.Run(reference.Benchmark(cache, outDir));
         output.WriteLine(full.Stderr);
@@ -195,10 +193,8 @@ public sealed class ShardTests(SingleRunReference reference, ITestOutputHelper o
     public void AReadOnlyFolderIsNamedBeforeAnyWork()
     {
         string ro = Path.Combine(reference.Dir, "ro");
-        var (mount, reason) = TmpfsMount.TryMount(ro, 64 * 1024);
-        Skip.If(mount is null, reason);
-        using var _ = mount;
-        mount!.Remount("ro");
+        using var mount = TmpfsMount.MountOrSkip(ro, 64 * 1024);
+        mount.Remount("ro");
         string writableCache = Path.Combine(reference.Dir, "ro-test-cache");
         string images = Path.Combine(reference.Dir, "data", "oxbuild_images");
         var cases = new (string[] Args, string Folder)[]

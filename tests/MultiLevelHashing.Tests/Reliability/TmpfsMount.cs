@@ -23,6 +23,14 @@ internal sealed class TmpfsMount : IDisposable
         return code == 0 ? (new TmpfsMount(path), null) : (null, $"mount -t tmpfs failed ({error.Trim()})");
     }
 
+    /// <summary>Mounts as <see cref="TryMount"/>, or skips the test with the reason.</summary>
+    public static TmpfsMount MountOrSkip(string path, long bytes)
+    {
+        var (mount, reason) = TryMount(path, bytes);
+        Skip.If(mount is null, reason);
+        return mount!;
+    }
+
     /// <summary>Remounts with other options, e.g. "ro" or "size=1m".</summary>
     public void Remount(string options)
     {

@@ -11,13 +11,9 @@ namespace MultiLevelHashing.Tests.Search;
 /// </summary>
 public class ShardedCodeCacheTests
 {
-    private static readonly int[] Bits = [64, 24];
+    private static readonly int[] Bits = ChunkedCodeCacheTests.Bits;
 
-    private static byte[] Code(int level, int image)
-    {
-        var rng = new SeededRandom(1000 * level + image);
-        return [.. Enumerable.Range(0, Bits[level] / 8).Select(_ => (byte)rng.Next(256))];
-    }
+    private static byte[] Code(int level, int image) => ChunkedCodeCacheTests.ExpectedCode(level, image);
 
     /// <summary>Codes that depend only on the image; images in <paramref name="bad"/> are left out as unreadable.</summary>
     private sealed class Encoder(ISet<int>? bad = null)

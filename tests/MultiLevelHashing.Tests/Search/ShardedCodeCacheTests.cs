@@ -118,4 +118,28 @@ public class ShardedCodeCacheTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    /// <summary>
+    /// On a cache folder several machines share, a writer removes only temporaries of its own machine's dead processes:
+    /// another machine's process ids mean nothing here, and its file may be in progress.
+    /// </summary>
+    [Fact]
+    public void AnotherMachinesTemporaryIsLeftAloneAndThisMachinesDeadOnesAreRemoved()
+    {
+        string dir = TestPaths.NewTempDirectory("sharded-temp");
+        try
+        {
+            string path = Path.Combine(dir, "chunk-000000.bin");
+            string host = new([.. Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' ? c : '_')]);
+            string mineDead = $"{path}.tmp-{int.MaxValue}-0123456789abcdef0123456789abcdef-{host}";
+            string otherMachine = $"{path}.tmp-{int.MaxValue}-0123456789abcdef0123456789abcdef-{host}x.elsewhere";
+            File.WriteAllBytes(mineDead, [1]);
+            File.WriteAllBytes(otherMachine, [2]);
+            AtomicFile.WriteAllBytes(path, [9]);
+            Assert.False(File.Exists(mineDead));
+            Assert.True(File.Exists(otherMachine));
+            Assert.Equal([9], File.ReadAllBytes(path));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

@@ -34,12 +34,21 @@ public static class BenchmarkCommand
                           "(default: data/generated/codes)",
         };
         var batch = new Option<int>("--batch") { Description = "images per forward batch", DefaultValueFactory = _ => 16 };
-        var chunk = new Option<int>("--chunk") { Description = "images per stored chunk of codes (the most decoded images held in memory; an interruption loses at most one chunk)", DefaultValueFactory = _ => 512 };
+        var chunk = new Option<int>("--chunk")
+        {
+            Description = "images per stored chunk of codes (the most decoded images held in memory; an interruption loses at most one chunk; " +
+                          "every shard and the joining run must use the same)",
+            DefaultValueFactory = _ => 512,
+        };
+        var shard = EncodingOptions.Shard();
+        shard.Description = "i/n: encode only shard i (0..n-1) of the database and the queries into --cache (chunk c belongs to shard c mod n), " +
+                            "search nothing; a later run without --shard on the same cache (any machine) encodes what is missing and scores";
+        var dryRun = EncodingOptions.DryRun();
         var threads = new Option<int>("--threads") { Description = "search threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var command = new Command("benchmark",
             "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
             "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
-        { dataset, checkpoint, levels, select, candidates, lambda, output, cache, batch, chunk, threads };
+        { dataset, checkpoint, levels, select, candidates, lambda, output, cache, batch, chunk, threads, shard, dryRun };
         command.SetAction(parse =>
         {
             int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
@@ -58,6 +67,28 @@ public static class BenchmarkCommand
             string outDir = parse.GetValue(output)?.FullName ?? Path.Combine(
                 root is null ? Environment.CurrentDirectory : RepositoryLayout.ArtifactsDirectory(root), "benchmark",
                 $"{spec.Name}-{Path.GetFileNameWithoutExtension(ckpt.Name)}");
+            CodeShard? shardValue = parse.GetValue(shard) is { } shardText ? CodeShard.Parse(shardText) : null;
+            bool dry = parse.GetValue(dryRun);
+            var target = console ?? AnsiConsole.Console;
+            // Plans and shard summaries are plain lines for schedulers' logs: never wrapped at a console width.
+            void Print(string line) { if (console is null) System.Console.WriteLine(line); else console.WriteLine(line); }
+            var encodeOptions = new DatasetBenchmarkOptions(cacheDir, batchSize, chunkSize, null, TorchDevice.Default());
+            if (dry)
+            {
+                var plans = ConsoleProgress.Run(progress => DatasetBenchmark.Plan(spec.Open(progress), ckpt.FullName, encodeOptions, shardValue ?? CodeShard.All));
+                foreach (var plan in plans) Print(EncodingOptions.PlanText(plan, shardValue ?? CodeShard.All, chunkSize));
+                return 0;
+            }
+            // Folders that cannot be written are named before any work.
+            AtomicFile.CheckWritable(cacheDir);
+            if (shardValue is { } only)
+            {
+                var work = ConsoleProgress.Run(progress => DatasetBenchmark.EncodeShard(spec.Open(progress), ckpt.FullName, encodeOptions, only, progress));
+                Print($"{EncodingOptions.ShardText(only, work.Parts)} in {work.Seconds:0.0} s");
+                Print("run mlh benchmark without --shard (same --cache, --chunk and --batch) once every shard is done");
+                return 0;
+            }
+            AtomicFile.CheckWritable(outDir);
             var stored = Checkpoint.ReadInfo(ckpt.FullName);
             BitMask? mask = (parse.GetValue(select) ?? (stored.Selection is null ? "all" : "dataset")).ToLowerInvariant() switch
             {
@@ -95,7 +126,6 @@ public static class BenchmarkCommand
                 cells.Add(scores is not null && scores.MeanPrecisionAt.TryGetValue("10", out double p10) ? BenchmarkReport.Percent(p10) : "");
                 table.AddRow([.. cells]);
             }
-            var target = console ?? AnsiConsole.Console;
             target.Write(table);
             foreach (var m in report.Methods) target.WriteLine($"{m.Method}: {m.Description}");
             target.WriteLine($"{report.Dataset}: {report.DatabaseImages} database images, {report.Queries} queries; checkpoint {report.Checkpoint} (config {report.ConfigHash})");

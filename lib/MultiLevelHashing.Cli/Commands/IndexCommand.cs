@@ -1,15 +1,13 @@
-using MultiLevelHashing.Torch;
-using System.CommandLine;
-using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Data;
-using MultiLevelHashing.Model;
+using System.CommandLine;
 using MultiLevelHashing.Runtime;
-using MultiLevelHashing.Search;
-using MultiLevelHashing.Training;
 
 namespace MultiLevelHashing.Cli.Commands;
 
-/// <summary><c>mlh index</c>: encodes a dataset's database (or an image folder) into one index file of global and local codes.</summary>
+/// <summary>
+/// <c>mlh index</c>: encodes a dataset's database (or an image folder) into one index file of global and local codes, a
+/// chunk at a time to disk (resumable; <c>--shard</c> splits the work over machines sharing <c>--cache</c>).
+/// </summary>
 public static class IndexCommand
 {
     public static Command Create()
@@ -17,12 +15,19 @@ public static class IndexCommand
         var dataset = new Option<string?>("--dataset") { Description = DatasetArgument.Help + "; its database images are indexed" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "a folder of images to index instead of a dataset (ids = file names without extension)" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
-        var output = new Option<FileInfo>("--output") { Description = "index file to write (atomically; format version, code lengths, ids, codes, checksum)", Required = true };
+        var output = new Option<FileInfo?>("--output")
+        {
+            Description = "index file to write (atomically; format version, code lengths, ids, codes, checksum); not needed with --shard or --dry-run",
+        };
         var batch = EncodingOptions.Batch();
         var strict = EncodingOptions.Strict();
         var decodeThreads = EncodingOptions.DecodeThreads();
+        var cache = EncodingOptions.Cache();
+        var chunk = EncodingOptions.Chunk();
+        var shard = EncodingOptions.Shard();
+        var dryRun = EncodingOptions.DryRun();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes.")
-        { dataset, images, checkpoint, output, batch, strict, decodeThreads };
+        { dataset, images, checkpoint, output, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
@@ -30,33 +35,27 @@ public static class IndexCommand
             if ((datasetValue is null) == (folder is null))
                 throw new UserInputException("give exactly one of --dataset or --images");
             var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
-            var ckpt = parse.GetValue(checkpoint)!;
-            string target = parse.GetValue(output)!.FullName;
-            var (count, globalBits, localBits, timings, skipped) = ConsoleProgress.Run(progress =>
-            {
-                ImageFileSource source;
-                List<string> ids;
-                if (folder is not null)
+            var chunks = EncodingOptions.ReadChunks(parse, cache, chunk, shard, dryRun);
+            string? target = parse.GetValue(output)?.FullName;
+            return EncodingOptions.RunChunked(settings, chunks, parse.GetValue(checkpoint)!, target,
+                progress =>
                 {
-                    (source, ids) = EncodingOptions.Folder(folder);
-                }
-                else
-                {
+                    if (folder is not null) return EncodingOptions.Folder(folder);
                     var ds = DatasetArgument.Open(datasetValue!, progress);
-                    source = ImageFileSource.Database(ds);
-                    ids = ds.Database.Select(i => i.Name).ToList();
-                }
-                var (model, info) = Checkpoint.LoadModel(ckpt.FullName, TorchDevice.Default());
-                using var _ = model;
-                using var codes = DscnnEncoder.Encode(model, source, info.Config.ImageSize, settings.BatchSize, device: TorchDevice.Default(),
-                    progress: progress, badImages: settings.BadImages, pipeline: settings.Pipeline);
-                if (codes.Count == 0) throw new UserInputException($"none of the {ids.Count} images could be read; nothing to index");
-                CodeIndexFile.Write(target, codes.SourceIndices.Select(i => ids[i]).ToList(), [codes.Global, codes.Local]);
-                return (codes.Count, codes.Global.Bits, codes.Local.Bits, codes.Timings!, codes.Skipped);
-            });
-            System.Console.WriteLine($"{count} images indexed in {target} (global {globalBits} bits, local {localBits} bits)");
-            EncodingOptions.PrintSummary(timings, skipped);
-            return 0;
+                    return new EncodingOptions.ImageList(ds.Name, "database", ds.Root, [.. ds.Database.Select(i => (i.Path, (BoundingBox?)null))],
+                        [.. ds.Database.Select(i => i.Name)]);
+                },
+                cached =>
+                {
+                    // The cache's index is an index file already: copied byte for byte, atomically.
+                    AtomicFile.Write(target!, s =>
+                    {
+                        using var source = new FileStream(cached.Index.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                        source.CopyTo(s);
+                    });
+                    var levels = cached.Index.Levels;
+                    return $"{cached.Index.Count} images indexed in {target} (global {levels[0].Bits} bits, local {levels[1].Bits} bits)";
+                });
         });
         return command;
     }

@@ -212,8 +212,27 @@ public sealed unsafe class PackedCodes : IDisposable
         return result;
     }
 
-    /// <summary>Writes the codes as a uint8 N x K/8 <c>.npy</c> file (FAISS layout), atomically.</summary>
-    public void WriteNpy(string path) => NpyFile.WriteUInt8(path, ToArray());
+    /// <summary>
+    /// Writes the codes as a uint8 N x K/8 <c>.npy</c> file (FAISS layout), atomically; streams a block of codes at a
+    /// time, so a memory-mapped database is written without a copy of it in memory.
+    /// </summary>
+    public void WriteNpy(string path)
+    {
+        const int block = 4096;
+        int bpc = BytesPerCode;
+        using var file = AtomicFile.Begin(path);
+        file.Stream.Write(NpyFile.BuildHeader(NpyFile.DescrOf<byte>(), _count, bpc));
+        var buffer = new byte[block * bpc];
+        for (int start = 0; start < _count; start += block)
+        {
+            int n = Math.Min(block, _count - start);
+            if (bpc % 8 == 0) MemoryMarshal.AsBytes(Words(start, n)).CopyTo(buffer);
+            else
+                for (int i = 0; i < n; i++) BitPacking.WordsToBytes(Code(start + i), buffer.AsSpan(i * bpc, bpc));
+            file.Stream.Write(buffer, 0, n * bpc);
+        }
+        file.Commit();
+    }
 
     /// <summary>Releases the memory mapping, if any.</summary>
     public void Dispose()

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
@@ -21,10 +20,10 @@ public sealed record DatasetBenchmarkOptions(string CacheDirectory, int BatchSiz
 
 /// <summary>
 /// <c>mlh benchmark</c> (lib/MultiLevelHashing/README.md section 3.5): a trained DSCNN on a whole benchmark. The database
-/// and the queries cropped to their box are encoded through <see cref="DscnnEncoder.Encode(DscnnModel, IImageSource, int, int, bool, Device?, IProgress{ProgressReport}?)"/>
-/// a chunk at a time into index files that are cached by checkpoint and image list and resumed after an interruption
-/// (<see cref="ChunkedCodeCache"/>); the codes are then searched in place through a memory mapping and scored under
-/// every protocol the ground truth carries (<see cref="CodeBenchmark"/>).
+/// and the queries cropped to their box are encoded (<see cref="CachedEncoding"/>) a chunk at a time into index files
+/// that are cached by checkpoint, image list, chunk size and batch, resumed after an interruption, and optionally split
+/// over machines by <see cref="EncodeShard"/> (<see cref="ChunkedCodeCache"/>); the codes are then searched in place
+/// through a memory mapping and scored under every protocol the ground truth carries (<see cref="CodeBenchmark"/>).
 /// </summary>
 public static class DatasetBenchmark
 {
@@ -33,63 +32,69 @@ public static class DatasetBenchmark
     public static BenchmarkReport Run(LandmarkDataset dataset, string specification, string checkpointPath, DatasetBenchmarkOptions options,
                                       IProgress<ProgressReport>? progress = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1);
-        if (dataset.Queries.Count == 0) throw new UserInputException($"{dataset.Root}: dataset '{dataset.Name}' has no queries to benchmark");
-        var info = Checkpoint.ReadInfo(checkpointPath);
-        int kg = info.Config.GlobalBits, kl = info.Config.LocalBits, size = info.Config.ImageSize;
-        string checkpointKey = FileHash(checkpointPath);
+        var parts = Parts(dataset);
+        using var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
+        var info = encoding.Info;
         Directory.CreateDirectory(options.CacheDirectory);
-
-        var database = dataset.Database.Select(i => (i.Path, (BoundingBox?)null)).ToList();
-        var queries = dataset.Queries.Select(q => (q.Path, (BoundingBox?)q.Box)).ToList();
-        string IndexPath(string part, List<(string, BoundingBox?)> images) => Path.Combine(options.CacheDirectory,
-            $"{Safe(dataset.Name)}-{part}-{ChunkedCodeCache.Fingerprint(images, $"{checkpointKey}|{size}|{part}")}.mlhidx");
-
         var clock = Stopwatch.StartNew();
-        DscnnModel? model = null;
-        try
-        {
-            // The model is loaded only when some chunk has to be encoded.
-            ChunkedCodeCache.EncodeChunk Encoder(List<(string Path, BoundingBox? Crop)> images) => (start, count, inner) =>
-            {
-                model ??= Checkpoint.LoadModel(checkpointPath, options.Device).Model;
-                var files = ImageFiles.Of(images.GetRange(start, count), dataset.Root);
-                using var codes = DscnnEncoder.Encode(model, new ImageFileSource(files), size, options.BatchSize, device: options.Device, progress: inner);
-                return [Copy(codes.Global), Copy(codes.Local)];
-            };
-            using var db = ChunkedCodeCache.Ensure(IndexPath("database", database), [.. dataset.Database.Select(i => i.Name)], [kg, kl],
-                options.ChunkSize, Encoder(database), "encode database", progress);
-            using var qs = ChunkedCodeCache.Ensure(IndexPath("queries", queries), [.. dataset.Queries.Select(q => q.Id)], [kg, kl],
-                options.ChunkSize, Encoder(queries), "encode queries", progress);
-            double encodeSeconds = model is null ? 0 : clock.Elapsed.TotalSeconds;
-            model?.Dispose();
-            model = null;
+        CodeIndex Ensure(Part part) => ChunkedCodeCache.Ensure(encoding.IndexPath(options.CacheDirectory, dataset.Name, part.Name, part.Images), part.Ids,
+            encoding.Bits, options.ChunkSize, (start, count, inner) => encoding.Encoder(part.Images, dataset.Root)(start, count, inner).Levels,
+            $"encode {part.Name}", progress);
+        using var db = Ensure(parts[0]);
+        using var qs = Ensure(parts[1]);
+        double encodeSeconds = encoding.Encoded ? clock.Elapsed.TotalSeconds : 0;
+        encoding.Dispose();
 
-            clock.Restart();
-            var results = CodeBenchmark.Run(dataset.GroundTruth, db.Levels[0], db.Levels[1], qs.Levels[0], qs.Levels[1], options.Search, progress);
-            return new BenchmarkReport(dataset.Name, specification, Path.GetFullPath(checkpointPath), info.Config.Hash(), kg, kl,
-                dataset.Database.Count, dataset.Queries.Count, encodeSeconds, clock.Elapsed.TotalSeconds, BenchmarkReport.Scores(results));
-        }
-        finally
-        {
-            model?.Dispose();
-        }
+        clock.Restart();
+        var results = CodeBenchmark.Run(dataset.GroundTruth, db.Levels[0], db.Levels[1], qs.Levels[0], qs.Levels[1], options.Search, progress);
+        return new BenchmarkReport(dataset.Name, specification, Path.GetFullPath(checkpointPath), info.Config.Hash(), info.Config.GlobalBits,
+            info.Config.LocalBits, dataset.Database.Count, dataset.Queries.Count, encodeSeconds, clock.Elapsed.TotalSeconds, BenchmarkReport.Scores(results));
     }
 
-    /// <summary>The codes in managed memory, owned by the caller (the encoder's result is disposed with it).</summary>
-    private static PackedCodes Copy(PackedCodes codes)
+    /// <summary>
+    /// Encodes only the chunks of the database and of the queries that <paramref name="shard"/> owns and that are not in
+    /// the cache yet (<c>mlh benchmark --shard i/n</c>); a later <see cref="Run"/> with the same cache, chunk size and
+    /// batch finds them, encodes the rest, and scores exactly as if one machine had encoded everything.
+    /// </summary>
+    public static ShardReport EncodeShard(LandmarkDataset dataset, string checkpointPath, DatasetBenchmarkOptions options, CodeShard shard,
+                                          IProgress<ProgressReport>? progress = null)
     {
-        var copy = new PackedCodes(codes.Bits, codes.Count);
-        copy.Append(codes);
-        return copy;
+        var parts = Parts(dataset);
+        using var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
+        Directory.CreateDirectory(options.CacheDirectory);
+        var clock = Stopwatch.StartNew();
+        var work = parts.Select(part => (part.Name, ChunkedCodeCache.EncodeShard(encoding.IndexPath(options.CacheDirectory, dataset.Name, part.Name, part.Images),
+            part.Ids, encoding.Bits, options.ChunkSize, shard, encoding.Encoder(part.Images, dataset.Root), allowSkipped: false,
+            $"encode {part.Name} (shard {shard})", progress))).ToList();
+        return new ShardReport(shard, work, clock.Elapsed.TotalSeconds);
     }
 
-    private static string FileHash(string path)
+    /// <summary>The chunks of the database and the queries <paramref name="shard"/> would encode (<c>--dry-run</c>); loads no model.</summary>
+    public static IReadOnlyList<PartPlan> Plan(LandmarkDataset dataset, string checkpointPath, DatasetBenchmarkOptions options, CodeShard shard)
     {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream))[..16].ToLowerInvariant();
+        var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
+        return [.. Parts(dataset).Select(part =>
+        {
+            string index = encoding.IndexPath(options.CacheDirectory, dataset.Name, part.Name, part.Images);
+            return new PartPlan(part.Name, index, part.Ids, ChunkedCodeCache.Plan(index, part.Ids, encoding.Bits, options.ChunkSize, shard, allowSkipped: false));
+        })];
     }
 
-    private static string Safe(string name) => new([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '+' or '-' ? c : '-')]);
+    private sealed record Part(string Name, List<(string Path, BoundingBox? Crop)> Images, string[] Ids);
+
+    private static Part[] Parts(LandmarkDataset dataset)
+    {
+        if (dataset.Queries.Count == 0) throw new UserInputException($"{dataset.Root}: dataset '{dataset.Name}' has no queries to benchmark");
+        return
+        [
+            new("database", [.. dataset.Database.Select(i => (i.Path, (BoundingBox?)null))], [.. dataset.Database.Select(i => i.Name)]),
+            new("queries", [.. dataset.Queries.Select(q => (q.Path, (BoundingBox?)q.Box))], [.. dataset.Queries.Select(q => q.Id)]),
+        ];
+    }
 }
+
+/// <summary>What a shard encoded: per part (database, queries) the chunks encoded now and found stored, and the seconds it took.</summary>
+public sealed record ShardReport(CodeShard Shard, IReadOnlyList<(string Part, ChunkWork Work)> Parts, double Seconds);
+
+/// <summary>A part's cache index file, its ids, and the chunks of one shard's plan.</summary>
+public sealed record PartPlan(string Part, string IndexPath, IReadOnlyList<string> Ids, IReadOnlyList<PlannedChunk> Chunks);

@@ -40,7 +40,8 @@ public sealed class BadImageCommandTests : IDisposable
         if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> Invoke(params string[] args)
+    /// <summary>Runs <c>mlh encode</c> or <c>mlh index</c> in process; exit code, standard output and standard error.</summary>
+    internal static async Task<(int Code, string Stdout, string Stderr)> Invoke(params string[] args)
     {
         var root = new RootCommand();
         root.Subcommands.Add(EncodeCommand.Create());

@@ -63,7 +63,7 @@ public class BenchmarkCommandTests
         return (global, [.. top, .. global.Skip(Candidates)]);
     }
 
-    private static (string Ckpt, TrainingConfig Config) SmokeCheckpoint(string dir)
+    internal static (string Ckpt, TrainingConfig Config) SmokeCheckpoint(string dir)
     {
         var config = TrainingConfig.Smoke;
         string path = Path.Combine(dir, "smoke-untrained.ckpt");

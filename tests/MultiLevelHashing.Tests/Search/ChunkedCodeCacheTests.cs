@@ -7,10 +7,10 @@ namespace MultiLevelHashing.Tests.Search;
 /// <summary>Chunked, resumable encoding into an index file, and the streaming index writer it uses.</summary>
 public class ChunkedCodeCacheTests
 {
-    private static readonly int[] Bits = [64, 24];
+    internal static readonly int[] Bits = [64, 24];
 
     /// <summary>The code of image i at a level: bytes drawn from a generator seeded by (level, i), independent of chunking.</summary>
-    private static byte[] ExpectedCode(int level, int image)
+    internal static byte[] ExpectedCode(int level, int image)
     {
         var rng = new SeededRandom(1000 * level + image);
         return [.. Enumerable.Range(0, Bits[level] / 8).Select(_ => (byte)rng.Next(256))];

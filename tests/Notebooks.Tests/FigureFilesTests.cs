@@ -69,6 +69,15 @@ public class NotebookChartHtmlTests
     }
 
     [Fact]
+    public void AGridOfSubplotsKeepsPlotlyNetsHeightSoItsTitlesDoNotCollide()
+    {
+        var grid = Plotly.NET.CSharp.Chart.Grid(new[] { Line(), Line(), Line(), Line() }, 2, 2);
+        var figure = Figure(FigureFiles.ToNotebookHtml(grid));
+        Assert.Equal(600, figure["layout"]!["height"]!.GetValue<int>());
+        Assert.Null(figure["layout"]!["width"]);
+    }
+
+    [Fact]
     public void ASavedChartIsNamedAfterItsFigureInTheNotebook()
     {
         var chart = Line();

@@ -33,7 +33,7 @@ public static class FigureFiles
     // The name each saved chart was saved under, so that its notebook output can say which figure it is.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<GenericChart, string> SavedNames = new();
 
-    /// <summary>Height of a notebook chart whose layout leaves it to Plotly.NET's default (600 x 600, too tall beside text).</summary>
+    /// <summary>Height of a single-plot notebook chart whose layout leaves it to Plotly.NET's default (600 x 600, too tall beside text).</summary>
     public const int DefaultNotebookHeight = 460;
 
     /// <summary>
@@ -57,7 +57,11 @@ public static class FigureFiles
         figure["layout"] = layout;
         double? width = layout["width"]?.GetValue<double>(), givenHeight = layout["height"]?.GetValue<double>();
         bool defaultSize = width == 600 && givenHeight == 600;
-        int height = defaultSize || givenHeight is null ? DefaultNotebookHeight : (int)givenHeight.Value;
+        // A grid of subplots keeps Plotly.NET's 600 px: squeezed lower, its axis titles run into the next row's titles.
+        bool subplots = layout.Any(p => p.Key.StartsWith("xaxis", StringComparison.Ordinal) && p.Key != "xaxis");
+        int height = givenHeight is null ? DefaultNotebookHeight
+            : defaultSize ? (subplots ? 600 : DefaultNotebookHeight)
+            : (int)givenHeight.Value;
         layout.Remove("width");
         layout["height"] = height;
         layout["autosize"] = true;

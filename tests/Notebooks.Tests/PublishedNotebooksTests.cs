@@ -84,10 +84,11 @@ public class PublishedNotebooksTests
         Assert.Single(ExecutedNotebook.Read(published).Charts);
     }
 
-    [Fact]
+    [SkippableFact]
     public void ThePublishedNotebooksShowTheNumbersOfTheCommittedSummary()
     {
         string folder = PublishedNotebooks.Directory(Root);
+        Skip.IfNot(Directory.Exists(folder), $"{folder}: no published notebooks yet (mlh reproduce --mode full --publish writes them)");
         var summary = ResultSummary.Read(Path.Combine(ResultsPublishing.Directory(Root), ResultSummary.JsonFile));
         string shown = AllOutputText(Path.Combine(folder, "09-ablations-and-map-tables.ipynb"));
         var cells = summary.Rows.Where(r => r.Source == "09-ablations-and-map-tables").ToList();

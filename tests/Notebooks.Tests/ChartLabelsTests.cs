@@ -24,7 +24,7 @@ public class ChartLabelsTests
     [Fact]
     public void ALabelAvoidsTheLabelOfANeighbourJustAbove()
     {
-        // "close" sits 15 px right of and 10 px below "top" (a 760 x 340 px plot of x 0-1, y 0-100): above it, its label
+        // "close" sits 11 px right of and 8 px below "top" (a 560 x 280 px plot of x 0-1, y 0-100): above it, its label
         // would cover "top"'s label and point.
         var positions = ChartLabels.Place([(0, 100, "top"), (1, 0, "bottom"), (0.02, 97, "close")]);
         Assert.Equal(StyleParam.TextPosition.TopCenter, positions[0]);

@@ -9,8 +9,8 @@ namespace MultiLevelHashing.Plots;
 /// </summary>
 public static class ChartLabels
 {
-    // Plot area and font in pixels, as notebooks show charts (page-wide, 460 px high, 12 px labels).
-    private const double PlotWidth = 760, PlotHeight = 340, CharWidth = 6.6, LineHeight = 14, Gap = 5, Marker = 4;
+    // Plot area and font in pixels as notebooks show a chart with a legend (about 960 px wide, 460 px high; 12 px labels).
+    private const double PlotWidth = 560, PlotHeight = 280, CharWidth = 6.6, LineHeight = 14, Gap = 5, Marker = 4;
 
     private static readonly StyleParam.TextPosition[] Candidates =
     [

@@ -114,7 +114,7 @@ public class PublishedNotebooksTests
             foreach (var output in cell!["outputs"]?.AsArray() ?? [])
                 foreach (var (_, value) in output!["data"]?.AsObject() ?? [])
                     text.Append(ExecutedNotebook.Text(value)).Append('\n');
-        return text.ToString();
+        return System.Net.WebUtility.HtmlDecode(text.ToString()); // tables encode "±" as an HTML entity
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using MultiLevelHashing.Benchmarks;
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Evaluation;
@@ -82,25 +81,17 @@ public static class BenchCommand
 
     private static double RunWorker(bool tuned, int steps, int batch, int size)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var arguments = new List<string>();
         // Under `dotnet mlh.dll` the process path is dotnet itself; pass the entry assembly along.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (string arg in new[] { "bench", "allocator-worker", "--steps", steps.ToString(), "--batch", batch.ToString(), "--size", size.ToString() })
-            start.ArgumentList.Add(arg);
-        start.Environment["MLH_MALLOC_TUNING"] = tuned ? "1" : "0";
-        start.Environment.Remove("MALLOC_MMAP_THRESHOLD_");
-        start.Environment.Remove("MALLOC_TRIM_THRESHOLD_");
-        using var process = Process.Start(start)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"allocator benchmark worker failed: {stderr}");
+            arguments.Add(typeof(BenchCommand).Assembly.Location);
+        arguments.AddRange(["bench", "allocator-worker", "--steps", steps.ToString(), "--batch", batch.ToString(), "--size", size.ToString()]);
+        var result = ExternalProcess.Run(Environment.ProcessPath!, arguments, environment: new Dictionary<string, string?>
+        {
+            ["MLH_MALLOC_TUNING"] = tuned ? "1" : "0", ["MALLOC_MMAP_THRESHOLD_"] = null, ["MALLOC_TRIM_THRESHOLD_"] = null,
+        });
+        if (result.ExitCode != 0) throw new InvalidOperationException($"allocator benchmark worker failed: {result.StandardError}");
+        string stdout = result.StandardOutput;
         return double.Parse(stdout.Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
     }
 }

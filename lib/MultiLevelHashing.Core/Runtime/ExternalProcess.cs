@@ -84,6 +84,11 @@ public static class ExternalProcess
         return new ProcessResult(timedOut ? -1 : process.ExitCode, output.ToString(), error.ToString(), clock.Elapsed, timedOut);
     }
 
+    /// <summary><see cref="RunAsync"/> for callers that wait on a console thread.</summary>
+    public static ProcessResult Run(string program, IEnumerable<string> arguments, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+        => RunAsync(program, arguments, workingDirectory, environment, timeout).GetAwaiter().GetResult();
+
     /// <summary>The full path of <paramref name="program"/> on <c>PATH</c>, or null.</summary>
     public static string? FindOnPath(string program)
     {

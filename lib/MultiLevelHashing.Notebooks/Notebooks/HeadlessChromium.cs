@@ -21,47 +21,46 @@ public static class HeadlessChromium
     private static string Require() => Find()
         ?? throw new UserInputException($"no Chromium on PATH (tried {string.Join(", ", ProgramNames)}); on Debian: apt-get install --no-install-recommends chromium");
 
-    // --no-sandbox: the pages are our own files, and Chromium's sandbox refuses to start as root (CI runs as root).
-    // A private profile folder per run, so that concurrent runs do not share a lock.
-    private static List<string> Arguments(string profile, int virtualTimeMs) =>
-    [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-        "--no-first-run", "--allow-file-access-from-files", $"--user-data-dir={profile}", $"--virtual-time-budget={virtualTimeMs}",
-    ];
-
     /// <summary>The document of <paramref name="htmlFile"/> after its scripts ran (Chromium's <c>--dump-dom</c>).</summary>
     public static async Task<string> DumpDomAsync(string htmlFile, int virtualTimeMs = DefaultVirtualTimeMs, CancellationToken cancellation = default)
     {
-        string profile = Directory.CreateTempSubdirectory("mlh-chromium-").FullName;
-        try
-        {
-            var arguments = Arguments(profile, virtualTimeMs);
-            arguments.AddRange(["--dump-dom", new Uri(Path.GetFullPath(htmlFile)).AbsoluteUri]);
-            var result = await ExternalProcess.RunAsync(Require(), arguments, timeout: TimeSpan.FromMinutes(3), cancellation: cancellation);
-            if (!result.Succeeded || result.StandardOutput.Length == 0)
-                throw new InvalidOperationException($"{htmlFile}: Chromium could not render it (exit {result.ExitCode}): {result.Tail()}");
-            return result.StandardOutput;
-        }
-        finally
-        {
-            TryDelete(profile);
-        }
+        var result = await RunAsync(htmlFile, ["--dump-dom"], virtualTimeMs, cancellation);
+        if (result.StandardOutput.Length == 0)
+            throw new InvalidOperationException($"{htmlFile}: Chromium could not render it: {result.Tail()}");
+        return result.StandardOutput;
     }
 
     /// <summary>A PNG screenshot of <paramref name="htmlFile"/> in a window of <paramref name="width"/> x <paramref name="height"/> pixels.</summary>
     public static async Task ScreenshotAsync(string htmlFile, string pngFile, int width, int height,
         int virtualTimeMs = DefaultVirtualTimeMs, CancellationToken cancellation = default)
     {
+        string target = Path.GetFullPath(pngFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var result = await RunAsync(htmlFile, [$"--window-size={width},{height}", $"--screenshot={target}"], virtualTimeMs, cancellation);
+        if (!File.Exists(target))
+            throw new InvalidOperationException($"{htmlFile}: Chromium made no screenshot: {result.Tail()}");
+    }
+
+    /// <summary>
+    /// Opens <paramref name="htmlFile"/> headless with <paramref name="action"/>'s arguments, in a private profile folder so that
+    /// concurrent runs share no lock. <c>--no-sandbox</c>: the pages are our own files, and Chromium's sandbox refuses to
+    /// start as root (CI runs as root).
+    /// </summary>
+    private static async Task<ProcessResult> RunAsync(string htmlFile, IEnumerable<string> action, int virtualTimeMs, CancellationToken cancellation)
+    {
         string profile = Directory.CreateTempSubdirectory("mlh-chromium-").FullName;
         try
         {
-            string target = Path.GetFullPath(pngFile);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            var arguments = Arguments(profile, virtualTimeMs);
-            arguments.AddRange([$"--window-size={width},{height}", $"--screenshot={target}", new Uri(Path.GetFullPath(htmlFile)).AbsoluteUri]);
+            string[] arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+                "--no-first-run", "--allow-file-access-from-files", $"--user-data-dir={profile}", $"--virtual-time-budget={virtualTimeMs}",
+                .. action, new Uri(Path.GetFullPath(htmlFile)).AbsoluteUri,
+            ];
             var result = await ExternalProcess.RunAsync(Require(), arguments, timeout: TimeSpan.FromMinutes(3), cancellation: cancellation);
-            if (!result.Succeeded || !File.Exists(target))
-                throw new InvalidOperationException($"{htmlFile}: Chromium made no screenshot (exit {result.ExitCode}): {result.Tail()}");
+            if (!result.Succeeded)
+                throw new InvalidOperationException($"{htmlFile}: Chromium failed (exit {result.ExitCode}): {result.Tail()}");
+            return result;
         }
         finally
         {

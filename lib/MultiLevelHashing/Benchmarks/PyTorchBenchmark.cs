@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -238,19 +237,14 @@ public static class PyTorchBenchmark
     /// <summary>Runs <paramref name="program"/> to its end; exit code -1 when it cannot start.</summary>
     private static (int Code, string Stdout, string Stderr) Execute(string program, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args) start.ArgumentList.Add(a);
         try
         {
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout, stderr.Result);
+            var result = ExternalProcess.Run(program, args);
+            return (result.ExitCode, result.StandardOutput, result.StandardError);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (FileNotFoundException e)
         {
-            return (-1, "", $"{program}: {e.Message}");
+            return (-1, "", e.Message);
         }
     }
 

@@ -18,6 +18,12 @@ public sealed class QuantizationHashing
     /// <summary>Code length K.</summary>
     public int Bits { get; }
 
+    /// <summary>P, dimension x K, row-major (column k is bit k's direction).</summary>
+    internal double[] ProjectionMatrix => _projection;
+
+    /// <summary>mu, the mean of the fitted descriptors.</summary>
+    internal double[] DescriptorMean => _mean;
+
     /// <summary>Descriptor dimension.</summary>
     public int Dimension { get; }
 

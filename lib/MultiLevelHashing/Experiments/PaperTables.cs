@@ -10,6 +10,7 @@ using MultiLevelHashing.Model;
 using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 using MultiLevelHashing.Training;
 
 namespace MultiLevelHashing.Experiments;
@@ -25,6 +26,9 @@ namespace MultiLevelHashing.Experiments;
 public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IReadOnlyList<int> Seeds, IReadOnlyList<int> CodeLengths,
     BitSelectionStudyConfig Selection, int ResultCount = 100, int TimingRepeats = 5)
 {
+    /// <summary>The region-level rows' coders, kernel and shortlists.</summary>
+    public RegionStudyConfig Regions { get; init; } = RegionStudyConfig.Full;
+
     /// <summary>The reported tables: the Full preset at 224 px, 3 seeds, 16 to 128 bits, the full selection study.</summary>
     public static PaperTablesConfig Full
     {
@@ -41,7 +45,7 @@ public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IRe
         get
         {
             var training = TrainingConfig.Smoke with { Epochs = 1 };
-            return new("smoke", training, [0], [16, 64], BitSelectionStudyConfig.Smoke(training), TimingRepeats: 3);
+            return new("smoke", training, [0], [16, 64], BitSelectionStudyConfig.Smoke(training), TimingRepeats: 3) { Regions = RegionStudyConfig.Smoke };
         }
     }
 
@@ -70,13 +74,31 @@ public static class PaperMethods
     public const string MultiLevelAll = "multi-level, all local bits";
     public const string MultiLevelDataset = "multi-level, dataset-level selection";
     public const string MultiLevelQuery = "multi-level, query-adaptive selection";
+    public const string RegionPca = "region codes alone, PCA-sign";
+    public const string RegionTrained = "region codes alone, trained on correspondences";
+    public const string RegionLocalHead = "region codes alone, local head maps";
+    public const string MultiLevelRegionPca = "multi-level, PCA-sign region codes";
+    public const string MultiLevelRegionTrained = "multi-level, trained region codes";
+    public const string MultiLevelRegionStrongest = "multi-level, strongest regions";
+    public const string MultiLevelRegionRandom = "multi-level, random regions";
 #pragma warning restore CS1591
+
+    /// <summary>A multi-level region row at shortlist length <paramref name="candidates"/>.</summary>
+    public static string Shortlisted(string method, int candidates) => $"{method}, N={candidates}";
 
     /// <summary>The rows of the code-length table, in order.</summary>
     public static readonly string[] CodeLengthRows = [Lsh, Pcah, Itq, Global];
 
     /// <summary>The rows of the multi-level ablation table, in order.</summary>
     public static readonly string[] AblationRows = [Global, LocalAll, LocalSelected, Concatenated, MultiLevelAll, MultiLevelDataset, MultiLevelQuery];
+
+    /// <summary>The region-level rows, in order, for shortlists <paramref name="shortlists"/> (the compact rows use the longest).</summary>
+    public static string[] RegionRows(IReadOnlyList<int> shortlists) =>
+    [
+        RegionPca, RegionTrained, RegionLocalHead,
+        .. shortlists.SelectMany(n => new[] { Shortlisted(MultiLevelRegionPca, n), Shortlisted(MultiLevelRegionTrained, n) }),
+        MultiLevelRegionStrongest, MultiLevelRegionRandom,
+    ];
 
     /// <summary>The float references, in order.</summary>
     public static readonly string[] FloatRows = [Gap, GeM, RMac];
@@ -132,9 +154,12 @@ public sealed record PrecisionRecallSeries(string Method, int Bits, double[] Rec
 public sealed record ChosenSetting(SelectionMethod Method, MultiLevelSetting Setting, MeanSpread Validation);
 
 /// <summary>Result of <see cref="PaperTables.Run"/>: every run, and the rows, aims and curves derived from them.</summary>
-public sealed record PaperTablesResult(string Dataset, PaperTablesConfig Config, IReadOnlyList<MethodRun> Runs,
+public sealed partial record PaperTablesResult(string Dataset, PaperTablesConfig Config, IReadOnlyList<MethodRun> Runs,
     IReadOnlyList<PrecisionRecallSeries> Curves, IReadOnlyList<ChosenSetting> Settings, double Seconds)
 {
+    /// <summary>Which region coder validation chose for the multi-level region rows; null in results from before region codes.</summary>
+    public RegionCoderChoice? RegionChoice { get; init; }
+
     /// <summary>One row per (method, bits, protocol): mean and spread over seeds.</summary>
     [JsonIgnore]
     public IReadOnlyList<TableRow> Rows => [.. Runs.GroupBy(r => (r.Method, r.Bits)).SelectMany(g =>
@@ -202,8 +227,47 @@ public sealed record PaperTablesResult(string Dataset, PaperTablesConfig Config,
                     $"{P(trained.Mean)} ± {P(trained.Spread)} against {strongest.Method} {P(strongest.Mean)} ± {P(strongest.Spread)}",
                     trained.Mean > strongest.Mean));
             }
+            if (Rows.Any(r => r.Method == PaperMethods.RegionPca)) aims.AddRange(RegionAims(global, gap));
             return aims;
         }
+    }
+}
+
+public sealed partial record PaperTablesResult
+{
+    /// <summary>The aims of the region-level rows (lib/MultiLevelHashing/README.md section 2.11), on the first protocol and the hard one.</summary>
+    private IEnumerable<AimCheck> RegionAims(TableRow global, TableRow gap)
+    {
+        static string P(double v) => (100 * v).ToString("0.0", CultureInfo.InvariantCulture);
+        var hard = Protocols.Contains(EvaluationProtocol.Hard) ? EvaluationProtocol.Hard : Protocols[0];
+        var multiLevel = Rows.Where(r => r.Protocol == Protocols[0] && r.Method.StartsWith("multi-level, ", StringComparison.Ordinal) &&
+                                         r.Method.Contains("region", StringComparison.Ordinal)).ToList();
+        var best = multiLevel.MaxBy(r => r.Mean)!;
+        var bestHard = Row(best.Method, hard);
+        var gapHard = Row(PaperMethods.Gap, hard);
+        yield return new AimCheck("multi-level search with region codes reaches float GAP (first protocol and hard)",
+            $"{best.Method}: {P(best.Mean)} ± {P(best.Spread)} / hard {P(bestHard.Mean)} ± {P(bestHard.Spread)} against GAP {P(gap.Mean)} / {P(gapHard.Mean)}; " +
+            $"global code alone {P(global.Mean)}", best.Mean >= gap.Mean && bestHard.Mean >= gapHard.Mean);
+
+        var trained = Row(PaperMethods.RegionTrained);
+        var pca = Row(PaperMethods.RegionPca);
+        double margin = trained.Mean - pca.Mean;
+        yield return new AimCheck("trained region codes above the PCA-sign region codes of the same size by more than the seed spread",
+            $"{P(trained.Mean)} ± {P(trained.Spread)} against {P(pca.Mean)}: {(margin >= 0 ? "+" : "")}{P(margin)} points" +
+            (RegionChoice is { } c ? $"; validation fold: trained {P(c.TrainedMap)}, PCA-sign {P(c.PcaMap)}, kept {c.Kept}" : ""),
+            trained.Seeds.Count > 1 && margin > trained.Spread);
+
+        var strongest = Row(PaperMethods.MultiLevelRegionStrongest);
+        var random = Row(PaperMethods.MultiLevelRegionRandom);
+        var top = Rows.Where(r => r.Protocol == Protocols[0]).MaxBy(r => r.Mean)!;
+        double compactBytes = (strongest.Bits - global.Bits) / 8.0;
+        yield return new AimCheck("a compact operating point: at most 512 bytes of region codes per image within 3 points of the best row",
+            $"{strongest.Method} ({compactBytes:0} bytes of region codes and cells): {P(strongest.Mean)} against {top.Method} {P(top.Mean)}",
+            top.Mean - strongest.Mean <= 0.03 && compactBytes <= 512 + strongest.Bits / 8.0 - compactBytes);
+        double gain = strongest.Mean - random.Mean;
+        yield return new AimCheck("selected (strongest) regions above random regions of the same budget by more than the seed spread",
+            $"{P(strongest.Mean)} ± {P(strongest.Spread)} against {P(random.Mean)} ± {P(random.Spread)}: {(gain >= 0 ? "+" : "")}{P(gain)} points",
+            strongest.Seeds.Count > 1 && gain > Math.Max(strongest.Spread, random.Spread));
     }
 }
 
@@ -243,9 +307,13 @@ public static class PaperTables
         var settings = new[] { SelectionMethod.All, SelectionMethod.DatasetLevel, SelectionMethod.QueryAdaptive }
             .Select(m => new ChosenSetting(m, study[m].Chosen, study[m].Validation)).ToList();
 
-        int total = 1 + config.Seeds.Count * config.CodeLengths.Count, done = 0;
-        scorer.Baselines(options.FeatureCacheDirectory, progress);
+        int total = 2 + config.Seeds.Count * config.CodeLengths.Count, done = 0;
+        using var descriptors = BackboneDescriptors.Compute(dataset, config.Training.ImageSize, options.FeatureCacheDirectory, progress: progress, withTraining: true);
+        scorer.Baselines(descriptors);
         progress.Report("paper tables", ++done, total, "steps", "baselines");
+        using var regions = RegionStudy.Build(dataset, descriptors, config.Regions, config.Training.ImageSize, options.FeatureCacheDirectory, progress);
+        scorer.RegionsAlone(regions);
+        progress.Report("paper tables", ++done, total, "steps", "region coders");
         foreach (int seed in config.Seeds)
             foreach (int bits in config.CodeLengths)
             {
@@ -254,11 +322,18 @@ public static class PaperTables
                 using (var bench = SelectionBench.Build(trained.Model, training, dataset, training.ImageSize, options.FeatureCacheDirectory, progress))
                 {
                     scorer.Hamming(PaperMethods.Global, PaperMethods.Dscnn, bench.DatabaseGlobal, bench.QueryGlobal, seed);
-                    if (bits == config.Training.GlobalBits) scorer.Ablations(bench, settings, seed);
+                    if (bits == config.Training.GlobalBits)
+                    {
+                        scorer.Ablations(bench, settings, seed);
+                        scorer.Regions(regions, trained.Model, bench, seed, progress);
+                    }
                 }
                 progress.Report("paper tables", ++done, total, "steps", $"seed {seed}, {bits} bits");
             }
-        return new PaperTablesResult(dataset.Name, config, scorer.Runs, scorer.Curves, settings, clock.Elapsed.TotalSeconds);
+        return new PaperTablesResult(dataset.Name, config, scorer.Runs, scorer.Curves, settings, clock.Elapsed.TotalSeconds)
+        {
+            RegionChoice = regions.Choice,
+        };
     }
 
     /// <summary>Scores and times rankings, and keeps the curves of the main methods for the first seed.</summary>
@@ -269,7 +344,7 @@ public static class PaperTables
 
         private bool Curved(string method, int bits, int seed) => seed == config.Seeds[0] && method switch
         {
-            PaperMethods.Gap or PaperMethods.MultiLevelAll or PaperMethods.MultiLevelQuery or PaperMethods.LocalAll => true,
+            PaperMethods.Gap or PaperMethods.MultiLevelAll or PaperMethods.MultiLevelQuery or PaperMethods.LocalAll or PaperMethods.RegionPca => true,
             PaperMethods.Itq or PaperMethods.Global => bits == config.Training.GlobalBits,
             _ => false,
         };
@@ -305,9 +380,8 @@ public static class PaperTables
         }
 
         /// <summary>The float references and the hashing baselines (fitted on the training views' GAP) at every length and seed.</summary>
-        public void Baselines(string? featureCache, IProgress<ProgressReport>? progress)
+        public void Baselines(BackboneDescriptors descriptors)
         {
-            using var descriptors = BackboneDescriptors.Compute(dataset, config.Training.ImageSize, featureCache, progress: progress, withTraining: true);
             foreach (var (pooling, name) in new[] { (FeaturePooling.Gap, PaperMethods.Gap), (FeaturePooling.GeM, PaperMethods.GeM), (FeaturePooling.RMac, PaperMethods.RMac) })
             {
                 var (d, q, dim) = descriptors.Descriptors(pooling);
@@ -372,6 +446,76 @@ public static class PaperTables
                     Time(() => scan.Search(bench.QueryGlobal, bench.QueryLocal, masks, options(SearchMethod.Scan)), queries),
                     Time(() => mih.Search(bench.QueryGlobal, bench.QueryLocal, masks, options(SearchMethod.Mih)), queries));
             }
+        }
+
+        /// <summary>Bits stored per image for region codes: B bits and one byte of grid cell per region.</summary>
+        private static int RegionBits(RegionCodes codes) => (int)Math.Round(codes.MeanRegions * (codes.Bits + 8));
+
+        /// <summary>Region codes alone, every query against the whole database with the selective kernel.</summary>
+        private void RegionAlone(string method, RegionCodes database, RegionCodes queries, SelectiveKernel kernel, int seed)
+        {
+            var matcher = new RegionMatcher(database, kernel);
+            double compared = queries.MeanRegions * database.MeanRegions * database.Bits;
+            Add(method, PaperMethods.Dscnn, RegionBits(database), compared, "selective kernel over all region pairs, full sort", kernel.ToString(), seed,
+                [.. matcher.RankAll(queries).Select(r => (IReadOnlyList<int>)r)], Time(() => matcher.RankAll(queries), queries.Count), null);
+        }
+
+        /// <summary>The PCA-sign region codes alone (deterministic: one run).</summary>
+        public void RegionsAlone(RegionStudy study)
+        {
+            var (database, queries) = study.Encode(study.Pca);
+            RegionAlone(PaperMethods.RegionPca, database, queries, study.Config.Kernel, 0);
+        }
+
+        /// <summary>
+        /// One seed's region rows: the trained and the local-head region codes alone, the multi-level search with the
+        /// PCA-sign and the trained region codes at every shortlist length, and the compact rows (the strongest regions
+        /// against as many random ones) with the coder validation chose at the longest shortlist.
+        /// </summary>
+        public void Regions(RegionStudy study, DscnnModel model, SelectionBench bench, int seed, IProgress<ProgressReport>? progress)
+        {
+            var kernel = study.Config.Kernel;
+            using var trainedHead = study.Trained(seed, progress);
+            var trained = study.Encode(trainedHead);
+            RegionAlone(PaperMethods.RegionTrained, trained.Database, trained.Queries, kernel, seed);
+            // The local head's maps are only comparable when the model sees the maps the region coders see.
+            if (config.Training.Backbone == Model.Backbones.BackboneKind.ResNet18 && config.Training.Freeze == FreezePolicy.HeadsOnly)
+            {
+                var local = study.LocalHead(model);
+                RegionAlone(PaperMethods.RegionLocalHead, local.Database, local.Queries, kernel, seed);
+            }
+            var pca = study.Encode(study.Pca);
+            var global = bench.DatabaseGlobal;
+            var truth = dataset.GroundTruth;
+            var stage1 = RetrievalScoring.HammingRankings(global, bench.QueryGlobal);
+            foreach (int n in study.Config.Shortlists)
+            {
+                double recall = ShortlistRecall.Mean(truth, stage1, n, protocols[0]);
+                MultiLevel(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionPca, n), pca.Database, pca.Queries, bench, n, recall, seed);
+                MultiLevel(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionTrained, n), trained.Database, trained.Queries, bench, n, recall, seed);
+            }
+            var chosen = study.Choice.Kept == "trained" ? trained : pca;
+            int longest = study.Config.Shortlists.Max(), t = study.Config.CompactRegions;
+            double longestRecall = ShortlistRecall.Mean(truth, stage1, longest, protocols[0]);
+            MultiLevel(PaperMethods.MultiLevelRegionStrongest, chosen.Database.Strongest(t), chosen.Queries.Strongest(t), bench, longest, longestRecall, seed,
+                $"{t} strongest regions, {study.Choice.Kept}");
+            MultiLevel(PaperMethods.MultiLevelRegionRandom, chosen.Database.Random(t, seed), chosen.Queries.Random(t, seed + 1), bench, longest, longestRecall, seed,
+                $"{t} random regions, {study.Choice.Kept}");
+        }
+
+        private void MultiLevel(string method, RegionCodes database, RegionCodes queries, SelectionBench bench, int candidates, double recall, int seed,
+            string? what = null)
+        {
+            var kernel = config.Regions.Kernel;
+            var scan = new RegionSearch(bench.DatabaseGlobal, database, kernel);
+            var mih = new RegionSearch(bench.DatabaseGlobal, database, kernel, SearchMethod.Mih);
+            int n = bench.DatabaseGlobal.Count, reranked = Math.Min(candidates, n), kg = bench.DatabaseGlobal.Bits;
+            double compared = kg + reranked * queries.MeanRegions * database.MeanRegions * database.Bits / n;
+            string setting = (what is null ? "" : what + ", ") + FormattableString.Invariant($"N={candidates}, stage-1 recall {recall:0.00}, {kernel}");
+            Add(method, PaperMethods.Dscnn, kg + RegionBits(database), compared, $"Hamming top-{reranked} on the global code, re-rank by region codes", setting, seed,
+                [.. scan.Search(bench.QueryGlobal, queries, candidates).Select(r => (IReadOnlyList<int>)r.Ids)],
+                Time(() => scan.Search(bench.QueryGlobal, queries, candidates, config.ResultCount), queries.Count),
+                Time(() => mih.Search(bench.QueryGlobal, queries, candidates, config.ResultCount), queries.Count));
         }
 
         private static string Number(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);

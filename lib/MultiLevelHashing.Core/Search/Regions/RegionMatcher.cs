@@ -1,0 +1,151 @@
+using System.Numerics;
+
+namespace MultiLevelHashing.Search.Regions;
+
+/// <summary>How the kernel values of region pairs add up to an image similarity.</summary>
+public enum RegionAggregation
+{
+    /// <summary>For each query region, its best database region only: sum_r max_s sigma(u_rs) (one match per query region).</summary>
+    BestMatch,
+
+    /// <summary>Every pair counts: sum_r sum_s sigma(u_rs), as ASMK's selective match kernel.</summary>
+    AllPairs,
+}
+
+/// <summary>
+/// The selective match kernel of ASMK (Tolias, Avrithis and Jégou, 2013/2016) on binary codes
+/// (lib/MultiLevelHashing/README.md section 2.7): for two B-bit codes at Hamming distance h, u = 1 - 2h/B (the cosine of
+/// their sign vectors) and sigma(u) = u^alpha where u &gt; tau, 0 otherwise. alpha &gt; 1 lets close pairs dominate; the
+/// threshold drops pairs no closer than chance.
+/// </summary>
+/// <param name="Exponent">alpha.</param>
+/// <param name="Threshold">tau, in [-1, 1).</param>
+/// <param name="Aggregation">How pair values add up.</param>
+public sealed record SelectiveKernel(double Exponent = 3, double Threshold = 0, RegionAggregation Aggregation = RegionAggregation.BestMatch)
+{
+    /// <summary>alpha = 3, tau = 0, best match per query region: the setting of the tables.</summary>
+    public static SelectiveKernel Default { get; } = new();
+
+    /// <summary>sigma at every Hamming distance 0..bits, so that matching needs one popcount and one load per pair.</summary>
+    public float[] Table(int bits)
+    {
+        if (!(Exponent > 0) || !double.IsFinite(Exponent)) throw new ArgumentOutOfRangeException(nameof(Exponent), Exponent, "the exponent must be positive");
+        if (!(Threshold >= -1 && Threshold < 1)) throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "the threshold must lie in [-1, 1)");
+        var table = new float[bits + 1];
+        for (int h = 0; h <= bits; h++)
+        {
+            double u = 1 - 2.0 * h / bits;
+            table[h] = u > Threshold ? (float)(Math.Sign(u) * Math.Pow(Math.Abs(u), Exponent)) : 0f;
+        }
+        return table;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => FormattableString.Invariant(
+        $"{(Aggregation == RegionAggregation.BestMatch ? "best match" : "all pairs")}, alpha={Exponent:0.##}, tau={Threshold:0.##}");
+}
+
+/// <summary>
+/// Scores images against a query by their region codes under a <see cref="SelectiveKernel"/>
+/// (lib/MultiLevelHashing/README.md section 2.7): K(Q, D) = agg over query regions r and database regions s of
+/// sigma(u_rs), normalised by sqrt(K(Q, Q) K(D, D)) so that an image with many regions gains nothing by having them.
+/// Exact: every pair is compared, one popcount per word. The self-similarities of the database are computed once.
+/// </summary>
+public sealed class RegionMatcher
+{
+    private readonly float[] _table;
+    private readonly double[] _self;
+
+    /// <summary>A matcher over <paramref name="database"/>'s images.</summary>
+    public RegionMatcher(RegionCodes database, SelectiveKernel? kernel = null)
+    {
+        Database = database;
+        Kernel = kernel ?? SelectiveKernel.Default;
+        _table = Kernel.Table(database.Bits);
+        _self = new double[database.Count];
+        Parallel.For(0, database.Count, i => _self[i] = Raw(database, i, database, i));
+    }
+
+    /// <summary>The database's region codes.</summary>
+    public RegionCodes Database { get; }
+
+    /// <summary>The kernel.</summary>
+    public SelectiveKernel Kernel { get; }
+
+    /// <summary>K(Q, D) of query image <paramref name="query"/> of <paramref name="queries"/> and database image <paramref name="image"/>, normalised; 0 when either has no regions.</summary>
+    public double Similarity(RegionCodes queries, int query, int image)
+    {
+        Check(queries);
+        double self = Raw(queries, query, queries, query);
+        return Normalised(Raw(queries, query, Database, image), self, _self[image]);
+    }
+
+    /// <summary>Similarities of one query to the database images <paramref name="images"/>.</summary>
+    public double[] Similarities(RegionCodes queries, int query, ReadOnlySpan<int> images)
+    {
+        Check(queries);
+        double self = Raw(queries, query, queries, query);
+        var scores = new double[images.Length];
+        for (int j = 0; j < images.Length; j++) scores[j] = Normalised(Raw(queries, query, Database, images[j]), self, _self[images[j]]);
+        return scores;
+    }
+
+    /// <summary>
+    /// Every query against the whole database (the region codes alone as a search): database ids by descending
+    /// similarity, ties by id. Parallel over queries.
+    /// </summary>
+    public int[][] RankAll(RegionCodes queries, int threads = 0)
+    {
+        Check(queries);
+        var all = Enumerable.Range(0, Database.Count).ToArray();
+        var result = new int[queries.Count][];
+        Parallel.For(0, queries.Count, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount },
+            q => result[q] = Order(all, Similarities(queries, q, all)));
+        return result;
+    }
+
+    /// <summary><paramref name="ids"/> ordered by descending <paramref name="scores"/>, ties by id (stable and deterministic).</summary>
+    public static int[] Order(int[] ids, double[] scores)
+    {
+        var order = Enumerable.Range(0, ids.Length).ToArray();
+        Array.Sort(order, (a, b) => scores[a] != scores[b] ? scores[b].CompareTo(scores[a]) : ids[a].CompareTo(ids[b]));
+        return [.. order.Select(i => ids[i])];
+    }
+
+    private void Check(RegionCodes queries)
+    {
+        if (queries.Bits != Database.Bits)
+            throw new ArgumentException($"query region codes have {queries.Bits} bits, the database's {Database.Bits}; both must come from the same coder");
+    }
+
+    private static double Normalised(double raw, double selfQuery, double selfImage) =>
+        selfQuery > 0 && selfImage > 0 ? raw / Math.Sqrt(selfQuery * selfImage) : 0;
+
+    /// <summary>Unnormalised kernel sum of image <paramref name="a"/> of <paramref name="first"/> against image <paramref name="b"/> of <paramref name="second"/>.</summary>
+    private double Raw(RegionCodes first, int a, RegionCodes second, int b)
+    {
+        var qa = first.Codes(a);
+        var db = second.Codes(b);
+        int words = first.WordsPerCode, nq = first.RegionCount(a), nd = second.RegionCount(b);
+        var table = _table;
+        bool best = Kernel.Aggregation == RegionAggregation.BestMatch;
+        double sum = 0;
+        for (int r = 0; r < nq; r++)
+        {
+            var q = qa.Slice(r * words, words);
+            float bestValue = 0, pairs = 0;
+            int closest = int.MaxValue;
+            for (int s = 0; s < nd; s++)
+            {
+                var d = db.Slice(s * words, words);
+                int h = 0;
+                for (int w = 0; w < words; w++) h += BitOperations.PopCount(q[w] ^ d[w]);
+                if (best) { if (h < closest) closest = h; }
+                else pairs += table[h];
+            }
+            if (best) bestValue = closest == int.MaxValue ? 0 : table[closest];
+            sum += best ? bestValue : pairs;
+        }
+        return sum;
+    }
+}

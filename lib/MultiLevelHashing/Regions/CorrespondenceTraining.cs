@@ -1,0 +1,243 @@
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Model.Backbones;
+using MultiLevelHashing.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MultiLevelHashing.Regions;
+
+/// <summary>How the region head is trained on correspondences (lib/MultiLevelHashing/README.md section 2.5).</summary>
+/// <param name="WarpsPerImage">Warped views rendered per training image.</param>
+/// <param name="Steps">Optimiser steps.</param>
+/// <param name="ImagesPerBatch">Warped views per step; their locations are each other's negatives.</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="Temperature">Softmax temperature of the contrastive term on code cosines.</param>
+/// <param name="QuantizationWeight">Weight of mean (|u| - 1)^2, which pulls the relaxed codes to their bits.</param>
+/// <param name="BalanceWeight">Weight of the squared mean of each bit over the batch's locations, which keeps bits near half ones.</param>
+/// <param name="MaxScaleChange">Largest relative zoom of a warp (0.35: between 1/1.35 and 1.35).</param>
+/// <param name="MaxRotationDegrees">Largest in-plane rotation of a warp.</param>
+/// <param name="MaxPerspective">Largest perspective term of a warp (on coordinates in [-1, 1]).</param>
+/// <param name="Seed">Seed of the warps, the batches and nothing else (the head starts from PCA).</param>
+public sealed record CorrespondenceTrainingConfig(int WarpsPerImage = 2, int Steps = 400, int ImagesPerBatch = 24, double LearningRate = 1e-3,
+    double Temperature = 0.1, double QuantizationWeight = 0.1, double BalanceWeight = 0.5, double MaxScaleChange = 0.35,
+    double MaxRotationDegrees = 15, double MaxPerspective = 0.12, int Seed = 0)
+{
+    /// <summary>A few seconds on the smoke benchmark.</summary>
+    public static CorrespondenceTrainingConfig Smoke => new(WarpsPerImage: 1, Steps: 20, ImagesPerBatch: 8);
+}
+
+/// <summary>
+/// Warped views of training images with exact location-to-location correspondences: view v of image i is
+/// image i warped by a random homography H (scale, rotation, perspective, shift), so location (r, c) of the view
+/// corresponds to the location of image i that H^-1 maps its centre to, when that lies inside the image.
+/// </summary>
+/// <param name="Features">F of the warped views, V x C x h x w.</param>
+/// <param name="Sources">The training image each view warps.</param>
+/// <param name="Matches">Per view, (location in the view, location in its source), as row-major grid indices r * w + c.</param>
+public sealed record WarpedViews(Tensor Features, int[] Sources, IReadOnlyList<(int View, int Source)[]> Matches) : IDisposable
+{
+    /// <summary>Releases the features.</summary>
+    public void Dispose() => Features.Dispose();
+}
+
+/// <summary>
+/// Trains a <see cref="RegionHashHead"/> so that corresponding locations of two views of one photo get close codes
+/// and locations of other landmarks' images far ones (lib/MultiLevelHashing/README.md section 2.5): supervision a
+/// homography gives for free, without labels beyond "which images show the same landmark" (used only to avoid
+/// treating two views of one landmark as negatives). The loss per step: for every matched location of a warped view,
+/// a softmax over the code cosines to all locations of the batch's source images, other landmarks' as negatives
+/// (InfoNCE), plus a quantization and a bit-balance term. The backbone stays frozen.
+/// </summary>
+public static class CorrespondenceTraining
+{
+    /// <summary>
+    /// Renders <paramref name="config"/>.WarpsPerImage warped views of every image of <paramref name="images"/> at
+    /// <paramref name="imageSize"/>, computes their maps with <paramref name="backbone"/>, and the matches of their
+    /// locations on an <paramref name="gridHeight"/> x <paramref name="gridWidth"/> grid.
+    /// </summary>
+    public static WarpedViews Warp(Backbone backbone, IImageSource images, int imageSize, int gridHeight, int gridWidth,
+        CorrespondenceTrainingConfig config, IProgress<ProgressReport>? progress = null, int batchSize = 16)
+    {
+        var rng = new SeededRandom(config.Seed, 7_000_001);
+        var sources = Enumerable.Range(0, images.Count).SelectMany(i => Enumerable.Repeat(i, config.WarpsPerImage)).ToArray();
+        var homographies = sources.Select(_ => RandomHomography(rng, config)).ToArray();
+        var matches = homographies.Select(h => Correspondences(h, gridHeight, gridWidth)).ToArray();
+        var parts = new List<Tensor>();
+        bool wasTraining = backbone.training;
+        backbone.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            for (int start = 0; start < sources.Length; start += batchSize)
+            {
+                int end = Math.Min(sources.Length, start + batchSize);
+                using var scope = NewDisposeScope();
+                var rgb = images.Load(sources[start..end], imageSize);
+                var warped = WarpImages(rgb, homographies[start..end]);
+                parts.Add(backbone.forward(warped).DetachFromDisposeScope());
+                progress.Report("warped views", end, sources.Length, "img");
+            }
+            return new WarpedViews(cat(parts, 0).DetachFromDisposeScope(), sources, matches);
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+            if (wasTraining) backbone.train();
+        }
+    }
+
+    /// <summary>
+    /// Trains a copy of <paramref name="start"/> on <paramref name="views"/> of the images whose maps are
+    /// <paramref name="sourceFeatures"/> (N x C x h x w) and whose landmarks are <paramref name="labels"/> (-1: none).
+    /// Deterministic for a seed on one thread count.
+    /// </summary>
+    public static RegionHashHead Train(RegionHashHead start, Tensor sourceFeatures, IReadOnlyList<int> labels, WarpedViews views,
+        CorrespondenceTrainingConfig config, IProgress<ProgressReport>? progress = null)
+    {
+        var head = start.Copy();
+        head.train();
+        var rng = new SeededRandom(config.Seed, 7_000_002);
+        var optimizer = optim.Adam(head.parameters(), config.LearningRate);
+        int h = (int)sourceFeatures.shape[2], w = (int)sourceFeatures.shape[3], cells = h * w;
+        var usable = Enumerable.Range(0, views.Sources.Length).Where(v => views.Matches[v].Length > 0).ToArray();
+        if (usable.Length == 0) throw new InvalidOperationException("no warped view keeps any location inside its source image");
+        for (int step = 0; step < config.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var batch = Batch(rng, usable, views.Sources, config.ImagesPerBatch);
+            var sourceIds = batch.Select(v => views.Sources[v]).Distinct().ToArray();
+            var sourceSlot = sourceIds.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i);
+            // Rows: matched locations of the batch's views. Columns: every location of the batch's source images.
+            var rowIndex = new List<long>();
+            var target = new List<long>();
+            var rowLabel = new List<int>();
+            for (int b = 0; b < batch.Length; b++)
+                foreach (var (viewCell, sourceCell) in views.Matches[batch[b]])
+                {
+                    int v = batch[b];
+                    rowIndex.Add((long)b * cells + viewCell);
+                    target.Add((long)sourceSlot[views.Sources[v]] * cells + sourceCell);
+                    rowLabel.Add(Label(labels, views.Sources[v]));
+                }
+            var columnLabel = sourceIds.SelectMany(s => Enumerable.Repeat(Label(labels, s), cells)).ToArray();
+            var columnImage = sourceIds.SelectMany(s => Enumerable.Repeat(s, cells)).ToArray();
+            var rowImage = batch.SelectMany(v => views.Matches[v].Select(_ => views.Sources[v])).ToArray();
+            // Locations of the same photo or landmark are not negatives: only the matched one is positive, the rest ignored.
+            // A large negative logit removes an entry from the softmax (added, not masked, so no scalar crosses to LibTorch).
+            var ignore = new float[rowIndex.Count * columnLabel.Length];
+            for (int r = 0; r < rowIndex.Count; r++)
+                for (int c = 0; c < columnLabel.Length; c++)
+                    if (c != target[r] && (columnImage[c] == rowImage[r] || (rowLabel[r] >= 0 && columnLabel[c] == rowLabel[r])))
+                        ignore[r * columnLabel.Length + c] = -1e4f;
+
+            using var idx = tensor(sourceIds.Select(s => (long)s).ToArray());
+            var viewCodes = head.forward(views.Features.index_select(0, tensor(batch.Select(v => (long)v).ToArray())))
+                .reshape(-1, head.Bits);
+            var viewRows = viewCodes.index_select(0, tensor(rowIndex.ToArray()));
+            var sourceCodes = head.forward(sourceFeatures.index_select(0, idx)).reshape(-1, head.Bits);
+            var logits = viewRows.matmul(sourceCodes.T) / (head.Bits * config.Temperature);
+            logits = logits + tensor(ignore, [rowIndex.Count, columnLabel.Length]);
+            var contrastive = F.cross_entropy(logits, tensor(target.ToArray()));
+            var all = cat([viewCodes, sourceCodes], 0);
+            var quantization = (all.abs() - 1).pow(2).mean();
+            var balance = all.mean([0]).pow(2).mean();
+            var loss = contrastive + config.QuantizationWeight * quantization + config.BalanceWeight * balance;
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            progress.Report("region head", step + 1, config.Steps, "steps", FormattableString.Invariant($"loss {loss.item<float>():0.000}"));
+        }
+        head.eval();
+        return head;
+    }
+
+    private static int Label(IReadOnlyList<int> labels, int image) => labels[image];
+
+    /// <summary>Views of distinct source images, drawn without replacement from <paramref name="usable"/>.</summary>
+    private static int[] Batch(SeededRandom rng, int[] usable, int[] sources, int size)
+    {
+        var order = (int[])usable.Clone();
+        rng.Shuffle(order);
+        var seen = new HashSet<int>();
+        return [.. order.Where(v => seen.Add(sources[v])).Take(size)];
+    }
+
+    /// <summary>
+    /// A homography on coordinates in [-1, 1] (x right, y down) mapping an image to its warped view: scale, rotation,
+    /// a small perspective term and a shift, as a camera moving around a planar landmark would see it.
+    /// </summary>
+    public static double[,] RandomHomography(SeededRandom rng, CorrespondenceTrainingConfig config)
+    {
+        double scale = Math.Exp(rng.Uniform(-Math.Log(1 + config.MaxScaleChange), Math.Log(1 + config.MaxScaleChange)));
+        double angle = rng.Uniform(-config.MaxRotationDegrees, config.MaxRotationDegrees) * Math.PI / 180;
+        double px = rng.Uniform(-config.MaxPerspective, config.MaxPerspective), py = rng.Uniform(-config.MaxPerspective, config.MaxPerspective);
+        double tx = rng.Uniform(-0.25, 0.25), ty = rng.Uniform(-0.25, 0.25);
+        double c = Math.Cos(angle) * scale, s = Math.Sin(angle) * scale;
+        return new double[,] { { c, -s, tx }, { s, c, ty }, { px, py, 1 } };
+    }
+
+    /// <summary>Applies homography <paramref name="h"/> to (x, y).</summary>
+    public static (double X, double Y) Apply(double[,] h, double x, double y)
+    {
+        double d = h[2, 0] * x + h[2, 1] * y + h[2, 2];
+        return ((h[0, 0] * x + h[0, 1] * y + h[0, 2]) / d, (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / d);
+    }
+
+    /// <summary>The inverse of a 3 x 3 homography.</summary>
+    public static double[,] Invert(double[,] m)
+    {
+        double a = m[0, 0], b = m[0, 1], c = m[0, 2], d = m[1, 0], e = m[1, 1], f = m[1, 2], g = m[2, 0], hh = m[2, 1], i = m[2, 2];
+        double det = a * (e * i - f * hh) - b * (d * i - f * g) + c * (d * hh - e * g);
+        if (Math.Abs(det) < 1e-12) throw new ArgumentException("the homography is singular");
+        return new double[,]
+        {
+            { (e * i - f * hh) / det, (c * hh - b * i) / det, (b * f - c * e) / det },
+            { (f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det },
+            { (d * hh - e * g) / det, (b * g - a * hh) / det, (a * e - b * d) / det },
+        };
+    }
+
+    /// <summary>
+    /// Matches of a view made by <paramref name="h"/>: each view location whose centre H^-1 maps inside the source
+    /// image, with the source location containing that point (grid cells of equal size over [-1, 1]).
+    /// </summary>
+    public static (int View, int Source)[] Correspondences(double[,] h, int gridHeight, int gridWidth)
+    {
+        var inverse = Invert(h);
+        var matches = new List<(int, int)>();
+        for (int r = 0; r < gridHeight; r++)
+            for (int c = 0; c < gridWidth; c++)
+            {
+                double x = -1 + (2 * c + 1.0) / gridWidth, y = -1 + (2 * r + 1.0) / gridHeight;
+                var (sx, sy) = Apply(inverse, x, y);
+                if (!(sx > -1 && sx < 1 && sy > -1 && sy < 1)) continue;
+                int sc = Math.Min(gridWidth - 1, (int)((sx + 1) / 2 * gridWidth)), sr = Math.Min(gridHeight - 1, (int)((sy + 1) / 2 * gridHeight));
+                matches.Add((r * gridWidth + c, sr * gridWidth + sc));
+            }
+        return [.. matches];
+    }
+
+    /// <summary>Warps an RGB batch (N x 3 x H x W) by one homography each: view pixel p samples the source at H^-1 p (bilinear, black outside).</summary>
+    public static Tensor WarpImages(Tensor rgb, IReadOnlyList<double[,]> homographies)
+    {
+        using var scope = NewDisposeScope();
+        long n = rgb.shape[0], height = rgb.shape[2], width = rgb.shape[3];
+        var grid = new float[n * height * width * 2];
+        for (int k = 0; k < n; k++)
+        {
+            var inverse = Invert(homographies[k]);
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    var (sx, sy) = Apply(inverse, -1 + (2 * x + 1.0) / width, -1 + (2 * y + 1.0) / height);
+                    long at = ((k * height + y) * width + x) * 2;
+                    grid[at] = (float)sx;
+                    grid[at + 1] = (float)sy;
+                }
+        }
+        var g = tensor(grid, [n, height, width, 2]).to(rgb.device);
+        return F.grid_sample(rgb, g, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false)
+            .MoveToOuterDisposeScope();
+    }
+}

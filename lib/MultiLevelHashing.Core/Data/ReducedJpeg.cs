@@ -43,6 +43,22 @@ internal static class ReducedJpeg
     }
 
     /// <summary>
+    /// The scale numerator n that <see cref="TryLoad"/> would decode <paramref name="bytes"/> at (8: not reduced; 0: not
+    /// a JPEG Skia can open), for reports.
+    /// </summary>
+    public static int ScaleFor(byte[] bytes, BoundingBox? crop, ImageResize resize)
+    {
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data);
+        if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Jpeg) return 0;
+        return ChooseScale(codec.Info.Width, codec.Info.Height, codec.EncodedOrigin, crop, resize, k =>
+        {
+            var s = codec.GetScaledDimensions(k / 8f);
+            return (s.Width, s.Height);
+        });
+    }
+
+    /// <summary>
     /// The image at <paramref name="path"/> (its checked <paramref name="bytes"/>) cropped and resized as
     /// <see cref="ImageLoader.LoadRgb(string, BoundingBox?, ImageResize?, ImageLoadOptions?)"/> does, decoded at a
     /// reduced scale; null when reduced decoding does not apply or did not succeed (the caller decodes in full).

@@ -46,8 +46,7 @@ public static unsafe class LinearScan
             var (start, count) = chunks[c];
             var collectors = new TopKCollector[q];
             for (int i = 0; i < q; i++) collectors[i] = new TopKCollector(k, bits);
-            ScanChunk(database, queries, start, count, tuning, (d, len, first, qi) => collectors[qi].Offer(d, len, first),
-                      done => ReportProgress(progress, ref scanned, done, (long)n * q));
+            ScanChunkNearest(database, queries, start, count, tuning, collectors, done => ReportProgress(progress, ref scanned, done, (long)n * q));
             var ids = new int[q * k];
             var dist = new int[q * k];
             var counts = new int[q];
@@ -125,6 +124,36 @@ public static unsafe class LinearScan
                         HammingKernels.Distances(codes, len, words, qbase + (long)qi * words, d);
                         sink(d, len, t, qi);
                     }
+                }
+                onTile?.Invoke((long)len * q);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScanChunk"/> for k-NN: every query's collector takes each tile through
+    /// <see cref="HammingKernels.OfferNearest"/>, which at 64 bits tests the distances against the collector's bound
+    /// in registers instead of storing them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ScanChunkNearest(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning,
+                                          TopKCollector[] collectors, Action<long>? onTile = null)
+    {
+        int words = database.WordsPerCode;
+        int tile = tuning.TileCodes(words);
+        var dbuf = new int[tile];
+        var qwords = queries.AllWords;
+        int q = queries.Count;
+        fixed (int* d = dbuf)
+        fixed (ulong* qbase = qwords)
+        {
+            for (int t = start; t < start + count; t += tile)
+            {
+                int len = Math.Min(tile, start + count - t);
+                fixed (ulong* codes = database.Words(t, len))
+                {
+                    for (int qi = 0; qi < q; qi++)
+                        HammingKernels.OfferNearest(codes, len, words, qbase + (long)qi * words, t, collectors[qi], d);
                 }
                 onTile?.Invoke((long)len * q);
             }

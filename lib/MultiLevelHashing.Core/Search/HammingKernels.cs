@@ -127,16 +127,7 @@ internal static unsafe class HammingKernels
             }
             bound = Vector256.Create((long)collector.Bound);
         }
-        int b = collector.Bound;
-        for (; i < count; i++)
-        {
-            int d = Pop(q ^ c[i]);
-            if (d < b)
-            {
-                collector.Add(d, firstId + i);
-                b = collector.Bound;
-            }
-        }
+        if (i < count) ScalarTopKW1(c + i, count - i, q, firstId + i, collector);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

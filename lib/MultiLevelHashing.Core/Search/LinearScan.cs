@@ -101,33 +101,19 @@ public static unsafe class LinearScan
 
     internal delegate void TileSink(int* distances, int count, int firstId, int query);
 
+    /// <summary>Work on one tile (codes [0, count) = database rows firstId onwards) for one query, with a scratch buffer of a tile's ints.</summary>
+    private delegate void TileQuery(ulong* codes, int count, int firstId, int query, ulong* q, int* scratch);
+
     /// <summary>Scans rows [start, start+count) tile by tile; for each tile, every query's distances go to <paramref name="sink"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ScanChunk(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning, TileSink sink,
                                    Action<long>? onTile = null)
     {
         int words = database.WordsPerCode;
-        int tile = tuning.TileCodes(words);
-        var dbuf = new int[tile];
-        var qwords = queries.AllWords;
-        int q = queries.Count;
-        fixed (int* d = dbuf)
-        fixed (ulong* qbase = qwords)
+        ForEachTile(database, queries, start, count, tuning, (codes, len, first, qi, q, d) =>
         {
-            for (int t = start; t < start + count; t += tile)
-            {
-                int len = Math.Min(tile, start + count - t);
-                fixed (ulong* codes = database.Words(t, len))
-                {
-                    for (int qi = 0; qi < q; qi++)
-                    {
-                        HammingKernels.Distances(codes, len, words, qbase + (long)qi * words, d);
-                        sink(d, len, t, qi);
-                    }
-                }
-                onTile?.Invoke((long)len * q);
-            }
-        }
+            HammingKernels.Distances(codes, len, words, q, d);
+            sink(d, len, first, qi);
+        }, onTile);
     }
 
     /// <summary>
@@ -135,9 +121,18 @@ public static unsafe class LinearScan
     /// <see cref="HammingKernels.OfferNearest"/>, which at 64 bits tests the distances against the collector's bound
     /// in registers instead of storing them.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ScanChunkNearest(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning,
                                           TopKCollector[] collectors, Action<long>? onTile = null)
+    {
+        int words = database.WordsPerCode;
+        ForEachTile(database, queries, start, count, tuning,
+            (codes, len, first, qi, q, d) => HammingKernels.OfferNearest(codes, len, words, q, first, collectors[qi], d), onTile);
+    }
+
+    /// <summary>The tile loop: each tile of rows [start, start+count) stays in cache while every query passes over it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForEachTile(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning, TileQuery work,
+                                    Action<long>? onTile)
     {
         int words = database.WordsPerCode;
         int tile = tuning.TileCodes(words);
@@ -152,8 +147,7 @@ public static unsafe class LinearScan
                 int len = Math.Min(tile, start + count - t);
                 fixed (ulong* codes = database.Words(t, len))
                 {
-                    for (int qi = 0; qi < q; qi++)
-                        HammingKernels.OfferNearest(codes, len, words, qbase + (long)qi * words, t, collectors[qi], d);
+                    for (int qi = 0; qi < q; qi++) work(codes, len, t, qi, qbase + (long)qi * words, d);
                 }
                 onTile?.Invoke((long)len * q);
             }

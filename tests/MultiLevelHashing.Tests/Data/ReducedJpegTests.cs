@@ -48,14 +48,7 @@ public sealed class ReducedJpegTests : IDisposable
     private static double MeanAbsoluteDifference(Image<Rgb24> a, Image<Rgb24> b)
     {
         Assert.Equal((a.Width, a.Height), (b.Width, b.Height));
-        double sum = 0;
-        for (int y = 0; y < a.Height; y++)
-            for (int x = 0; x < a.Width; x++)
-            {
-                Rgb24 p = a[x, y], q = b[x, y];
-                sum += Math.Abs(p.R - q.R) + Math.Abs(p.G - q.G) + Math.Abs(p.B - q.B);
-            }
-        return sum / (3.0 * a.Width * a.Height);
+        return MultiLevelHashing.Benchmarks.DecodeBenchmark.MeanAbsoluteDifference(a, b);
     }
 
     [Theory]

@@ -43,6 +43,42 @@ public static class Calibration
                 }
             return;
         }
+        if (args.Length > 1 && args[1] == "scan")
+        {
+            // Interleaved A/B of the k-NN scan's kernels on 1M x 64-bit uniform codes, k = 100, 2 threads, and the
+            // popcount peak of this machine (independent POPCNTs over L1-resident words, one thread per core).
+            int n = args.Length > 2 ? int.Parse(args[2]) : 1_000_000, nq = args.Length > 3 ? int.Parse(args[3]) : 1000;
+            var db = SyntheticCodes.Uniform(n, 64, 1);
+            var q = SyntheticCodes.Uniform(nq, 64, 2);
+            var variants = new (string Name, bool Fused, bool Avx2, int Tile)[]
+            {
+                ("buffered AVX2 (distances to a buffer, then TopKCollector.Offer), 64 KiB tiles", false, true, 65536),
+                ("fused AVX2, 64 KiB tiles", true, true, 65536),
+                ("fused AVX2, 16 KiB tiles", true, true, 16384),
+                ("fused scalar POPCNT, 64 KiB tiles", true, false, 65536),
+                ("buffered scalar POPCNT, 64 KiB tiles", false, false, 65536),
+            };
+            var best = variants.Select(_ => double.MaxValue).ToArray();
+            var reference = LinearScan.Search(db, q, 100, new SearchOptions(2));
+            for (int round = 0; round < 5; round++)
+                for (int v = 0; v < variants.Length; v++)
+                {
+                    HammingKernels.FusedTopK = variants[v].Fused;
+                    bool avx = variants[v].Avx2;
+                    HammingKernels.Avx2Preferred = words => avx && words is 1;
+                    var w = Stopwatch.StartNew();
+                    var r = LinearScan.Search(db, q, 100, new SearchOptions(2), null, new LinearScan.Tuning(TileBytes: variants[v].Tile));
+                    best[v] = Math.Min(best[v], w.Elapsed.TotalSeconds);
+                    if (!r.Ids.Data.AsSpan().SequenceEqual(reference.Ids.Data)) throw new InvalidOperationException($"{variants[v].Name}: ids differ");
+                }
+            HammingKernels.FusedTopK = true;
+            HammingKernels.Avx2Preferred = words => words is 1;
+            for (int v = 0; v < variants.Length; v++)
+                Console.WriteLine($"{variants[v].Name}: {best[v]:F3} s for {nq} queries x {n} codes ({1e9 * best[v] / ((double)n * nq):F3} ns per pair over 2 threads)");
+            double peak = PopcountPeak();
+            Console.WriteLine($"popcount peak: {peak:F2} POPCNT per ns per core; bound for {nq} x {n} on 2 cores: {(double)n * nq / (2 * peak) / 1e9:F3} s");
+            return;
+        }
         if (args.Length > 1 && args[1] == "tiles")
         {
             foreach (int bits in new[] { 64, 256 })
@@ -129,5 +165,35 @@ public static class Calibration
         double det = ll * cc - lc * lc;
         if (Math.Abs(det) < 1e-9) return (double.NaN, double.NaN);
         return ((lt * cc - ct * lc) / det, (ll * ct - lc * lt) / det);
+    }
+
+    /// <summary>Independent POPCNTs per nanosecond on one core (best of 20 rounds over 4 KiB of L1-resident words, both cores busy).</summary>
+    private static unsafe double PopcountPeak()
+    {
+        var words = new ulong[512];
+        var rng = new Random(3);
+        foreach (ref var w in words.AsSpan()) w = (ulong)rng.NextInt64();
+        double best = 0;
+        Parallel.For(0, 2, _ =>
+        {
+            fixed (ulong* p = words)
+                for (int round = 0; round < 20; round++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (int rep = 0; rep < 2000; rep++)
+                        for (int i = 0; i < 512; i += 4)
+                        {
+                            s0 += System.Numerics.BitOperations.PopCount(p[i]);
+                            s1 += System.Numerics.BitOperations.PopCount(p[i + 1]);
+                            s2 += System.Numerics.BitOperations.PopCount(p[i + 2]);
+                            s3 += System.Numerics.BitOperations.PopCount(p[i + 3]);
+                        }
+                    double rate = 2000.0 * 512 / sw.Elapsed.TotalNanoseconds;
+                    if (s0 + s1 + s2 + s3 == 42) Console.Write("");
+                    lock (words) best = Math.Max(best, rate);
+                }
+        });
+        return best;
     }
 }

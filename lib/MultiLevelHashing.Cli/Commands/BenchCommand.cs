@@ -18,6 +18,7 @@ public static class BenchCommand
         command.Subcommands.Add(Allocator());
         command.Subcommands.Add(AllocatorWorker());
         command.Subcommands.Add(SearchBenchCommand.Create());
+        command.Subcommands.Add(DecodeBenchCommand.Create());
         command.Subcommands.Add(PyTorchBenchCommand.Create());
         command.Subcommands.Add(PyTorchBenchCommand.Worker());
         return command;

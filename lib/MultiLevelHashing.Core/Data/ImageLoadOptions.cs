@@ -26,6 +26,9 @@ public sealed record ImageLoadOptions
     /// <summary>Environment variable overriding <see cref="MaxBufferMegabytes"/>.</summary>
     public const string MaxBufferVariable = "MLH_IMAGE_MAX_BUFFER_MB";
 
+    /// <summary>Environment variable overriding <see cref="JpegDecoding"/>: <c>reduced</c> or <c>full</c>.</summary>
+    public const string JpegDecodingVariable = "MLH_JPEG_DECODE";
+
     /// <summary>Built-in <see cref="MaxFileBytes"/>: 64 MiB (Oxford/Paris images are below 1 MiB).</summary>
     public const long DefaultMaxFileBytes = 64L << 20;
 
@@ -47,6 +50,13 @@ public sealed record ImageLoadOptions
     /// </summary>
     public int MaxBufferMegabytes { get; init; } = DefaultMaxBufferMegabytes;
 
+    /// <summary>
+    /// How a JPEG is decoded when the caller asks for a smaller size (lib/MultiLevelHashing/README.md section 1.4):
+    /// <see cref="JpegDecoding.Reduced"/> (the default) decodes at the smallest libjpeg-turbo scale that keeps the
+    /// resolution the requested size needs, <see cref="JpegDecoding.Full"/> always decodes every pixel.
+    /// </summary>
+    public JpegDecoding JpegDecoding { get; init; } = JpegDecoding.Reduced;
+
     /// <summary>The built-in limits, overridden by the environment variables where they are set (read once).</summary>
     public static ImageLoadOptions Default => LazyDefault.Value;
 
@@ -60,6 +70,16 @@ public sealed record ImageLoadOptions
         if (Positive(lookup, MaxBytesVariable, long.MaxValue) is { } bytes) options = options with { MaxFileBytes = bytes };
         if (Positive(lookup, MaxPixelsVariable, long.MaxValue) is { } pixels) options = options with { MaxPixels = pixels };
         if (Positive(lookup, MaxBufferVariable, int.MaxValue) is { } mb) options = options with { MaxBufferMegabytes = (int)mb };
+        if (lookup(JpegDecodingVariable) is { } mode && !string.IsNullOrWhiteSpace(mode))
+            options = options with
+            {
+                JpegDecoding = mode.Trim().ToLowerInvariant() switch
+                {
+                    "reduced" => JpegDecoding.Reduced,
+                    "full" => JpegDecoding.Full,
+                    _ => throw new UserInputException($"environment variable {JpegDecodingVariable}='{mode}': expected 'reduced' or 'full'"),
+                },
+            };
         return options;
     }
 
@@ -94,4 +114,19 @@ public sealed record ImageLoadOptions
         _ => config.ImageFormatsManager.FindDecoder(format)
              ?? throw new NotSupportedException($"no decoder for the {format.Name} format"),
     };
+}
+
+/// <summary>How JPEG files are decoded when the caller asks for a smaller size (lib/MultiLevelHashing/README.md section 1.4).</summary>
+public enum JpegDecoding
+{
+    /// <summary>
+    /// Decode in the DCT domain at the smallest libjpeg-turbo scale (n/8, through SkiaSharp's <c>SKCodec</c>) at which
+    /// the (outward-rounded) crop still has at least the requested width and height, then resize the rest of the way as
+    /// <see cref="Full"/> does. Where no scale below 1 keeps enough pixels, or for other formats, decoding is
+    /// <see cref="Full"/>'s, so those images give the same pixels in both modes.
+    /// </summary>
+    Reduced,
+
+    /// <summary>Decode every pixel with ImageSharp, then crop and resize (bicubic).</summary>
+    Full,
 }

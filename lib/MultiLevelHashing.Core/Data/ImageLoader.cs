@@ -50,7 +50,8 @@ public sealed record ChwImage(float[] Data, int Height, int Width)
 public sealed record ImageLoadFailure(int Index, string Path, string Problem);
 
 /// <summary>
-/// Loads images with ImageSharp for the retrieval pipeline (lib/MultiLevelHashing/README.md section 3.1: queries are cropped to their box).
+/// Loads images with ImageSharp (JPEGs that are to be made smaller: at a reduced scale with libjpeg-turbo, see
+/// <see cref="ReducedJpeg"/>) for the retrieval pipeline (lib/MultiLevelHashing/README.md section 3.1: queries are cropped to their box).
 /// Every load checks file size and header dimensions before decoding; an empty, corrupt, truncated or oversized
 /// image raises a <see cref="UserInputException"/> naming it.
 /// </summary>
@@ -71,7 +72,12 @@ public static class ImageLoader
     public static Image<Rgb24> LoadRgb(string path, ImageLoadOptions? options = null)
     {
         options ??= ImageLoadOptions.Default;
-        byte[] bytes = ReadChecked(path, options);
+        return Decode(path, ReadChecked(path, options), options);
+    }
+
+    /// <summary><see cref="LoadRgb(string, ImageLoadOptions?)"/> on bytes already read (and size-checked) from <paramref name="path"/>.</summary>
+    private static Image<Rgb24> Decode(string path, byte[] bytes, ImageLoadOptions options)
+    {
         var config = options.DecoderConfiguration();
         Image? decoded = null;
         try
@@ -178,10 +184,18 @@ public static class ImageLoader
         return found;
     }
 
-    /// <summary>Loads, crops to <paramref name="crop"/> (rounded outward, clipped to the image) and resizes.</summary>
+    /// <summary>
+    /// Loads, crops to <paramref name="crop"/> (rounded outward, clipped to the image) and resizes. With
+    /// <see cref="JpegDecoding.Reduced"/> (the default of <see cref="ImageLoadOptions.JpegDecoding"/>) a JPEG that is
+    /// to be made smaller is decoded at a reduced scale first (<see cref="ReducedJpeg"/>).
+    /// </summary>
     public static Image<Rgb24> LoadRgb(string path, BoundingBox? crop, ImageResize? resize, ImageLoadOptions? options = null)
     {
-        var image = LoadRgb(path, options);
+        options ??= ImageLoadOptions.Default;
+        byte[] bytes = ReadChecked(path, options);
+        if (options.JpegDecoding == JpegDecoding.Reduced && resize is not null && ReducedJpeg.TryLoad(path, bytes, crop, resize, options) is { } reduced)
+            return reduced;
+        var image = Decode(path, bytes, options);
         try
         {
             Prepare(image, crop, resize);
@@ -273,7 +287,7 @@ public static class ImageLoader
     /// ImageSharp decodes a JPEG cut short without complaint (it fills the rest with grey), so a JPEG must end with its
     /// end-of-image marker (FF D9) within its last 4 KiB; PNG must hold an IEND chunk.
     /// </summary>
-    private static void CheckComplete(string path, byte[] bytes)
+    internal static void CheckComplete(string path, byte[] bytes)
     {
         if (bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
         {

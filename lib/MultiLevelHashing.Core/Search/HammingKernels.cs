@@ -41,6 +41,95 @@ internal static unsafe class HammingKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Pop(ulong x) => BitOperations.PopCount(x);
 
+    // Overridable for benchmarks and tests: whether k-NN uses the fused kernels below (distance and bound test in
+    // registers) or distances to a buffer followed by TopKCollector.Offer. Both must give identical results.
+    internal static bool FusedTopK = true;
+
+    /// <summary>
+    /// Offers the distances from <paramref name="q"/> to codes [0, count) (database rows <paramref name="firstId"/>
+    /// onwards) to <paramref name="collector"/>. At 64 bits the distance is compared with the collector's bound in
+    /// registers and only codes below it are offered, so nothing is stored per code; other lengths go through
+    /// <paramref name="scratch"/> (at least <paramref name="count"/> ints) and <see cref="TopKCollector.Offer"/>.
+    /// </summary>
+    public static void OfferNearest(ulong* codes, int count, int words, ulong* q, int firstId, TopKCollector collector, int* scratch)
+    {
+        if (words == 1 && FusedTopK)
+        {
+            if (UseAvx2(1)) Avx2TopKW1(codes, count, q[0], firstId, collector);
+            else ScalarTopKW1(codes, count, q[0], firstId, collector);
+            return;
+        }
+        Distances(codes, count, words, q, scratch);
+        collector.Offer(scratch, count, firstId);
+    }
+
+    /// <summary>The fused scalar kernel at 64 bits: popcount, compare with the running bound, offer the rare winner.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScalarTopKW1(ulong* c, int count, ulong q, int firstId, TopKCollector collector)
+    {
+        int bound = collector.Bound;
+        int i = 0;
+        for (; i + 4 <= count; i += 4)
+        {
+            int d0 = Pop(q ^ c[i]), d1 = Pop(q ^ c[i + 1]), d2 = Pop(q ^ c[i + 2]), d3 = Pop(q ^ c[i + 3]);
+            // Some d - bound is negative iff some code is below the bound.
+            if (((d0 - bound) | (d1 - bound) | (d2 - bound) | (d3 - bound)) >= 0) continue;
+            bound = OfferFour(collector, d0, d1, d2, d3, firstId + i);
+        }
+        for (; i < count; i++)
+        {
+            int d = Pop(q ^ c[i]);
+            if (d < bound)
+            {
+                collector.Add(d, firstId + i);
+                bound = collector.Bound;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int OfferFour(TopKCollector collector, int d0, int d1, int d2, int d3, int id)
+    {
+        collector.Add(d0, id);
+        collector.Add(d1, id + 1);
+        collector.Add(d2, id + 2);
+        collector.Add(d3, id + 3);
+        return collector.Bound;
+    }
+
+    /// <summary>
+    /// The fused AVX2 kernel at 64 bits: 16 codes per iteration as four vectors of nibble-lookup popcounts summed by
+    /// SAD into 64-bit lanes, compared with the bound as 64-bit integers; only when some lane is below the bound are
+    /// its codes offered (their distance recomputed with scalar popcount, in index order).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx2TopKW1(ulong* c, int count, ulong q, int firstId, TopKCollector collector)
+    {
+        var table = NibbleTable;
+        var low = Vector256.Create((byte)0x0F);
+        var qv = Vector256.Create(q);
+        var bound = Vector256.Create((long)collector.Bound);
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            var m0 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i) ^ qv, table, low).AsInt64());
+            var m1 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i + 4) ^ qv, table, low).AsInt64());
+            var m2 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i + 8) ^ qv, table, low).AsInt64());
+            var m3 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i + 12) ^ qv, table, low).AsInt64());
+            var any = (m0 | m1) | (m2 | m3);
+            if (Avx.TestZ(any, any)) continue;
+            int mask = Avx.MoveMask(m0.AsDouble()) | Avx.MoveMask(m1.AsDouble()) << 4 | Avx.MoveMask(m2.AsDouble()) << 8 | Avx.MoveMask(m3.AsDouble()) << 12;
+            while (mask != 0)
+            {
+                int j = BitOperations.TrailingZeroCount(mask);
+                mask &= mask - 1;
+                collector.Add(Pop(q ^ c[i + j]), firstId + i + j);
+            }
+            bound = Vector256.Create((long)collector.Bound);
+        }
+        if (i < count) ScalarTopKW1(c + i, count - i, q, firstId + i, collector);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScalarW1(ulong* c, int count, ulong q, int* d)
     {

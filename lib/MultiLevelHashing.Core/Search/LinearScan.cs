@@ -46,8 +46,7 @@ public static unsafe class LinearScan
             var (start, count) = chunks[c];
             var collectors = new TopKCollector[q];
             for (int i = 0; i < q; i++) collectors[i] = new TopKCollector(k, bits);
-            ScanChunk(database, queries, start, count, tuning, (d, len, first, qi) => collectors[qi].Offer(d, len, first),
-                      done => ReportProgress(progress, ref scanned, done, (long)n * q));
+            ScanChunkNearest(database, queries, start, count, tuning, collectors, done => ReportProgress(progress, ref scanned, done, (long)n * q));
             var ids = new int[q * k];
             var dist = new int[q * k];
             var counts = new int[q];
@@ -102,10 +101,38 @@ public static unsafe class LinearScan
 
     internal delegate void TileSink(int* distances, int count, int firstId, int query);
 
+    /// <summary>Work on one tile (codes [0, count) = database rows firstId onwards) for one query, with a scratch buffer of a tile's ints.</summary>
+    private delegate void TileQuery(ulong* codes, int count, int firstId, int query, ulong* q, int* scratch);
+
     /// <summary>Scans rows [start, start+count) tile by tile; for each tile, every query's distances go to <paramref name="sink"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ScanChunk(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning, TileSink sink,
                                    Action<long>? onTile = null)
+    {
+        int words = database.WordsPerCode;
+        ForEachTile(database, queries, start, count, tuning, (codes, len, first, qi, q, d) =>
+        {
+            HammingKernels.Distances(codes, len, words, q, d);
+            sink(d, len, first, qi);
+        }, onTile);
+    }
+
+    /// <summary>
+    /// <see cref="ScanChunk"/> for k-NN: every query's collector takes each tile through
+    /// <see cref="HammingKernels.OfferNearest"/>, which at 64 bits tests the distances against the collector's bound
+    /// in registers instead of storing them.
+    /// </summary>
+    internal static void ScanChunkNearest(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning,
+                                          TopKCollector[] collectors, Action<long>? onTile = null)
+    {
+        int words = database.WordsPerCode;
+        ForEachTile(database, queries, start, count, tuning,
+            (codes, len, first, qi, q, d) => HammingKernels.OfferNearest(codes, len, words, q, first, collectors[qi], d), onTile);
+    }
+
+    /// <summary>The tile loop: each tile of rows [start, start+count) stays in cache while every query passes over it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForEachTile(PackedCodes database, PackedCodes queries, int start, int count, Tuning tuning, TileQuery work,
+                                    Action<long>? onTile)
     {
         int words = database.WordsPerCode;
         int tile = tuning.TileCodes(words);
@@ -120,11 +147,7 @@ public static unsafe class LinearScan
                 int len = Math.Min(tile, start + count - t);
                 fixed (ulong* codes = database.Words(t, len))
                 {
-                    for (int qi = 0; qi < q; qi++)
-                    {
-                        HammingKernels.Distances(codes, len, words, qbase + (long)qi * words, d);
-                        sink(d, len, t, qi);
-                    }
+                    for (int qi = 0; qi < q; qi++) work(codes, len, t, qi, qbase + (long)qi * words, d);
                 }
                 onTile?.Invoke((long)len * q);
             }

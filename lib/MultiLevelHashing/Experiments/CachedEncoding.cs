@@ -13,7 +13,7 @@ namespace MultiLevelHashing.Experiments;
 /// <c>mlh encode</c> and <c>mlh index</c> (lib/MultiLevelHashing/README.md section 3.5): the cache file names, the chunk
 /// encoder, which loads the model only when a chunk has to be encoded, and the timings summed over the chunks.
 /// The name key covers everything the codes depend on (the checkpoint's bytes, the image size, the part, the images,
-/// the chunk size and the batch, which fix every forward batch), so a run on any machine with the same key finds and
+/// the chunk size and the batch, which fix every forward batch, and the JPEG decoding mode), so a run on any machine with the same key finds and
 /// writes the same chunks.
 /// </summary>
 public sealed class CachedEncoding : IDisposable
@@ -70,7 +70,7 @@ public sealed class CachedEncoding : IDisposable
     /// </summary>
     public string IndexPath(string cacheDirectory, string name, string part, IEnumerable<(string Path, BoundingBox? Crop)> images) =>
         Path.Combine(cacheDirectory, $"{Safe(name)}-{Safe(part)}-{ChunkedCodeCache.Fingerprint(images,
-            $"{_checkpointKey}|{Info.Config.ImageSize}|{part}|chunk {ChunkSize}|batch {BatchSize}")}.mlhidx");
+            $"{_checkpointKey}|{Info.Config.ImageSize}|{part}|chunk {ChunkSize}|batch {BatchSize}|jpeg {ImageLoadOptions.Default.JpegDecoding}")}.mlhidx");
 
     /// <summary>The chunk encoder of <paramref name="images"/> (the list the cache's ids follow).</summary>
     public ChunkedCodeCache.EncodeChunkSkipping Encoder(IReadOnlyList<(string Path, BoundingBox? Crop)> images, string root) => (start, count, inner) =>

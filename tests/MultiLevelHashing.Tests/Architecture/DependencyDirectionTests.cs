@@ -13,8 +13,8 @@ namespace MultiLevelHashing.Tests.Architecture;
 public class DependencyDirectionTests
 {
     private static readonly string[] TorchAssemblies = ["TorchSharp", "TorchVision", "TorchAudio", "Microsoft.ML.OnnxRuntime"];
-    // Drawing of map overlays (Attention/Rendering) belongs to the deep-learning library, never to Core.
-    private static readonly string[] RenderingAssemblies = ["SkiaSharp"];
+    // Drawing of map overlays (Attention/Rendering) belongs to the deep-learning library, never to Core. Core uses
+    // SkiaSharp only to decode JPEGs at a reduced scale (Data/ReducedJpeg.cs); CoreUsesSkiaOnlyToDecode checks that.
     private static readonly string[] NotebookAssemblies =
         ["Microsoft.DotNet.Interactive", "Plotly.NET", "Microsoft.Data.Analysis", "FSharp.Core", "FSharp.Compiler.Service"];
 
@@ -47,10 +47,26 @@ public class DependencyDirectionTests
     public void CoreReferencesNeitherLibTorchNorNotebookPackagesNorTheOtherLayers()
     {
         var refs = References(Core);
-        Assert.DoesNotContain(refs, r => IsFrom(r, TorchAssemblies) || IsFrom(r, NotebookAssemblies) || IsFrom(r, RenderingAssemblies));
+        Assert.DoesNotContain(refs, r => IsFrom(r, TorchAssemblies) || IsFrom(r, NotebookAssemblies));
         Assert.DoesNotContain("MultiLevelHashing", refs);
         Assert.DoesNotContain("MultiLevelHashing.Notebooks", refs);
         Assert.DoesNotContain("mlh", refs);
+    }
+
+    [Fact]
+    public void CoreUsesSkiaOnlyToDecode()
+    {
+        // Only the reduced-scale JPEG decoder touches SkiaSharp, and no drawing type of it.
+        var users = Core.GetTypes().Where(t => t.GetFields(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+                .Select(f => f.FieldType)
+                .Concat(t.GetMethods(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+                    .SelectMany(m => m.GetParameters().Select(p => p.ParameterType).Append(m.ReturnType)))
+                .Any(x => x.Namespace == "SkiaSharp"))
+            .Select(t => t.FullName!).Where(n => !n.StartsWith("MultiLevelHashing.Data.ReducedJpeg", StringComparison.Ordinal)).ToList();
+        Assert.Empty(users);
+        var source = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "lib/MultiLevelHashing.Core/Data/ReducedJpeg.cs"));
+        foreach (var drawing in new[] { "SKCanvas", "SKPaint", "SKSurface", "SKFont", "SKTypeface" })
+            Assert.DoesNotContain(drawing, source);
     }
 
     [Fact]
@@ -80,7 +96,8 @@ public class DependencyDirectionTests
     }
 
     [Theory]
-    [InlineData("lib/MultiLevelHashing.Core/MultiLevelHashing.Core.csproj", new[] { "SixLabors.ImageSharp", "Razorvine.Pickle", "System.IO.Hashing" }, new string[0])]
+    [InlineData("lib/MultiLevelHashing.Core/MultiLevelHashing.Core.csproj",
+        new[] { "SixLabors.ImageSharp", "SkiaSharp", "SkiaSharp.NativeAssets.Linux.NoDependencies", "Razorvine.Pickle", "System.IO.Hashing" }, new string[0])]
     [InlineData("lib/MultiLevelHashing/MultiLevelHashing.csproj",
         // TorchSharp.PyBridge reads and writes PyTorch state_dict files (Model/StateDictFile.cs).
         // SkiaSharp draws the overlays of bit activation maps (Attention/Rendering), which need the model's maps;

@@ -44,4 +44,44 @@ public unsafe class HammingKernelTests
             }
         }
     }
+
+    /// <summary>
+    /// The fused top-k kernels (distance and bound test in registers) keep exactly the candidates that distances to a
+    /// buffer plus <see cref="TopKCollector.Offer"/> keep, over several tiles, with heavy ties and loop tails.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 1)] [InlineData(15, 3)] [InlineData(16, 5)] [InlineData(17, 1)] [InlineData(1000, 10)] [InlineData(5003, 100)]
+    public void FusedTopKKernelsKeepTheBufferedKernelsCandidates(int count, int k)
+    {
+        var rng = new Random(count + k);
+        // Few distinct codes: many ties at every distance.
+        var pool = Enumerable.Range(0, 40).Select(_ => (ulong)rng.NextInt64()).ToArray();
+        var codes = Enumerable.Range(0, count).Select(_ => pool[rng.Next(pool.Length)] ^ (rng.Next(4) == 0 ? 1UL << rng.Next(64) : 0)).ToArray();
+        ulong q = pool[0];
+        var variants = new List<Action<IntPtr, int, int, TopKCollector>>
+        {
+            (c, n, first, col) => HammingKernels.ScalarTopKW1((ulong*)c, n, q, first, col),
+        };
+        if (Avx2.IsSupported) variants.Add((c, n, first, col) => HammingKernels.Avx2TopKW1((ulong*)c, n, q, first, col));
+        var expected = BruteForceTopK(codes, q, k);
+        foreach (var variant in variants)
+        {
+            var collector = new TopKCollector(k, 64);
+            fixed (ulong* c = codes)
+                for (int start = 0; start < count; start += 777) // tiles of odd length
+                    variant((IntPtr)(c + start), Math.Min(777, count - start), start, collector);
+            var ids = new int[k];
+            var d = new int[k];
+            int found = collector.Finish(ids, d);
+            Assert.Equal(expected.Ids, ids[..found]);
+            Assert.Equal(expected.Distances, d[..found]);
+        }
+    }
+
+    private static (int[] Ids, int[] Distances) BruteForceTopK(ulong[] codes, ulong q, int k)
+    {
+        var order = Enumerable.Range(0, codes.Length).Select(i => (Id: i, D: System.Numerics.BitOperations.PopCount(q ^ codes[i])))
+            .OrderBy(x => x.D).ThenBy(x => x.Id).Take(k).ToArray();
+        return (order.Select(x => x.Id).ToArray(), order.Select(x => x.D).ToArray());
+    }
 }

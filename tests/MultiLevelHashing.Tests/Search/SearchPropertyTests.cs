@@ -57,6 +57,30 @@ public class SearchPropertyTests
     }
 
     [Property]
+    public void ScanKnnEqualsBruteForceWithEveryKernel(Scenario s)
+    {
+        // The fused kernels (the default at 64 bits) and the buffered ones, with and without AVX2.
+        var (db, qs) = s.Generate();
+        var dbc = Scenario.Pack(db, s.Bits);
+        var qc = Scenario.Pack(qs, s.Bits);
+        var (fused, preferred) = (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred);
+        try
+        {
+            foreach (bool f in new[] { true, false })
+                foreach (bool avx in new[] { true, false })
+                {
+                    HammingKernels.FusedTopK = f;
+                    HammingKernels.Avx2Preferred = words => avx && words is 1 or 4;
+                    AssertKnn(db, qs, s.K, LinearScan.Search(dbc, qc, s.K, new SearchOptions(2), null, new LinearScan.Tuning(TileBytes: 256, MinChunkCodes: 13)));
+                }
+        }
+        finally
+        {
+            (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred) = (fused, preferred);
+        }
+    }
+
+    [Property]
     public void ScanRangeEqualsBruteForce(Scenario s)
     {
         var (db, qs) = s.Generate();

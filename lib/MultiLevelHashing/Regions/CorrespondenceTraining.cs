@@ -19,9 +19,12 @@ namespace MultiLevelHashing.Regions;
 /// <param name="MaxRotationDegrees">Largest in-plane rotation of a warp.</param>
 /// <param name="MaxPerspective">Largest perspective term of a warp (on coordinates in [-1, 1]).</param>
 /// <param name="Seed">Seed of the warps, the batches and nothing else (the head starts from PCA).</param>
+/// <param name="Photometric">Whether warped views also change brightness and contrast and gain noise, as the benchmark's views do.</param>
+/// <param name="AnchorWeight">Weight of the mean squared change of the projection from where training started (the PCA
+/// directions), which keeps the head near the unsupervised code it must beat.</param>
 public sealed record CorrespondenceTrainingConfig(int WarpsPerImage = 2, int Steps = 400, int ImagesPerBatch = 24, double LearningRate = 1e-3,
     double Temperature = 0.1, double QuantizationWeight = 0.1, double BalanceWeight = 0.5, double MaxScaleChange = 0.35,
-    double MaxRotationDegrees = 15, double MaxPerspective = 0.12, int Seed = 0)
+    double MaxRotationDegrees = 15, double MaxPerspective = 0.12, int Seed = 0, bool Photometric = true, double AnchorWeight = 0)
 {
     /// <summary>A few seconds on the smoke benchmark.</summary>
     public static CorrespondenceTrainingConfig Smoke => new(WarpsPerImage: 1, Steps: 20, ImagesPerBatch: 8);
@@ -75,6 +78,7 @@ public static class CorrespondenceTraining
                 using var scope = NewDisposeScope();
                 var rgb = images.Load(sources[start..end], imageSize);
                 var warped = WarpImages(rgb, homographies[start..end]);
+                if (config.Photometric) warped = Photometric(warped, rng);
                 parts.Add(backbone.forward(warped).DetachFromDisposeScope());
                 progress.Report("warped views", end, sources.Length, "img");
             }
@@ -99,6 +103,7 @@ public static class CorrespondenceTraining
         head.train();
         var rng = new SeededRandom(config.Seed, 7_000_002);
         var optimizer = optim.Adam(head.parameters(), config.LearningRate);
+        using var startWeight = start.Weight.detach().clone();
         int h = (int)sourceFeatures.shape[2], w = (int)sourceFeatures.shape[3], cells = h * w;
         var usable = Enumerable.Range(0, views.Sources.Length).Where(v => views.Matches[v].Length > 0).ToArray();
         if (usable.Length == 0) throw new InvalidOperationException("no warped view keeps any location inside its source image");
@@ -143,6 +148,7 @@ public static class CorrespondenceTraining
             var quantization = (all.abs() - 1).pow(2).mean();
             var balance = all.mean([0]).pow(2).mean();
             var loss = contrastive + config.QuantizationWeight * quantization + config.BalanceWeight * balance;
+            if (config.AnchorWeight > 0) loss = loss + config.AnchorWeight * (head.Weight - startWeight).pow(2).sum(1).mean();
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
@@ -175,6 +181,30 @@ public static class CorrespondenceTraining
         double tx = rng.Uniform(-0.25, 0.25), ty = rng.Uniform(-0.25, 0.25);
         double c = Math.Cos(angle) * scale, s = Math.Sin(angle) * scale;
         return new double[,] { { c, -s, tx }, { s, c, ty }, { px, py, 1 } };
+    }
+
+    /// <summary>Per view: contrast and brightness factors in [0.7, 1.3] and Gaussian noise of sigma up to 8 (of 255), clamped to [0, 255].</summary>
+    private static Tensor Photometric(Tensor rgb, SeededRandom rng)
+    {
+        using var scope = NewDisposeScope();
+        long n = rgb.shape[0];
+        var contrast = new float[n];
+        var brightness = new float[n];
+        var sigma = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            contrast[i] = (float)rng.Uniform(0.7, 1.3);
+            brightness[i] = (float)rng.Uniform(0.7, 1.3);
+            sigma[i] = (float)rng.Uniform(0, 8);
+        }
+        var mean = rgb.mean([1, 2, 3], keepdim: true);
+        var c = tensor(contrast, [n, 1, 1, 1]);
+        var b = tensor(brightness, [n, 1, 1, 1]);
+        // Noise from the seeded stream, not LibTorch's generator, so the views depend on the seed only.
+        var noise = new float[rgb.numel()];
+        for (long i = 0; i < noise.LongLength; i++) noise[i] = (float)rng.Gaussian();
+        var g = tensor(noise, rgb.shape) * tensor(sigma, [n, 1, 1, 1]);
+        return (((rgb - mean) * c + mean) * b + g).clamp(0, 255).MoveToOuterDisposeScope();
     }
 
     /// <summary>Applies homography <paramref name="h"/> to (x, y).</summary>

@@ -133,18 +133,19 @@ public sealed class RegionMatcher
         for (int r = 0; r < nq; r++)
         {
             var q = qa.Slice(r * words, words);
-            float bestValue = 0, pairs = 0;
-            int closest = int.MaxValue;
+            // The best match is the largest kernel value, not the smallest distance: below a negative threshold the
+            // kernel is 0, above it negative, so it need not fall with distance.
+            float bestValue = float.NegativeInfinity, pairs = 0;
             for (int s = 0; s < nd; s++)
             {
                 var d = db.Slice(s * words, words);
                 int h = 0;
                 for (int w = 0; w < words; w++) h += BitOperations.PopCount(q[w] ^ d[w]);
-                if (best) { if (h < closest) closest = h; }
-                else pairs += table[h];
+                float value = table[h];
+                if (value > bestValue) bestValue = value;
+                pairs += value;
             }
-            if (best) bestValue = closest == int.MaxValue ? 0 : table[closest];
-            sum += best ? bestValue : pairs;
+            if (nd > 0) sum += best ? bestValue : pairs;
         }
         return sum;
     }

@@ -146,6 +146,31 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         return text.ToString();
     }
 
+    /// <summary>
+    /// The region-level rows (region codes alone and multi-level with region codes; lib/MultiLevelHashing/README.md
+    /// section 2.7), with bytes stored per image; empty when the run has none.
+    /// </summary>
+    public string RegionTable()
+    {
+        var protocols = Protocols.ToList();
+        var methods = Rows.Select(r => r.Method).Distinct().Where(m => m.Contains("region", StringComparison.Ordinal)).ToList();
+        if (protocols.Count == 0 || methods.Count == 0) return "";
+        string first = protocols[0];
+        var text = new StringBuilder();
+        text.AppendLine($"| codes | bytes per image | bits compared per image | {string.Join(" | ", protocols.Select(p => $"{p} mAP (%)"))} | {first} mP@10 (%) | ms per query: scan / MIH | setting |");
+        text.AppendLine($"|---|---|---|{string.Concat(protocols.Select(_ => "---|"))}---|---|---|");
+        foreach (string method in methods)
+        {
+            var head = Find(method, first)!;
+            string time = head.QueryMsMultiIndex is { } mih
+                ? string.Create(CultureInfo.InvariantCulture, $"{head.QueryMs:0.000} / {mih:0.000}")
+                : string.Create(CultureInfo.InvariantCulture, $"{head.QueryMs:0.000}");
+            text.AppendLine($"| {method} | {head.Bits / 8} | {head.BitsCompared.ToString("0", CultureInfo.InvariantCulture)} | " +
+                $"{string.Join(" | ", protocols.Select(p => Cell(Find(method, p))))} | {head.PrecisionAt10.ToString("0.0", CultureInfo.InvariantCulture)} | {time} | {head.Setting} |");
+        }
+        return text.ToString();
+    }
+
     /// <summary>Each aim and whether it was met.</summary>
     public string AimList() => string.Concat(Aims.Select(a => $"- **{(a.Met ? "met" : "missed")}**: {a.Name}: {a.Measured}\n"));
 
@@ -156,7 +181,9 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         if (first is null) return "";
         string dataset = Rows[0].Dataset;
         int seeds = Rows.Max(r => r.Seeds.Count);
-        return $"{dataset}, test queries, mean ± sd over {seeds} seeds (mode {Mode}).\n\n{CodeLengthTable(first)}\n{AblationTable()}\n{AimList()}";
+        string regions = RegionTable();
+        return $"{dataset}, test queries, mean ± sd over {seeds} seeds (mode {Mode}).\n\n{CodeLengthTable(first)}\n{AblationTable()}\n" +
+               (regions.Length > 0 ? $"{regions}\n" : "") + AimList();
     }
 
     /// <summary>The whole summary as Markdown: the code-length table under every protocol, the ablations, the aims.</summary>
@@ -168,6 +195,8 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         foreach (string protocol in Protocols)
             text.AppendLine($"## Hashing at equal code lengths, {protocol}\n\n{CodeLengthTable(protocol)}");
         text.AppendLine($"## Multi-level ablations and float references\n\n{AblationTable()}");
+        if (RegionTable() is { Length: > 0 } regions)
+            text.AppendLine($"## Region-level codes (planar landmarks composited into scenes favour region matching)\n\n{regions}");
         text.AppendLine($"## Aims\n\n{AimList()}");
         return text.ToString();
     }

@@ -104,8 +104,63 @@ public static class TableCharts
         PaperMethods.MultiLevelAll => "multi-level, all",
         PaperMethods.MultiLevelDataset => "multi-level, dataset",
         PaperMethods.MultiLevelQuery => "multi-level, query",
+        PaperMethods.RegionPca => "regions PCA-sign",
+        PaperMethods.RegionTrained => "regions trained",
+        PaperMethods.RegionLocalHead => "regions local head",
+        PaperMethods.MultiLevelRegionStrongest => "ML, strongest regions",
+        PaperMethods.MultiLevelRegionRandom => "ML, random regions",
+        _ when row.Method.StartsWith(PaperMethods.MultiLevelRegionPca, StringComparison.Ordinal) => "ML, PCA-sign" + row.Method[PaperMethods.MultiLevelRegionPca.Length..],
+        _ when row.Method.StartsWith(PaperMethods.MultiLevelRegionTrained, StringComparison.Ordinal) => "ML, trained" + row.Method[PaperMethods.MultiLevelRegionTrained.Length..],
         _ => row.Method,
     };
+
+    /// <summary>
+    /// The region-level rows (lib/MultiLevelHashing/README.md section 2.7): region codes alone and the multi-level search
+    /// with region codes, with bytes stored per image, every protocol, query time and setting (stage-1 recall at N).
+    /// </summary>
+    public static DataFrame RegionTable(PaperTablesResult result)
+    {
+        var rows = result.Rows.Where(r => r.Protocol == result.Protocols[0] && r.Method.Contains("region", StringComparison.Ordinal)).ToList();
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("codes", rows.Select(r => r.Method)),
+            new PrimitiveDataFrameColumn<int>("bytes per image", rows.Select(r => r.Bits / 8)),
+            new PrimitiveDataFrameColumn<double>("bits compared per image", rows.Select(r => Math.Round(r.BitsCompared))),
+        };
+        foreach (var protocol in result.Protocols)
+            columns.Add(new StringDataFrameColumn($"{protocol} mAP (%)", rows.Select(r => Cell(result.Row(r.Method, protocol)))));
+        columns.Add(new PrimitiveDataFrameColumn<double>($"{result.Protocols[0]} mP@10 (%)", rows.Select(r => Math.Round(100 * r.PrecisionAt10, 1))));
+        columns.Add(new PrimitiveDataFrameColumn<double>("ms per query, scan", rows.Select(r => Math.Round(r.QueryMs, 3))));
+        columns.Add(new StringDataFrameColumn("setting", rows.Select(r => r.Setting)));
+        return new DataFrame(columns);
+    }
+
+    /// <summary>
+    /// mAP against bytes stored per image (log x), one point per row at the preset's length and the float references,
+    /// with the Pareto front (no other row is both smaller and better) drawn as a line.
+    /// </summary>
+    public static GenericChart MapAgainstBytes(PaperTablesResult result, EvaluationProtocol protocol)
+    {
+        int kg = result.Config.Training.GlobalBits;
+        var rows = result.Rows.Where(r => r.Protocol == protocol && (r.Method != PaperMethods.Global || r.Bits == kg) &&
+                                          (!PaperMethods.CodeLengthRows.Contains(r.Method) || r.Method == PaperMethods.Global || r.Bits == kg))
+            .OrderBy(r => r.Bits).ThenByDescending(r => r.Mean).ToList();
+        var front = new List<TableRow>();
+        foreach (var row in rows)
+            if (front.Count == 0 || row.Mean > front[^1].Mean) front.Add(row);
+        var positions = ChartLabels.Place(rows.Select(r => (Math.Log10(r.Bits / 8.0), 100 * r.Mean, ShortLabel(r))).ToList());
+        var points = rows.GroupBy(r => r.Family).Select(g =>
+        {
+            var at = g.Select(r => positions[rows.IndexOf(r)]).ToList();
+            return CSharpChart.Point<double, double, string>(x: g.Select(r => r.Bits / 8.0), y: g.Select(r => 100 * r.Mean), Name: g.Key,
+                MultiText: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(g.Select(ShortLabel), true),
+                MultiTextPosition: new Plotly.NET.CSharp.Optional<IEnumerable<StyleParam.TextPosition>>(at, true),
+                MarkerSymbol: FamilySymbol(g.Key));
+        }).ToList();
+        points.Add(CSharpChart.Line<double, double, string>(x: front.Select(r => r.Bits / 8.0), y: front.Select(r => 100 * r.Mean), Name: "Pareto front"));
+        return ChartTitles.With(CSharpChart.Combine(points), $"Accuracy against bytes per image ({protocol})",
+            "bytes stored per image (log scale)", $"{protocol} mAP (%)", logX: true);
+    }
 
     private static int FamilyOrder(string family) => family switch
     {

@@ -26,7 +26,8 @@ public static class PyTorchBenchCommand
         var sweep = new Option<bool>("--sweep") { Description = "also time end-to-end encoding over decode threads x batch sizes (the measurement behind the defaults)" };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "benchmark this trained ResNet18 model (default: ImageNet backbone with seeded heads)" };
         var python = new Option<string>("--python") { Description = "Python with PyTorch (installed beforehand; the command installs nothing)", DefaultValueFactory = _ => defaults.Python };
-        var output = new Option<FileInfo?>("--output") { Description = "results table (default tests/MultiLevelHashing.Benchmarks/results/pytorch.md; .tsv beside it)" };
+        var output = new Option<FileInfo?>("--output") { Description = "results table (default tests/MultiLevelHashing.Benchmarks/results/pytorch.md, its runs in notebooks/results/benchmarks/pytorch.tsv; " +
+            "a given path gets its .tsv beside it)" };
         // Accepted for scripts written when the command could install PyTorch; it installs nothing now, so the option changes nothing.
         var noInstall = new Option<bool>("--no-install") { Hidden = true };
         var command = new Command("pytorch",
@@ -44,15 +45,19 @@ public static class PyTorchBenchCommand
                 Steps = parse.GetValue(steps), Sweep = parse.GetValue(sweep), Checkpoint = parse.GetValue(checkpoint)?.FullName,
                 Python = parse.GetValue(python)!, Script = RepositoryLayout.PyTorchBenchmarkScript(root),
             };
-            string target = parse.GetValue(output)?.FullName ?? Path.Combine(RepositoryLayout.BenchmarkResultsDirectory(root), "pytorch.md");
+            string? chosen = parse.GetValue(output)?.FullName;
+            string target = chosen ?? Path.Combine(RepositoryLayout.BenchmarkResultsDirectory(root), "pytorch.md");
+            // The committed runs go where notebook 08 reads them; a run written elsewhere keeps its table beside its report.
+            string runs = chosen is null ? RepositoryLayout.PyTorchBenchmarkTable(root) : Path.ChangeExtension(target, ".tsv");
             string work = Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "bench", "pytorch");
             var result = ConsoleProgress.Run(progress => PyTorchBenchmark.Run(settings, work, RepositoryLayout.PhotosDirectory(), SelfAsWorker(), progress));
             string table = PyTorchBenchmark.Report(result);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(runs)!);
             AtomicFile.WriteAllText(target, table);
-            AtomicFile.WriteAllText(Path.ChangeExtension(target, ".tsv"), PyTorchBenchmark.RunsTsv(result));
+            AtomicFile.WriteAllText(runs, PyTorchBenchmark.RunsTsv(result));
             System.Console.WriteLine(table);
-            System.Console.WriteLine($"written: {target} and {Path.ChangeExtension(target, ".tsv")}");
+            System.Console.WriteLine($"written: {target} and {runs}");
             return 0;
         });
         return command;

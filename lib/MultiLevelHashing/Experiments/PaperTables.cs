@@ -30,8 +30,8 @@ public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IRe
     {
         get
         {
-            var training = TrainingConfig.Full with { ImageSize = SelectionDefaults.ImageSize };
-            return new("full", training, [0, 1, 2], [16, 32, 64, 128], BitSelectionStudyConfig.Full(training));
+            var training = RunPresets.TablesTraining(RunMode.Full);
+            return new("full", training, RunPresets.Seeds(RunMode.Full), [16, 32, 64, 128], RunPresets.Selection(RunMode.Full));
         }
     }
 
@@ -40,8 +40,8 @@ public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IRe
     {
         get
         {
-            var training = TrainingConfig.Smoke with { Epochs = 1 };
-            return new("smoke", training, [0], [16, 64], BitSelectionStudyConfig.Smoke(training), TimingRepeats: 3);
+            var training = RunPresets.TablesTraining(RunMode.Smoke);
+            return new("smoke", training, RunPresets.Seeds(RunMode.Smoke), [16, 64], RunPresets.Selection(RunMode.Smoke), TimingRepeats: 3);
         }
     }
 

@@ -1,5 +1,6 @@
 using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Data.MiniLandmarks;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
@@ -104,7 +105,7 @@ public sealed class EvaluateCommandTests : IDisposable
         int n = 0;
         for (int q = 0; q < gt.Queries.Count; q++)
         {
-            var rel = gt.Relevance(q, MultiLevelHashing.Evaluation.EvaluationProtocol.Hard);
+            var rel = gt.Relevance(q, MultiLevelHashing.Data.EvaluationProtocol.Hard);
             if (rel.Positives.Length == 0) continue;
             var labels = AveragePrecision.Label(lists[q].Select(gt.IndexOf).ToArray(), rel.Positives, rel.Ignored, gt.DatabaseImages.Count);
             sum += AveragePrecisionTests.RevisitedComputeAp(labels, rel.Positives.Length);

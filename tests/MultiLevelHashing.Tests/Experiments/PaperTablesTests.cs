@@ -1,4 +1,5 @@
 using MultiLevelHashing.Attention;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Experiments.Runner;

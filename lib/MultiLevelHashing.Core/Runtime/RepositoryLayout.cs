@@ -2,10 +2,10 @@ namespace MultiLevelHashing.Runtime;
 
 /// <summary>
 /// Where the library finds the checkout's folders: the root, the embedded photos, the generated benchmark, the
-/// feature, model, artefact and code caches, artifacts, notebooks, and the benchmark results and PyTorch script under
-/// <c>tests/MultiLevelHashing.Benchmarks</c>. The embedded default data lives in the repository, so the defaults are
-/// found from the repository root; outside a checkout the data and cache folders have environment variables (or the
-/// APIs take explicit paths).
+/// feature, model, result and code caches, the run outputs (<c>artifacts/</c>), the notebooks and their published
+/// results, and the benchmark reports and PyTorch script under <c>tests/MultiLevelHashing.Benchmarks</c>. The embedded
+/// default data lives in the repository, so the defaults are found from the repository root; outside a checkout the
+/// data and cache folders have environment variables (or the APIs take explicit paths).
 /// </summary>
 public static class RepositoryLayout
 {
@@ -69,10 +69,14 @@ public static class RepositoryLayout
         ? env
         : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "models") : null;
 
-    /// <summary><c>data/generated/artefacts</c>, the cache of experiment results keyed by configuration (env <c>MLH_ARTEFACT_CACHE</c> overrides), or null outside a checkout.</summary>
-    public static string? ArtefactCacheDirectory() => Environment.GetEnvironmentVariable("MLH_ARTEFACT_CACHE") is { Length: > 0 } env
-        ? env
-        : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "artefacts") : null;
+    /// <summary>
+    /// <c>data/generated/result-cache</c>, the cache of experiment results keyed by configuration (env
+    /// <c>MLH_RESULT_CACHE</c> overrides; the older name <c>MLH_ARTEFACT_CACHE</c> is still read), or null outside a checkout.
+    /// </summary>
+    public static string? ResultCacheDirectory() =>
+        (Environment.GetEnvironmentVariable("MLH_RESULT_CACHE") ?? Environment.GetEnvironmentVariable("MLH_ARTEFACT_CACHE")) is { Length: > 0 } env
+            ? env
+            : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "result-cache") : null;
 
     private static string? TryFindFrom(string start)
     {

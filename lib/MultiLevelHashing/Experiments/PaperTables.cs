@@ -223,17 +223,17 @@ public static class PaperTables
 
     /// <summary>Runs (or loads from <paramref name="cache"/>, keyed by configuration, images and code version) the tables on <paramref name="dataset"/>.</summary>
     public static PaperTablesResult Run(LandmarkDataset dataset, PaperTablesConfig config, TrainingRunOptions? options = null,
-        IProgress<ProgressReport>? progress = null, ArtefactCache? cache = null)
+        IProgress<ProgressReport>? progress = null, ResultCache? cache = null)
     {
         if (!config.CodeLengths.Contains(config.Training.GlobalBits))
             throw new ArgumentException($"the code lengths must include the preset's {config.Training.GlobalBits} bits, the global length of the multi-level rows");
-        cache ??= ArtefactCache.Default();
-        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ArtefactCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
+        cache ??= ResultCache.Default();
+        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ResultCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
         return cache.GetOrCompute("paper-tables", key, () => Compute(dataset, config, (options ?? new TrainingRunOptions()).WithDefaultCaches(), progress, cache));
     }
 
     private static PaperTablesResult Compute(LandmarkDataset dataset, PaperTablesConfig config, TrainingRunOptions options,
-        IProgress<ProgressReport>? progress, ArtefactCache cache)
+        IProgress<ProgressReport>? progress, ResultCache cache)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var protocols = Reported.Where(dataset.GroundTruth.Protocols.Contains).ToArray();
@@ -251,7 +251,7 @@ public static class PaperTables
             {
                 var training = config.Training with { GlobalBits = bits, Seed = seed };
                 using (var trained = TrainedModels.GetOrTrain(dataset, training, options, progress))
-                using (var bench = SelectionBench.Build(trained.Model, training, dataset, training.ImageSize, options.FeatureCacheDirectory, progress))
+                using (var bench = EncodedDataset.Build(trained.Model, training, dataset, training.ImageSize, options.FeatureCacheDirectory, progress))
                 {
                     scorer.Hamming(PaperMethods.Global, PaperMethods.Dscnn, bench.DatabaseGlobal, bench.QueryGlobal, seed);
                     if (bits == config.Training.GlobalBits) scorer.Ablations(bench, settings, seed);
@@ -339,7 +339,7 @@ public static class PaperTables
         }
 
         /// <summary>The rows of one model at the preset's length: each level alone, concatenated, and the multi-level search.</summary>
-        public void Ablations(SelectionBench bench, IReadOnlyList<ChosenSetting> settings, int seed)
+        public void Ablations(EncodedDataset bench, IReadOnlyList<ChosenSetting> settings, int seed)
         {
             int kg = bench.DatabaseGlobal.Bits, kl = bench.LocalBits, n = bench.DatabaseGlobal.Count, queries = bench.QueryGlobal.Count;
             Hamming(PaperMethods.LocalAll, PaperMethods.Dscnn, bench.DatabaseLocal, bench.QueryLocal, seed);

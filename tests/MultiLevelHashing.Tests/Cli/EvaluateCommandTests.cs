@@ -108,7 +108,7 @@ public sealed class EvaluateCommandTests : IDisposable
             var rel = gt.Relevance(q, MultiLevelHashing.Data.EvaluationProtocol.Hard);
             if (rel.Positives.Length == 0) continue;
             var labels = AveragePrecision.Label(lists[q].Select(gt.IndexOf).ToArray(), rel.Positives, rel.Ignored, gt.DatabaseImages.Count);
-            sum += AveragePrecisionTests.RevisitedComputeAp(labels, rel.Positives.Length);
+            sum += AveragePrecisionTests.OxfordComputeAp(labels, rel.Positives.Length);
             n++;
         }
         Assert.EndsWith($"mAP: {(100 * sum / n).ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}", text.TrimEnd('\n'));

@@ -19,7 +19,7 @@ namespace MultiLevelHashing.Experiments.Runner;
 /// <param name="PrecisionAt10">Mean mP@10 (%).</param>
 /// <param name="QueryMs">Milliseconds per query, scan.</param>
 /// <param name="QueryMsMultiIndex">Milliseconds per query with multi-index hashing, or null.</param>
-/// <param name="Search">How the timed search runs.</param>
+/// <param name="Search">How the ranking behind the mAP is made and, where it differs, how the timed search runs.</param>
 /// <param name="Setting">N, lambda and rho where they apply.</param>
 /// <param name="Source">The notebook that measured it.</param>
 public sealed record SummaryRow(string Method, string Family, int Bits, double BitsCompared, string Dataset, string Protocol, double Mean, double Spread,

@@ -2,7 +2,7 @@ using MultiLevelHashing.Benchmarks;
 using System.Diagnostics;
 using MultiLevelHashing.Search;
 
-namespace MultiLevelHashing.Benchmarks;
+namespace MultiLevelHashing.KernelBenchmarks;
 
 /// <summary>
 /// Measures the constants of the multi-index cost model (ns per table lookup, per verified candidate) and the

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using MultiLevelHashing.Search;
 
-namespace MultiLevelHashing.Benchmarks;
+namespace MultiLevelHashing.KernelBenchmarks;
 
 /// <summary>
 /// Hamming distances from one query to one cache-resident tile of codes (the inner loop of the linear scan):

@@ -2,7 +2,7 @@ using MultiLevelHashing.Benchmarks;
 using BenchmarkDotNet.Attributes;
 using MultiLevelHashing.Search;
 
-namespace MultiLevelHashing.Benchmarks;
+namespace MultiLevelHashing.KernelBenchmarks;
 
 /// <summary>
 /// One query against 1M codes, end to end (distances and exact top-k with ties by index): the naive way

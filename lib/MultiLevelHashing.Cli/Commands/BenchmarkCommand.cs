@@ -15,8 +15,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary><c>mlh benchmark</c>: a trained DSCNN on a whole benchmark, mAP under every protocol its ground truth carries.</summary>
 public static class BenchmarkCommand
 {
-    /// <summary>The command; the result table goes to <paramref name="console"/> (default: the process console).</summary>
-    public static Command Create(IAnsiConsole? console = null)
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help, Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
@@ -27,7 +27,7 @@ public static class BenchmarkCommand
         };
         var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
         var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => MultiLevelSetting.Default.Lambda };
-        var output = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
+        var outputFolder = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
         var cache = new Option<DirectoryInfo?>("--cache")
         {
             Description = "folder of the encoded database and queries, one index file per checkpoint and image list, resumed after an interruption " +
@@ -48,7 +48,7 @@ public static class BenchmarkCommand
         var command = new Command("benchmark",
             "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
             "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
-        { dataset, checkpoint, levels, select, candidates, lambda, output, cache, batch, chunk, threads, shard, dryRun };
+        { dataset, checkpoint, levels, select, candidates, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun };
         command.SetAction(parse =>
         {
             int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
@@ -64,14 +64,14 @@ public static class BenchmarkCommand
             string? root = RepositoryLayout.TryFindRoot();
             string cacheDir = parse.GetValue(cache)?.FullName
                 ?? (root is null ? Path.Combine(Environment.CurrentDirectory, "mlh-codes") : RepositoryLayout.CodeCacheDirectory(root));
-            string outDir = parse.GetValue(output)?.FullName ?? Path.Combine(
+            string outDir = parse.GetValue(outputFolder)?.FullName ?? Path.Combine(
                 root is null ? Environment.CurrentDirectory : RepositoryLayout.ArtifactsDirectory(root), "benchmark",
                 $"{spec.Name}-{Path.GetFileNameWithoutExtension(ckpt.Name)}");
             CodeShard? shardValue = parse.GetValue(shard) is { } shardText ? CodeShard.Parse(shardText) : null;
             bool dry = parse.GetValue(dryRun);
-            var target = console ?? AnsiConsole.Console;
-            // Plans and shard summaries are plain lines for schedulers' logs: never wrapped at a console width.
-            void Print(string line) { if (console is null) System.Console.WriteLine(line); else console.WriteLine(line); }
+            var writer = CommandOutput.Writer(output);
+            // Plans, shard summaries and the lines under the table are plain lines for logs: never wrapped at a console width.
+            void Print(string line) => writer.WriteLine(line);
             var encodeOptions = new DatasetBenchmarkOptions(cacheDir, batchSize, chunkSize, null, TorchDevice.Default());
             if (dry)
             {
@@ -126,10 +126,10 @@ public static class BenchmarkCommand
                 cells.Add(scores is not null && scores.MeanPrecisionAt.TryGetValue("10", out double p10) ? BenchmarkReport.Percent(p10) : "");
                 table.AddRow([.. cells]);
             }
-            target.Write(table);
-            foreach (var m in report.Methods) target.WriteLine($"{m.Method}: {m.Description}");
-            target.WriteLine($"{report.Dataset}: {report.DatabaseImages} database images, {report.Queries} queries; checkpoint {report.Checkpoint} (config {report.ConfigHash})");
-            target.WriteLine($"results: {json}, {markdown}");
+            CommandOutput.Console(output).Write(table);
+            foreach (var m in report.Methods) Print($"{m.Method}: {m.Description}");
+            Print($"{report.Dataset}: {report.DatabaseImages} database images, {report.Queries} queries; checkpoint {report.Checkpoint} (config {report.ConfigHash})");
+            Print($"results: {json}, {markdown}");
             return 0;
         });
         return command;

@@ -1,5 +1,6 @@
 using MultiLevelHashing.Data;
 using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Cli.Commands;
@@ -10,12 +11,13 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class EncodeCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var dataset = new Option<string?>("--dataset") { Description = DatasetArgument.Help };
         var folder = new Option<DirectoryInfo?>("--images") { Description = "a folder of images to encode instead of a dataset (names = file names without extension)" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
-        var output = new Option<FileInfo?>("--output")
+        var outputFile = new Option<FileInfo?>("--output")
         {
             Description = "output name, e.g. codes.npy: writes codes.global.npy and codes.local.npy (uint8, N x K/8, bit j in byte j/8 at bit j%8, " +
                           "1 where u > 0; numpy and FAISS binary indexes read them) and codes.images.txt (one image name per row); not needed with --shard or --dry-run",
@@ -29,19 +31,19 @@ public static class EncodeCommand
         var shard = EncodingOptions.Shard();
         var dryRun = EncodingOptions.DryRun();
         var command = new Command("encode", "Encode a dataset's images into packed global-level and local-level hash codes (.npy) with a trained DSCNN.")
-        { dataset, folder, checkpoint, output, part, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
+        { dataset, folder, checkpoint, outputFile, part, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
             var imageFolder = parse.GetValue(folder);
             if ((datasetValue is null) == (imageFolder is null))
                 throw new UserInputException("give exactly one of --dataset or --images");
-            string? outPath = parse.GetValue(output)?.FullName;
+            string? outPath = parse.GetValue(outputFile)?.FullName;
             string? stem = outPath is null ? null : outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? outPath[..^4] : outPath;
             var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
             var chunks = EncodingOptions.ReadChunks(parse, cache, chunk, shard, dryRun);
             string partName = parse.GetValue(part)!.ToLowerInvariant();
-            return EncodingOptions.RunChunked(settings, chunks, parse.GetValue(checkpoint)!, stem,
+            return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, parse.GetValue(checkpoint)!, stem,
                 progress => imageFolder is not null ? EncodingOptions.Folder(imageFolder) : DatasetPart(datasetValue!, partName, progress),
                 cached =>
                 {

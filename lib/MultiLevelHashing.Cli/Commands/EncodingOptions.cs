@@ -62,9 +62,9 @@ internal static class EncodingOptions
     /// The chunked encoding of <c>mlh encode</c> and <c>mlh index</c>: checks that the folders it will write to are
     /// writable before anything else, then prints the plan (<c>--dry-run</c>), encodes one shard (<c>--shard</c>), or
     /// makes (or finds) the whole list's index in the cache and hands it to <paramref name="write"/>, whose message is
-    /// printed. <paramref name="outputStem"/> names the private cache when no <c>--cache</c> is given.
+    /// printed to <paramref name="output"/>. <paramref name="outputStem"/> names the private cache when no <c>--cache</c> is given.
     /// </summary>
-    public static int RunChunked(Settings settings, ChunkSettings chunks, FileInfo checkpoint, string? outputStem,
+    public static int RunChunked(TextWriter output, Settings settings, ChunkSettings chunks, FileInfo checkpoint, string? outputStem,
                                  Func<IProgress<ProgressReport>, ImageList> list, Func<CachedCodes, string> write)
     {
         if (outputStem is null && chunks.Shard is null && !chunks.DryRun)
@@ -111,11 +111,11 @@ internal static class EncodingOptions
                 try { Directory.Delete(cacheDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             return (done, cached.Skipped);
         });
-        System.Console.WriteLine(message);
+        output.WriteLine(message);
         if (!chunks.DryRun && chunks.Shard is null)
         {
-            if (encoding.Timings is { } timings) System.Console.WriteLine($"timing: {timings.Summary()}");
-            else System.Console.WriteLine("timing: nothing encoded (every chunk was already stored)");
+            if (encoding.Timings is { } timings) output.WriteLine($"timing: {timings.Summary()}");
+            else output.WriteLine("timing: nothing encoded (every chunk was already stored)");
             PrintSkipped(skipped);
         }
         return 0;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
 using System.Globalization;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
@@ -12,7 +13,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class EvaluateCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var groundTruth = new Option<string>("--ground-truth") { Description = "gt_files folder, its .tgz, or a gnd_*.pkl (classic or revisited)", Required = true };
         var protocol = new Option<string?>("--protocol") { Description = "classic, easy, medium or hard (default: every protocol the ground truth has; the last line reports classic, else medium)" };
@@ -22,7 +24,7 @@ public static class EvaluateCommand
         {
             groundTruth, protocol, ranks, perQuery,
         };
-        command.SetAction(parse => Run(System.Console.Out, parse.GetValue(groundTruth)!, parse.GetValue(protocol), parse.GetValue(ranks)!, parse.GetValue(perQuery)));
+        command.SetAction(parse => Run(CommandOutput.Writer(output), parse.GetValue(groundTruth)!, parse.GetValue(protocol), parse.GetValue(ranks)!, parse.GetValue(perQuery)));
         return command;
     }
 

@@ -1,5 +1,6 @@
 using MultiLevelHashing.Data;
 using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Cli.Commands;
@@ -10,12 +11,13 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class IndexCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var dataset = new Option<string?>("--dataset") { Description = DatasetArgument.Help + "; its database images are indexed" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "a folder of images to index instead of a dataset (ids = file names without extension)" };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train", Required = true };
-        var output = new Option<FileInfo?>("--output")
+        var outputFile = new Option<FileInfo?>("--output")
         {
             Description = "index file to write (atomically; format version, code lengths, ids, codes, checksum); not needed with --shard or --dry-run",
         };
@@ -27,7 +29,7 @@ public static class IndexCommand
         var shard = EncodingOptions.Shard();
         var dryRun = EncodingOptions.DryRun();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes.")
-        { dataset, images, checkpoint, output, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
+        { dataset, images, checkpoint, outputFile, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
@@ -36,8 +38,8 @@ public static class IndexCommand
                 throw new UserInputException("give exactly one of --dataset or --images");
             var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
             var chunks = EncodingOptions.ReadChunks(parse, cache, chunk, shard, dryRun);
-            string? target = parse.GetValue(output)?.FullName;
-            return EncodingOptions.RunChunked(settings, chunks, parse.GetValue(checkpoint)!, target,
+            string? target = parse.GetValue(outputFile)?.FullName;
+            return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, parse.GetValue(checkpoint)!, target,
                 progress =>
                 {
                     if (folder is not null) return EncodingOptions.Folder(folder);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
 using System.Globalization;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Runtime;
@@ -9,7 +10,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary><c>mlh knn</c>: exact Hamming k-NN between two packed-code .npy files (stage 1 of the multi-level search).</summary>
 public static class KnnCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var database = new Option<FileInfo>("--database") { Description = "Database codes: uint8 .npy, N x K/8 (FAISS layout).", Required = true };
         var queries = new Option<FileInfo>("--queries") { Description = "Query codes: uint8 .npy, Q x K/8.", Required = true };
@@ -17,14 +19,14 @@ public static class KnnCommand
         var method = new Option<string>("--method") { Description = "scan (linear scan) or mih (multi-index hashing, falls back to the scan where it cannot win).", DefaultValueFactory = _ => "scan" };
         method.AcceptOnlyFromAmong("scan", "mih");
         var threads = new Option<int>("--threads") { Description = "Worker threads (0 = all cores).", DefaultValueFactory = _ => 0 };
-        var output = new Option<FileInfo>("--output") { Description = "Result ids: int64 .npy, Q x k, nearest first, ties by lower index, -1 where fewer than k exist.", Required = true };
+        var idsFile = new Option<FileInfo>("--output") { Description = "Result ids: int64 .npy, Q x k, nearest first, ties by lower index, -1 where fewer than k exist.", Required = true };
         var distances = new Option<FileInfo?>("--distances") { Description = "Optional int32 .npy of the Hamming distances, Q x k (-1 for padding)." };
         var cmd = new Command("knn", "Exact Hamming k-nearest-neighbour search between .npy code files; prints search_seconds last.")
         {
-            database, queries, k, method, threads, output, distances,
+            database, queries, k, method, threads, idsFile, distances,
         };
-        cmd.SetAction(parseResult => Run(System.Console.Out, parseResult.GetValue(database)!.FullName, parseResult.GetValue(queries)!.FullName,
-            parseResult.GetValue(k), parseResult.GetValue(method)!, parseResult.GetValue(threads), parseResult.GetValue(output)!.FullName,
+        cmd.SetAction(parseResult => Run(CommandOutput.Writer(output), parseResult.GetValue(database)!.FullName, parseResult.GetValue(queries)!.FullName,
+            parseResult.GetValue(k), parseResult.GetValue(method)!, parseResult.GetValue(threads), parseResult.GetValue(idsFile)!.FullName,
             parseResult.GetValue(distances)?.FullName));
         return cmd;
     }

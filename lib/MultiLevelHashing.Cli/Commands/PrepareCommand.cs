@@ -13,22 +13,23 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class PrepareCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var preset = new Option<string>("--preset") { Description = "smoke (seconds), full (900 images) or large (2,700 images, 85 test landmarks)", DefaultValueFactory = _ => "smoke" };
         var seed = new Option<long?>("--seed") { Description = "seed of every random choice (default: the preset's)" };
-        var output = new Option<string?>("--output") { Description = "parent folder (default: data/generated/mini-landmarks); the benchmark goes to <output>/<preset>" };
+        var parentFolder = new Option<string?>("--output") { Description = "parent folder (default: data/generated/mini-landmarks); the benchmark goes to <output>/<preset>" };
         var photos = new Option<string?>("--photos") { Description = "photo folder with photos.tsv (default: data/photos)" };
         var force = new Option<bool>("--force") { Description = "regenerate even when an up-to-date copy exists" };
         var command = new Command("prepare", "Generate the mini-landmarks benchmark (Oxford gt_files layout, train/test split, distractors) from the shipped photos.")
         {
-            preset, seed, output, photos, force,
+            preset, seed, parentFolder, photos, force,
         };
         command.SetAction(parse =>
         {
             var config = MiniLandmarksConfig.Preset(parse.GetValue(preset)!);
             if (parse.GetValue(seed) is long s) config = config with { Seed = s };
-            return Run(System.Console.Out, config, parse.GetValue(output), parse.GetValue(photos), parse.GetValue(force), interactive: true);
+            return Run(CommandOutput.Writer(output), config, parse.GetValue(parentFolder), parse.GetValue(photos), parse.GetValue(force), interactive: true);
         });
         return command;
     }

@@ -12,7 +12,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class PyTorchBenchCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var defaults = new PyTorchBenchSettings { Script = "" };
         var threads = new Option<int>("--threads") { Description = "LibTorch intra-op threads on both sides", DefaultValueFactory = _ => defaults.Threads };
@@ -26,14 +27,15 @@ public static class PyTorchBenchCommand
         var sweep = new Option<bool>("--sweep") { Description = "also time end-to-end encoding over decode threads x batch sizes (the measurement behind the defaults)" };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "benchmark this trained ResNet18 model (default: ImageNet backbone with seeded heads)" };
         var python = new Option<string>("--python") { Description = "Python with PyTorch (installed beforehand; the command installs nothing)", DefaultValueFactory = _ => defaults.Python };
-        var output = new Option<FileInfo?>("--output") { Description = "results table (default tests/MultiLevelHashing.Benchmarks/results/pytorch.md; .tsv beside it)" };
+        var outputFile = new Option<FileInfo?>("--output") { Description = "results table (default tests/MultiLevelHashing.Benchmarks/results/pytorch.md, its runs in notebooks/results/benchmarks/pytorch.tsv; " +
+            "a given path gets its .tsv beside it)" };
         // Accepted for scripts written when the command could install PyTorch; it installs nothing now, so the option changes nothing.
         var noInstall = new Option<bool>("--no-install") { Hidden = true };
         var command = new Command("pytorch",
             "The DSCNN in TorchSharp against the same network in PyTorch: inference, training (heads only; layer4 + heads) and " +
             "end-to-end encoding from JPEG files; same weights (mlh export), inputs and threads, interleaved runs, medians, ratios, code agreement. " +
             $"Where PyTorch is missing it stops and prints the command that installs it: {PyTorchBenchmark.InstallCommand}")
-        { threads, batch, repeats, images, passes, headsPairs, layer4Pairs, steps, sweep, checkpoint, python, output, noInstall };
+        { threads, batch, repeats, images, passes, headsPairs, layer4Pairs, steps, sweep, checkpoint, python, outputFile, noInstall };
         command.SetAction(parse =>
         {
             string root = RepositoryLayout.FindRoot();
@@ -44,15 +46,19 @@ public static class PyTorchBenchCommand
                 Steps = parse.GetValue(steps), Sweep = parse.GetValue(sweep), Checkpoint = parse.GetValue(checkpoint)?.FullName,
                 Python = parse.GetValue(python)!, Script = RepositoryLayout.PyTorchBenchmarkScript(root),
             };
-            string target = parse.GetValue(output)?.FullName ?? Path.Combine(RepositoryLayout.BenchmarkResultsDirectory(root), "pytorch.md");
+            string? chosen = parse.GetValue(outputFile)?.FullName;
+            string target = chosen ?? Path.Combine(RepositoryLayout.BenchmarkResultsDirectory(root), "pytorch.md");
+            // The committed runs go where notebook 08 reads them; a run written elsewhere keeps its table beside its report.
+            string runs = chosen is null ? RepositoryLayout.PyTorchBenchmarkTable(root) : Path.ChangeExtension(target, ".tsv");
             string work = Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "bench", "pytorch");
             var result = ConsoleProgress.Run(progress => PyTorchBenchmark.Run(settings, work, RepositoryLayout.PhotosDirectory(), SelfAsWorker(), progress));
             string table = PyTorchBenchmark.Report(result);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(runs)!);
             AtomicFile.WriteAllText(target, table);
-            AtomicFile.WriteAllText(Path.ChangeExtension(target, ".tsv"), PyTorchBenchmark.RunsTsv(result));
-            System.Console.WriteLine(table);
-            System.Console.WriteLine($"written: {target} and {Path.ChangeExtension(target, ".tsv")}");
+            AtomicFile.WriteAllText(runs, PyTorchBenchmark.RunsTsv(result));
+            CommandOutput.Writer(output).WriteLine(table);
+            CommandOutput.Writer(output).WriteLine($"written: {target} and {runs}");
             return 0;
         });
         return command;
@@ -68,7 +74,8 @@ public static class PyTorchBenchCommand
     }
 
     /// <summary><c>mlh bench pytorch-worker</c>: one timed TorchSharp run in a fresh process, as the Python side runs.</summary>
-    public static Command Worker()
+    /// <param name="output">Where the command reports (default: standard output).</param>
+    public static Command Worker(TextWriter? output = null)
     {
         var workload = new Option<ComparisonWorkload>("--workload") { Required = true };
         var folder = new Option<string>("--folder") { Required = true };
@@ -88,8 +95,8 @@ public static class PyTorchBenchCommand
             int steps_ = parse.GetValue(steps);
             double rate = PyTorchComparison.Run(kind, inputs, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(repeats),
                 steps_, parse.GetValue(warmup), parse.GetValue(decodeThreads), out string detail);
-            System.Console.WriteLine(detail);
-            System.Console.WriteLine(rate.ToString("R", CultureInfo.InvariantCulture));
+            CommandOutput.Writer(output).WriteLine(detail);
+            CommandOutput.Writer(output).WriteLine(rate.ToString("R", CultureInfo.InvariantCulture));
             return 0;
         });
         return command;

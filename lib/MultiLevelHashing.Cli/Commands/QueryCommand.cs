@@ -15,8 +15,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary><c>mlh query</c>: one image against an index file, by the global code or by the multi-level search.</summary>
 public static class QueryCommand
 {
-    /// <summary>The command; the result table goes to <paramref name="console"/> (default: the process console).</summary>
-    public static Command Create(IAnsiConsole? console = null)
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var index = new Option<FileInfo>("--index") { Description = "index file written by mlh index", Required = true };
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "the checkpoint the index was made with", Required = true };
@@ -59,7 +59,7 @@ public static class QueryCommand
             if (parse.GetValue(levels))
             {
                 var (mask, how) = ChooseMask(parse.GetValue(selected), parse.GetValue(select), parse.GetValue(rho), loaded, model, imageFile, crop, db.Levels[1].Bits);
-                (console ?? AnsiConsole.Console).MarkupLine(Markup.Escape($"stage 2 compares {mask.Count} of {mask.Bits} local bits ({how})"));
+                CommandOutput.Writer(output).WriteLine($"stage 2 compares {mask.Count} of {mask.Bits} local bits ({how})");
                 var search = new MultiLevelSearch(db.Levels[0], db.Levels[1]);
                 var ranking = search.Search(codes.Global, codes.Local, [mask],
                     new MultiLevelOptions { Setting = new MultiLevelSetting(parse.GetValue(candidates), parse.GetValue(lambda), mask.Count / (double)mask.Bits), ResultCount = count })[0];
@@ -75,7 +75,7 @@ public static class QueryCommand
                     if (result.Ids[0, r] >= 0)
                         table.AddRow((r + 1).ToString(), Markup.Escape(db.ImageIds[result.Ids[0, r]]), result.Distances[0, r].ToString());
             }
-            (console ?? AnsiConsole.Console).Write(table);
+            CommandOutput.Console(output).Write(table);
             return 0;
         });
         return command;

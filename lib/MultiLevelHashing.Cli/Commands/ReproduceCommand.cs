@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MultiLevelHashing.Cli.Console;
 using System.Diagnostics;
 using MultiLevelHashing.Experiments.Runner;
 using MultiLevelHashing.Notebooks;
@@ -10,11 +11,12 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary><c>mlh reproduce</c>: runs the notebook series headless and collects executed notebooks and figures.</summary>
 public static class ReproduceCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var mode = new Option<string>("--mode") { Description = "smoke (every notebook in about a minute) or full (the reported figures)", DefaultValueFactory = _ => "smoke" };
         var only = new Option<string[]>("--only") { Description = "run only these notebooks, by number (e.g. --only 01 --only 03, or --only 01,03)", AllowMultipleArgumentsPerToken = true };
-        var output = new Option<DirectoryInfo?>("--output") { Description = "where executed notebooks and figures go (default: artifacts/reproduce/<mode>)" };
+        var outputFolder = new Option<DirectoryInfo?>("--output") { Description = "where executed notebooks and figures go (default: artifacts/reproduce/<mode>)" };
         var notebooks = new Option<DirectoryInfo?>("--notebooks") { Description = "folder of notebooks (default: notebooks/ of the repository)" };
         var publish = new Option<bool>("--publish")
         {
@@ -23,22 +25,23 @@ public static class ReproduceCommand
         };
         var command = new Command("reproduce", "Run the numbered notebooks headless, in order, and write executed copies and figures.")
         {
-            mode, only, output, notebooks, publish,
+            mode, only, outputFolder, notebooks, publish,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var runMode = RunModes.Parse(parse.GetValue(mode)!);
             string root = RepositoryLayout.FindRoot();
             string folder = parse.GetValue(notebooks)?.FullName ?? RepositoryLayout.NotebooksDirectory(root);
-            var custom = parse.GetValue(output);
+            var custom = parse.GetValue(outputFolder);
             string artifacts = RepositoryLayout.ArtifactsDirectory(root);
             string target = custom?.FullName ?? DefaultOutput(artifacts, runMode);
             bool publishing = parse.GetValue(publish);
             if (publishing) EnsurePublishable(runMode);
             var selected = SelectNotebooks(folder, parse.GetValue(only) ?? []);
-            int code = await RunAsync(selected, runMode, target, cancellation);
-            var summary = WriteSummary(runMode, target, custom is null ? artifacts : null);
-            if (publishing && code == 0 && summary is not null) await PublishAsync(summary, root, target, cancellation);
+            var writer = CommandOutput.Writer(output);
+            int code = await RunAsync(selected, runMode, target, output, cancellation);
+            var summary = WriteSummary(runMode, target, custom is null ? artifacts : null, writer);
+            if (publishing && code == 0 && summary is not null) await PublishAsync(summary, root, target, writer, cancellation);
             return code;
         });
         return command;
@@ -55,13 +58,13 @@ public static class ReproduceCommand
     /// Publishes a full run: the summary and the README's table (<see cref="ResultsPublishing"/>) and the executed notebooks
     /// with a picture of every chart (<see cref="PublishedNotebooks"/>), all from the run in <paramref name="runFolder"/>.
     /// </summary>
-    public static async Task PublishAsync(ResultSummary summary, string root, string runFolder, CancellationToken cancellation)
+    public static async Task PublishAsync(ResultSummary summary, string root, string runFolder, TextWriter output, CancellationToken cancellation)
     {
         var (summaryFile, readme) = ResultsPublishing.Publish(summary, root);
-        System.Console.WriteLine($"published: {summaryFile} and the results table of {readme}");
+        output.WriteLine($"published: {summaryFile} and the results table of {readme}");
         string target = PublishedNotebooks.Directory(root);
         var (notebooks, charts) = await Console.ConsoleProgress.RunAsync(progress => PublishedNotebooks.PublishAsync(runFolder, target, progress, cancellation));
-        System.Console.WriteLine($"published: {notebooks} executed notebooks with {charts} chart pictures in {target}");
+        output.WriteLine($"published: {notebooks} executed notebooks with {charts} chart pictures in {target}");
     }
 
     /// <summary>Notebooks named NN-*.ipynb in <paramref name="folder"/>, in order, filtered by number prefixes.</summary>
@@ -87,9 +90,10 @@ public static class ReproduceCommand
 
     /// <summary>
     /// Merges the summaries of the notebooks in <paramref name="target"/> (this run's and earlier runs' of the same
-    /// mode) into <c>summary.json</c> and <c>summary.md</c> there and, for the default output, in <paramref name="artifacts"/>.
+    /// mode) into <c>summary.json</c> and <c>summary.md</c> there and, for the default output, in <paramref name="artifacts"/>;
+    /// says where on <paramref name="output"/> (standard output when null).
     /// </summary>
-    public static ResultSummary? WriteSummary(RunMode mode, string target, string? artifacts)
+    public static ResultSummary? WriteSummary(RunMode mode, string target, string? artifacts, TextWriter? output = null)
     {
         var parts = Directory.Exists(target)
             ? Directory.EnumerateFiles(target, ResultSummary.JsonFile, SearchOption.AllDirectories)
@@ -99,14 +103,15 @@ public static class ReproduceCommand
         var summary = ResultSummary.Merge(mode.Name(), parts.Select(ResultSummary.Read));
         summary.WriteTo(target);
         if (artifacts is not null) summary.WriteTo(artifacts);
-        System.Console.WriteLine($"summary of {summary.Rows.Count} table cells from {parts.Count} notebook(s): {Path.Combine(artifacts ?? target, ResultSummary.JsonFile)}");
+        CommandOutput.Writer(output).WriteLine($"summary of {summary.Rows.Count} table cells from {parts.Count} notebook(s): {Path.Combine(artifacts ?? target, ResultSummary.JsonFile)}");
         return summary;
     }
 
-    private static async Task<int> RunAsync(IReadOnlyList<string> notebooks, RunMode mode, string target, CancellationToken cancellation)
+    private static async Task<int> RunAsync(IReadOnlyList<string> notebooks, RunMode mode, string target, TextWriter? output, CancellationToken cancellation)
     {
         Directory.CreateDirectory(target);
-        AnsiConsole.MarkupLine($"Running {notebooks.Count} notebook(s) in [bold]{mode.Name()}[/] mode; outputs in {Markup.Escape(target)}");
+        var console = CommandOutput.Console(output);
+        console.MarkupLine($"Running {notebooks.Count} notebook(s) in [bold]{mode.Name()}[/] mode; outputs in {Markup.Escape(target)}");
         var results = new List<NotebookRunResult>();
         var clock = Stopwatch.StartNew();
         foreach (string notebook in notebooks)
@@ -122,7 +127,7 @@ public static class ReproduceCommand
                 Progress = progress,
             }, cancellation));
             results.Add(result);
-            if (!result.Succeeded) AnsiConsole.MarkupLine($"[red]{Markup.Escape(result.Failure!.ToString())}[/]");
+            if (!result.Succeeded) console.MarkupLine($"[red]{Markup.Escape(result.Failure!.ToString())}[/]");
         }
 
         var table = new Table().AddColumns("notebook", "result", "seconds", "headline");
@@ -133,9 +138,9 @@ public static class ReproduceCommand
             table.AddRow(Markup.Escape(r.Notebook), r.Succeeded ? "[green]ok[/]" : $"[red]failed at cell {r.Failure!.CellNumber}[/]",
                 r.Elapsed.TotalSeconds.ToString("0.0"), Markup.Escape(headline));
         }
-        AnsiConsole.Write(table);
+        console.Write(table);
         int failed = results.Count(r => !r.Succeeded);
-        System.Console.WriteLine($"{results.Count - failed} passed, {failed} failed in {clock.Elapsed.TotalSeconds:0} s; executed notebooks and figures in {target}");
+        CommandOutput.Writer(output).WriteLine($"{results.Count - failed} passed, {failed} failed in {clock.Elapsed.TotalSeconds:0} s; executed notebooks and figures in {target}");
         return failed == 0 ? 0 : 1;
     }
 }

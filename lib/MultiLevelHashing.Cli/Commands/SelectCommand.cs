@@ -16,7 +16,8 @@ namespace MultiLevelHashing.Cli.Commands;
 public static class SelectCommand
 {
     /// <summary>The command.</summary>
-    public static Command Create()
+    /// <param name="output">Where the command reports (default: standard output).</param>
+    public static Command Create(TextWriter? output = null)
     {
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "checkpoint written by mlh train; the selection is stored in it", Required = true };
         var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help + "; only its training split (images and landmark boxes) is read", Required = true };
@@ -41,9 +42,9 @@ public static class SelectCommand
                 Checkpoint.SaveSelection(ckpt.FullName, selected);
                 return selected;
             });
-            System.Console.WriteLine($"kept {selection.Bits.Length} of {selection.LocalBits} local bits (rho {selection.Rho.ToString(CultureInfo.InvariantCulture)}, " +
+            CommandOutput.Writer(output).WriteLine($"kept {selection.Bits.Length} of {selection.LocalBits} local bits (rho {selection.Rho.ToString(CultureInfo.InvariantCulture)}, " +
                                      $"maps at {selection.ImageSize} px, from {selection.Source}); stored in {ckpt.FullName}");
-            System.Console.WriteLine("bits: " + string.Join(' ', selection.Bits));
+            CommandOutput.Writer(output).WriteLine("bits: " + string.Join(' ', selection.Bits));
             return 0;
         });
         return command;

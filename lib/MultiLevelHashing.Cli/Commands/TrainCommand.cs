@@ -14,7 +14,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class TrainCommand
 {
-    public static Command Create()
+    /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var dataset = new Option<string>("--dataset") { Description = DatasetArgument.Help };
         var images = new Option<DirectoryInfo?>("--images")
@@ -87,15 +88,15 @@ public static class TrainCommand
                 return (r, path);
             });
             using var trained = result.r;
-            if (note is not null) System.Console.WriteLine(note);
+            if (note is not null) CommandOutput.Writer(output).WriteLine(note);
             var table = new Table().AddColumns("epoch", "loss", "L_g", "L_l", imageFolder is null ? "val mAP (global)" : "val mAP (global, held-out photos)", "pairs/s");
             table.AddRow("0", "", "", "", Percent(trained.History.InitialValidationMap), "");
             foreach (var ep in trained.History.Epochs)
                 table.AddRow(ep.Epoch.ToString(CultureInfo.InvariantCulture), ep.Loss.ToString("0.000", CultureInfo.InvariantCulture),
                     ep.GlobalLoss.ToString("0.000", CultureInfo.InvariantCulture), ep.LocalLoss.ToString("0.000", CultureInfo.InvariantCulture),
                     Percent(ep.ValidationMap), ep.PairsPerSecond.ToString("0", CultureInfo.InvariantCulture));
-            AnsiConsole.Write(table);
-            System.Console.WriteLine($"config {config.Hash()} (seed {config.Seed}); checkpoint: {result.path}");
+            CommandOutput.Console(output).Write(table);
+            CommandOutput.Writer(output).WriteLine($"config {config.Hash()} (seed {config.Seed}); checkpoint: {result.path}");
             if (parse.GetValue(history) is { } h)
                 AtomicFile.WriteAllText(h.FullName, JsonSerializer.Serialize(trained.History, TrainingConfig.JsonOptions));
             return 0;

@@ -22,6 +22,9 @@ public sealed record ScalingConfig(int[] Sizes, int Bits = 64, int Queries = 100
 
     /// <summary>Full preset: 10k to 10M codes, 1000 queries (about a minute on 2 cores).</summary>
     public static ScalingConfig Full { get; } = new([10_000, 100_000, 1_000_000, 10_000_000]);
+
+    /// <summary>The preset of a run mode: <see cref="Smoke"/> or <see cref="Full"/>.</summary>
+    public static ScalingConfig ForMode(RunMode mode) => mode == RunMode.Full ? Full : Smoke;
 }
 
 /// <summary>One measured point: an engine and method on one code distribution at database size N.</summary>
@@ -61,6 +64,11 @@ public static class SearchScaling
         return points;
     }
 
+    /// <summary>The queries per second of the one point of <paramref name="method"/> on <paramref name="codes"/> codes at size <paramref name="n"/>.</summary>
+    /// <exception cref="InvalidOperationException">No such point, or more than one.</exception>
+    public static double QueriesPerSecond(IEnumerable<ScalingPoint> points, string method, string codes, int n)
+        => points.Single(p => p.Method == method && p.Codes == codes && p.N == n).QueriesPerSecond;
+
     private static (PackedCodes Db, PackedCodes Queries) Generate(string codes, int n, ScalingConfig c)
         => codes == "uniform"
             ? (SyntheticCodes.Uniform(n, c.Bits, c.Seed), SyntheticCodes.Uniform(c.Queries, c.Bits, c.Seed + 1))
@@ -68,7 +76,7 @@ public static class SearchScaling
                SyntheticCodes.Clustered(c.Queries, c.Bits, Math.Max(1, n / 100), 5, c.Seed + 1, c.Seed + 100));
 
     /// <summary>
-    /// Rows of the side-by-side benchmark table (<c>tests/MultiLevelHashing.Benchmarks/results/search.tsv</c>, written by
+    /// Rows of the side-by-side benchmark table (<c>notebooks/results/benchmarks/search.tsv</c>, written by
     /// <c>compare.sh</c>) for one code length, k and thread count; empty when the file does not exist.
     /// </summary>
     public static IReadOnlyList<ScalingPoint> ReadBenchmarkTable(string path, int bits, int k, int threads)

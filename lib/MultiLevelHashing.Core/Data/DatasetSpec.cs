@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using MultiLevelHashing.Data.MiniLandmarks;
-using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Data;

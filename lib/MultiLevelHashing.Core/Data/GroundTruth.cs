@@ -1,4 +1,3 @@
-using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Data;

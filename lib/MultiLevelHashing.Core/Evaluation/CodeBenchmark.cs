@@ -163,20 +163,19 @@ public sealed record BenchmarkReport(string Dataset, string Specification, strin
         sb.AppendLine(CultureInfo.InvariantCulture, $"Checkpoint `{Checkpoint}` (config {ConfigHash}, global {GlobalBits} bits, local {LocalBits} bits); " +
                       $"{DatabaseImages} database images, {Queries} queries cropped to their box; dataset `{Specification}`.");
         sb.AppendLine();
-        sb.AppendLine("| method | " + string.Join(" | ", protocols) + " |");
-        sb.AppendLine("|---|" + string.Concat(protocols.Select(_ => "---:|")));
+        var maps = new MarkdownTable(["method", .. protocols.Select(p => p.ToString())], rightAligned: c => c >= 1);
         foreach (var m in Methods)
-            sb.AppendLine($"| {m.Description} | " + string.Join(" | ", protocols.Select(p =>
-                m.Protocols.FirstOrDefault(s => s.Protocol == p) is { } s ? Percent(s.Map) : "")) + " |");
+            maps.Row([m.Description, .. protocols.Select(p => m.Protocols.FirstOrDefault(s => s.Protocol == p) is { } s ? Percent(s.Map) : "")]);
+        sb.Append(maps);
         sb.AppendLine();
         var ks = Methods.SelectMany(m => m.Protocols.SelectMany(p => p.MeanPrecisionAt.Keys)).Distinct().ToList();
-        sb.AppendLine("| method | protocol | mAP | " + string.Join(" | ", ks.Select(k => $"mP@{k}")) + " | queries scored | skipped |");
-        sb.AppendLine("|---|---|---:|" + string.Concat(ks.Select(_ => "---:|")) + "---:|---:|");
+        var details = new MarkdownTable(["method", "protocol", "mAP", .. ks.Select(k => $"mP@{k}"), "queries scored", "skipped"], rightAligned: c => c >= 2);
         foreach (var m in Methods)
             foreach (var p in m.Protocols)
-                sb.AppendLine($"| {m.Method} | {p.Protocol} | {Percent(p.Map)} | " +
-                    string.Join(" | ", ks.Select(k => p.MeanPrecisionAt.TryGetValue(k, out double v) ? Percent(v) : "")) +
-                    FormattableString.Invariant($" | {p.Evaluated} | {p.Skipped} |"));
+                details.Row([m.Method, p.Protocol.ToString(), Percent(p.Map),
+                    .. ks.Select(k => p.MeanPrecisionAt.TryGetValue(k, out double v) ? Percent(v) : ""),
+                    p.Evaluated.ToString(CultureInfo.InvariantCulture), p.Skipped.ToString(CultureInfo.InvariantCulture)]);
+        sb.Append(details);
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Encoding {EncodeSeconds:0.0} s (0 when the codes were cached), search and scoring {SearchSeconds:0.0} s.");
         return sb.ToString();

@@ -2,10 +2,10 @@ namespace MultiLevelHashing.Runtime;
 
 /// <summary>
 /// Where the library finds the checkout's folders: the root, the embedded photos, the generated benchmark, the
-/// feature, model, artefact and code caches, artifacts, notebooks, and the benchmark results and PyTorch script under
-/// <c>tests/MultiLevelHashing.Benchmarks</c>. The embedded default data lives in the repository, so the defaults are
-/// found from the repository root; outside a checkout the data and cache folders have environment variables (or the
-/// APIs take explicit paths).
+/// feature, model, result and code caches, the run outputs (<c>artifacts/</c>), the notebooks and their published
+/// results, and the benchmark reports and PyTorch script under <c>tests/MultiLevelHashing.Benchmarks</c>. The embedded
+/// default data lives in the repository, so the defaults are found from the repository root; outside a checkout the
+/// data and cache folders have environment variables (or the APIs take explicit paths).
 /// </summary>
 public static class RepositoryLayout
 {
@@ -52,6 +52,13 @@ public static class RepositoryLayout
         : Path.Combine(TryFindRoot() ?? throw new UserInputException(
             "cannot find the repository (Research.sln) to place data/generated; set MLH_GENERATED"), "data", "generated", "mini-landmarks");
 
+    /// <summary>The path of the embedded photo <paramref name="fileName"/> (a name in <c>photos.tsv</c>) under <see cref="PhotosDirectory"/>.</summary>
+    /// <exception cref="UserInputException">Neither <c>MLH_PHOTOS</c> nor a checkout.</exception>
+    public static string PhotoFile(string fileName) => Path.Combine(PhotosDirectory(), fileName);
+
+    /// <summary><c>data/generated/self-supervised</c> under the root: the views that self-supervised training renders from photos.</summary>
+    public static string SelfSupervisedViewsDirectory(string root) => Path.Combine(root, "data", "generated", "self-supervised");
+
     /// <summary><c>data/generated/features</c>, the backbone-map cache (env <c>MLH_FEATURE_CACHE</c> overrides), or null outside a checkout.</summary>
     public static string? FeatureCacheDirectory() => Environment.GetEnvironmentVariable("MLH_FEATURE_CACHE") is { Length: > 0 } env
         ? env
@@ -62,10 +69,14 @@ public static class RepositoryLayout
         ? env
         : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "models") : null;
 
-    /// <summary><c>data/generated/artefacts</c>, the cache of experiment results keyed by configuration (env <c>MLH_ARTEFACT_CACHE</c> overrides), or null outside a checkout.</summary>
-    public static string? ArtefactCacheDirectory() => Environment.GetEnvironmentVariable("MLH_ARTEFACT_CACHE") is { Length: > 0 } env
-        ? env
-        : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "artefacts") : null;
+    /// <summary>
+    /// <c>data/generated/result-cache</c>, the cache of experiment results keyed by configuration (env
+    /// <c>MLH_RESULT_CACHE</c> overrides; the older name <c>MLH_ARTEFACT_CACHE</c> is still read), or null outside a checkout.
+    /// </summary>
+    public static string? ResultCacheDirectory() =>
+        (Environment.GetEnvironmentVariable("MLH_RESULT_CACHE") ?? Environment.GetEnvironmentVariable("MLH_ARTEFACT_CACHE")) is { Length: > 0 } env
+            ? env
+            : TryFindRoot() is { } root ? Path.Combine(root, "data", "generated", "result-cache") : null;
 
     private static string? TryFindFrom(string start)
     {
@@ -83,10 +94,31 @@ public static class RepositoryLayout
     /// <summary>The <c>notebooks/</c> folder under the root.</summary>
     public static string NotebooksDirectory(string root) => Path.Combine(root, "notebooks");
 
+    /// <summary>
+    /// <c>notebooks/results</c> under the root: the committed results the notebooks and the README show (the summary of
+    /// a full run, its published notebooks, the measured benchmark tables).
+    /// </summary>
+    public static string PublishedResultsDirectory(string root) => Path.Combine(NotebooksDirectory(root), "results");
+
+    /// <summary>
+    /// <c>notebooks/results/benchmarks</c> under the root: the committed tables of measured runs that notebook 08 reads
+    /// (<c>search.tsv</c> from <c>faiss/compare.sh</c>, <c>pytorch.tsv</c> from <c>mlh bench pytorch</c>).
+    /// </summary>
+    public static string PublishedBenchmarkTablesDirectory(string root) => Path.Combine(PublishedResultsDirectory(root), "benchmarks");
+
+    /// <summary><c>search.tsv</c> in <see cref="PublishedBenchmarkTablesDirectory"/>: our search against FAISS, one row per measured point.</summary>
+    public static string SearchBenchmarkTable(string root) => Path.Combine(PublishedBenchmarkTablesDirectory(root), "search.tsv");
+
+    /// <summary><c>pytorch.tsv</c> in <see cref="PublishedBenchmarkTablesDirectory"/>: every timed run of TorchSharp against PyTorch.</summary>
+    public static string PyTorchBenchmarkTable(string root) => Path.Combine(PublishedBenchmarkTablesDirectory(root), "pytorch.tsv");
+
     /// <summary><c>data/generated/codes</c> under the root: the codes <c>mlh benchmark</c> encodes, kept for its next run.</summary>
     public static string CodeCacheDirectory(string root) => Path.Combine(root, "data", "generated", "codes");
 
-    /// <summary><c>tests/MultiLevelHashing.Benchmarks/results</c> under the root: the committed benchmark tables.</summary>
+    /// <summary>
+    /// <c>tests/MultiLevelHashing.Benchmarks/results</c> under the root: the committed benchmark reports (Markdown); the
+    /// tables the notebooks read are in <see cref="PublishedBenchmarkTablesDirectory"/>.
+    /// </summary>
     public static string BenchmarkResultsDirectory(string root) => Path.Combine(root, "tests", "MultiLevelHashing.Benchmarks", "results");
 
     /// <summary><c>tests/MultiLevelHashing.Benchmarks/pytorch/dscnn_benchmark.py</c> under the root: the PyTorch side of <c>mlh bench pytorch</c>.</summary>

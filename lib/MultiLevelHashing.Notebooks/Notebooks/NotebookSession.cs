@@ -89,6 +89,16 @@ public sealed class NotebookSession
         return chart;
     }
 
+    /// <summary>The path of <paramref name="fileName"/> in <see cref="OutputDirectory"/>, where a notebook writes its pictures and tables.</summary>
+    public string OutputFile(string fileName) => Path.Combine(OutputDirectory, fileName);
+
+    /// <summary>Saves a table as <c>name.csv</c> in <see cref="OutputDirectory"/> (invariant culture, RFC 4180) and returns it for display.</summary>
+    public DataFrame SaveTable(DataFrame table, string name)
+    {
+        AtomicFile.WriteAllText(OutputFile(name + ".csv"), FigureFiles.ToCsv(table));
+        return table;
+    }
+
     /// <summary>
     /// Records the notebook's headline number (e.g. "global 64-bit mAP 41.2%"); <c>mlh reproduce</c> lists
     /// headlines in its summary. Returns the text for display.

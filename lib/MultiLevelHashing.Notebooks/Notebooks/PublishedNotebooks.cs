@@ -26,7 +26,7 @@ public static partial class PublishedNotebooks
     };
 
     /// <summary><c>notebooks/results/notebooks</c> under <paramref name="root"/>.</summary>
-    public static string Directory(string root) => Path.Combine(RepositoryLayout.NotebooksDirectory(root), "results", "notebooks");
+    public static string Directory(string root) => Path.Combine(RepositoryLayout.PublishedResultsDirectory(root), "notebooks");
 
     [GeneratedRegex(@"(?<open><div id=""(?<id>mlh-chart-[0-9a-f]+)"" data-mlh-chart=""[^""]*"" style=""[^""]*min-height:(?<height>\d+)px[^""]*"">)(?<content>.*?)</div>", RegexOptions.Singleline)]
     private static partial Regex ChartElement();

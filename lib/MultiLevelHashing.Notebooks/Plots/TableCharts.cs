@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Analysis;
 using MultiLevelHashing.Attention;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using Plotly.NET;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Analysis;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
@@ -109,8 +110,7 @@ public static class Tables
         var config = comparison.Config;
         int bits = config.GlobalBits;
         var seeds = comparison.Seeds;
-        static double Percent(double v) => Math.Round(100 * v, 1);
-        string PerSeed(Func<SeedOutcome, double> pick) => string.Join(" / ", seeds.Select(s => (100 * pick(s)).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)));
+        string PerSeed(Func<SeedOutcome, double> pick) => PerSeedPercent(seeds.Select(pick));
         var rows = new (string Code, MeanSpread Map, string PerSeed)[]
         {
             ($"DSCNN global {bits}-bit, trained ({config.HeadInit} start + siamese)", comparison.Trained, PerSeed(s => s.TrainedMap)),
@@ -174,4 +174,32 @@ public static class Tables
     /// <summary>The candidates' mean scores as <see cref="CandidateScores(IReadOnlyList{ValueTuple{string, double, double}})"/> and the chart take them.</summary>
     public static IReadOnlyList<(string Name, double Trained, double Start)> MeanScores(SettingsSelectionResult selection)
         => [.. selection.Candidates.Select(c => (c.Name, c.TrainedMap.Mean, c.StartMap.Mean))];
+
+    /// <summary>
+    /// The regimes of a self-supervised comparison (notebook 10), one row each: photos and images trained on, test mAP
+    /// over seeds, each seed's test and validation mAP, and the paired difference to labelled training (points).
+    /// </summary>
+    public static DataFrame SelfSupervised(SelfSupervisedComparisonResult comparison)
+    {
+        var regimes = comparison.Regimes;
+        RegimeOutcome First(string regime) => comparison.Outcomes.First(o => o.Regime == regime);
+        string PerSeed(string regime, Func<RegimeOutcome, double> pick) => PerSeedPercent(comparison.Outcomes.Where(o => o.Regime == regime).Select(pick));
+        return new DataFrame(
+            new StringDataFrameColumn("training", regimes),
+            new PrimitiveDataFrameColumn<int>("identity photos", regimes.Select(r => First(r).Photos)),
+            new PrimitiveDataFrameColumn<int>("training images", regimes.Select(r => First(r).TrainingImages)),
+            new PrimitiveDataFrameColumn<double>("test mAP mean (%)", regimes.Select(r => Percent(comparison.TestMap(r).Mean))),
+            new PrimitiveDataFrameColumn<double>("sd (%)", regimes.Select(r => Percent(comparison.TestMap(r).StdDev))),
+            new StringDataFrameColumn("per seed (%)", regimes.Select(r => PerSeed(r, o => o.TestMap))),
+            new PrimitiveDataFrameColumn<double>("minus labelled, paired (points)",
+                regimes.Select(r => Percent(comparison.Difference(r, SelfSupervisedComparison.Labelled).Mean))),
+            new StringDataFrameColumn("validation mAP per seed (%)", regimes.Select(r => PerSeed(r, o => o.ValidationMap))));
+    }
+
+    // A fraction as a percentage with one decimal, the precision the tables show.
+    private static double Percent(double fraction) => Math.Round(100 * fraction, 1);
+
+    // One value per seed, as percentages with one decimal, in seed order: "56.1 / 57.0 / 55.8".
+    private static string PerSeedPercent(IEnumerable<double> fractions)
+        => string.Join(" / ", fractions.Select(v => (100 * v).ToString("0.0", CultureInfo.InvariantCulture)));
 }

@@ -5,9 +5,9 @@ namespace MultiLevelHashing.Baselines;
 /// <summary>
 /// Locality-sensitive hashing by random projections (Charikar's sign random projections): bit k = [w_k . (x - mu) &gt; 0]
 /// with w_k ~ N(0, I). The unsupervised hashing baseline of the paper's tables (lib/MultiLevelHashing/README.md section 2.9) at the same bit
-/// count as the DSCNN codes, applied to the same backbone's float descriptors. Centering on the mean mu of the
-/// database descriptors is on by default: ReLU features are all non-negative, and uncentered projections of them
-/// waste bits on a shared offset.
+/// count as the DSCNN codes, applied to the same backbone's float descriptors. Centering on the mean mu of the fit
+/// descriptors (the training views' everywhere in the tables and notebooks) matters: ReLU features are all
+/// non-negative, and uncentered projections of them waste bits on a shared offset.
 /// </summary>
 public sealed class LshHashing
 {

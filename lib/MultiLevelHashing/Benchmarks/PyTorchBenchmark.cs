@@ -308,27 +308,29 @@ public static class PyTorchBenchmark
                       "TorchSharp: the library's encoding pipeline (ImageSharp decoding and bicubic resizing on the default decode threads, bounded channel, network on the calling thread); " +
                       "PyTorch: a DataLoader with 1 worker process (PIL decoding, bicubic resize) feeding the network. The two decoders resize differently, so end-to-end codes are not compared; inference codes are.");
         sb.AppendLine();
-        sb.AppendLine("| row | unit | TorchSharp (median) | PyTorch (median) | ratio TorchSharp / PyTorch | target | met |");
-        sb.AppendLine("|---|---|---|---|---|---|---|");
+        var medians = new MarkdownTable(["row", "unit", "TorchSharp (median)", "PyTorch (median)", "ratio TorchSharp / PyTorch", "target", "met"]);
         double Med(ComparisonWorkload w, string side) => Statistics.Median(runs.Where(x => x.Workload == w && x.Side == side).Select(x => x.Rate));
         foreach (var row in Rows)
         {
             double ours = Med(row.Workload, TorchSharpSide), theirs = Med(row.Workload, PyTorchSide);
             double ratio = ours / theirs;
             string met = row.Target > 0 ? (ratio >= row.Target ? "yes" : $"no ({(1 - ratio / row.Target) * 100:0.0}% short)") : "-";
-            sb.AppendLine($"| {row.Name} | {row.Unit} | {F(ours)} | {F(theirs)} | {ratio:0.00} | {row.TargetText} | {met} |");
+            medians.Row([row.Name, row.Unit, F(ours), F(theirs), $"{ratio:0.00}", row.TargetText, met]);
         }
         double e2e = Med(ComparisonWorkload.EndToEnd, TorchSharpSide), inference = Med(ComparisonWorkload.Inference, TorchSharpSide);
         double share = e2e / inference;
-        sb.AppendLine($"| end to end / inference, TorchSharp | - | {share * 100:0.0}% | {Med(ComparisonWorkload.EndToEnd, PyTorchSide) / Med(ComparisonWorkload.Inference, PyTorchSide) * 100:0.0}% | - | >= 80% | {(share >= 0.8 ? "yes" : $"no ({(0.8 - share) * 100:0.0} points short)")} |");
+        medians.Row(["end to end / inference, TorchSharp", "-", $"{share * 100:0.0}%",
+            $"{Med(ComparisonWorkload.EndToEnd, PyTorchSide) / Med(ComparisonWorkload.Inference, PyTorchSide) * 100:0.0}%", "-", ">= 80%",
+            share >= 0.8 ? "yes" : $"no ({(0.8 - share) * 100:0.0} points short)"]);
+        sb.Append(medians);
         sb.AppendLine();
         sb.AppendLine("All runs (img/s or steps/s, in the order they ran):");
         sb.AppendLine();
-        sb.AppendLine("| row | TorchSharp | PyTorch |");
-        sb.AppendLine("|---|---|---|");
+        var allRuns = new MarkdownTable(["row", "TorchSharp", "PyTorch"]);
         foreach (var row in Rows)
-            sb.AppendLine($"| {row.Name} | {string.Join(" ", runs.Where(x => x.Workload == row.Workload && x.Side == TorchSharpSide).Select(x => F(x.Rate)))} | " +
-                          $"{string.Join(" ", runs.Where(x => x.Workload == row.Workload && x.Side == PyTorchSide).Select(x => F(x.Rate)))} |");
+            allRuns.Row([row.Name, string.Join(" ", runs.Where(x => x.Workload == row.Workload && x.Side == TorchSharpSide).Select(x => F(x.Rate))),
+                string.Join(" ", runs.Where(x => x.Workload == row.Workload && x.Side == PyTorchSide).Select(x => F(x.Rate)))]);
+        sb.Append(allRuns);
         sb.AppendLine();
         var e2eRuns = runs.Where(x => x.Workload == ComparisonWorkload.EndToEnd && x.Side == TorchSharpSide).OrderBy(x => x.Rate).ToList();
         if (e2eRuns.Count > 0)
@@ -341,23 +343,24 @@ public static class PyTorchBenchmark
         string[] names = [$"global ({architecture.GlobalBits} bits)", $"local ({architecture.LocalBits} bits)"];
         sb.AppendLine($"Codes of the {s.Images} inference images, TorchSharp against PyTorch (same weights, same bytes):");
         sb.AppendLine();
-        sb.AppendLine("| code | values | max abs difference of u | bits that differ | largest \\|u\\| at a differing bit |");
-        sb.AppendLine("|---|---|---|---|---|");
+        var agreement = new MarkdownTable(["code", "values", "max abs difference of u", "bits that differ", "largest \\|u\\| at a differing bit"]);
         for (int i = 0; i < result.Agreement.Length; i++)
         {
             var a = result.Agreement[i];
-            sb.AppendLine($"| {names[i]} | {a.BitsCompared} | {a.MaxAbsDifference:0.0e+0} | {a.BitsDiffering} | {(a.BitsDiffering > 0 ? a.MaxAbsAtDifferingBit.ToString("0.0e+0", CultureInfo.InvariantCulture) : "-")} |");
+            agreement.Row([names[i], $"{a.BitsCompared}", $"{a.MaxAbsDifference:0.0e+0}", $"{a.BitsDiffering}",
+                a.BitsDiffering > 0 ? a.MaxAbsAtDifferingBit.ToString("0.0e+0", CultureInfo.InvariantCulture) : "-"]);
         }
+        sb.Append(agreement);
         if (sweepRuns.Count > 0)
         {
             sb.AppendLine();
             sb.AppendLine($"End-to-end encoding, TorchSharp, by decode threads and batch size ({s.Threads} LibTorch threads; median of {sweepRuns.Count / (SweepDecodeThreads.Length * SweepBatches.Length)} runs; img/s). Read it with the pipeline's waiting time above: while the network thread does not wait for images, more decode threads only take cores from the forward pass:");
             sb.AppendLine();
             var batches = sweepRuns.Select(x => x.Batch).Distinct().Order().ToList();
-            sb.AppendLine("| decode threads | " + string.Join(" | ", batches.Select(b => $"batch {b}")) + " |");
-            sb.AppendLine("|---|" + string.Concat(batches.Select(_ => "---|")));
+            var sweep = new MarkdownTable(["decode threads", .. batches.Select(b => $"batch {b}")]);
             foreach (int d in sweepRuns.Select(x => x.DecodeThreads).Distinct().Order())
-                sb.AppendLine($"| {d} | " + string.Join(" | ", batches.Select(b => F(Statistics.Median(sweepRuns.Where(x => x.DecodeThreads == d && x.Batch == b).Select(x => x.Rate))))) + " |");
+                sweep.Row([$"{d}", .. batches.Select(b => F(Statistics.Median(sweepRuns.Where(x => x.DecodeThreads == d && x.Batch == b).Select(x => x.Rate))))]);
+            sb.Append(sweep);
         }
         return sb.ToString().Replace("\r\n", "\n");
     }

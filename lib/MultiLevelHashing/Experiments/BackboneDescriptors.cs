@@ -90,11 +90,14 @@ public sealed class BackboneDescriptors : IDisposable
         return new DescriptorResult(pooling, RetrievalScoring.Map(Dataset, RetrievalScoring.CosineRankings(d, q, dim)));
     }
 
-    /// <summary>mAP of LSH codes (<paramref name="bits"/> random projections, seeded, centred on the database) of the pooled descriptors.</summary>
+    /// <summary>
+    /// mAP of LSH codes (<paramref name="bits"/> random projections, seeded) of the pooled descriptors, centred on the
+    /// training views' mean as in the tables (lib/MultiLevelHashing/README.md section 2.9); needs <c>withTraining</c>.
+    /// </summary>
     public double LshMap(int bits, int seed, FeaturePooling pooling = FeaturePooling.Gap)
     {
         var (d, q, dim) = Descriptors(pooling);
-        var lsh = LshHashing.Create(bits, dim, seed, d);
+        var lsh = LshHashing.Create(bits, dim, seed, TrainingDescriptors(pooling));
         using var dc = lsh.Encode(d);
         using var qc = lsh.Encode(q);
         return RetrievalScoring.Map(Dataset, dc, qc);

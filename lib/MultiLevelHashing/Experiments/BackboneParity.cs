@@ -1,6 +1,7 @@
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Model.Onnx;
+using MultiLevelHashing.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiLevelHashing.Experiments;
@@ -18,6 +19,13 @@ public sealed record ParityRow(string Image, double MaxAbsDifference, double Max
 /// </summary>
 public static class BackboneParity
 {
+    /// <summary>
+    /// The embedded photos notebook 02 compares in a run mode: three in smoke mode, eight of different content and size in full mode.
+    /// </summary>
+    public static IReadOnlyList<string> PhotoNames(RunMode mode) => mode == RunMode.Full
+        ? ["building.jpg", "chelsea.jpg", "leuven-a.jpg", "graf1.jpg", "astronaut.jpg", "coffee.jpg", "giraffe.jpg", "scream.jpg"]
+        : ["building.jpg", "chelsea.jpg", "leuven-a.jpg"];
+
     /// <summary>Photos resized to 224 x 224 as planar RGB in [0, 255] (the input of ResNetPreprocess.onnx).</summary>
     public static IEnumerable<(string Name, float[] Pixels)> Photos(IEnumerable<string> paths)
     {

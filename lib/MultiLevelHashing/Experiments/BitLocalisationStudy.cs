@@ -59,7 +59,7 @@ public static class BitLocalisationStudy
             {
                 var seeded = stateConfig with { Seed = seed };
                 using var trained = TrainedModels.GetOrTrain(dataset, seeded, options with { StopAfterEpochs = stop }, progress);
-                var (global, local) = SelectionBench.DatabaseLocalisation(trained.Model, seeded, dataset, seeded.ImageSize, options.FeatureCacheDirectory, progress);
+                var (global, local) = EncodedDataset.DatabaseLocalisation(trained.Model, seeded, dataset, seeded.ImageSize, options.FeatureCacheDirectory, progress);
                 rows.Add(new LocalisationRow(name, "global", seed, global));
                 rows.Add(new LocalisationRow(name, "local", seed, local));
                 progress.Report("localisation", ++done, seeds.Count * states.Length, "runs", $"{name}, seed {seed}");
@@ -78,7 +78,7 @@ public static class BitLocalisationStudy
         {
             var sized = config with { ImageSize = size };
             using var trained = TrainedModels.GetOrTrain(dataset, sized, options, progress);
-            using var bench = SelectionBench.Build(trained.Model, sized, dataset, size, options.FeatureCacheDirectory, progress);
+            using var bench = EncodedDataset.Build(trained.Model, sized, dataset, size, options.FeatureCacheDirectory, progress);
             double ms = ForwardMilliseconds(trained.Model, ImageFileSource.Queries(dataset), size);
             var grid = GridSize(trained.Model, size);
             rows.Add(new InputSizeRow(size, grid.Height, grid.Width, ms, bench.GlobalMap(), bench.Map(SelectionMethod.All, setting),

@@ -79,14 +79,14 @@ public static class BitSelectionStudy
 
     /// <summary>
     /// Runs the study on <paramref name="dataset"/>, or returns its cached result (<paramref name="cache"/>, by default
-    /// the repository's <see cref="ArtefactCache"/>; keyed by configuration, images and code version), so that the
+    /// the repository's <see cref="ResultCache"/>; keyed by configuration, images and code version), so that the
     /// notebooks after 06 reuse its choice of settings without repeating the cross-validation.
     /// </summary>
     public static BitSelectionStudyResult Run(LandmarkDataset dataset, BitSelectionStudyConfig config, TrainingRunOptions? options = null,
-        IProgress<ProgressReport>? progress = null, ArtefactCache? cache = null)
+        IProgress<ProgressReport>? progress = null, ResultCache? cache = null)
     {
-        cache ??= ArtefactCache.Default();
-        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ArtefactCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
+        cache ??= ResultCache.Default();
+        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ResultCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
         return cache.GetOrCompute("bit-selection-study", key, () => Compute(dataset, config, options, progress));
     }
 
@@ -103,7 +103,7 @@ public static class BitSelectionStudy
             var split = dataset.ValidationFold(fold, config.Folds);
             foreach (int seed in config.Seeds)
             {
-                using var bench = Bench(split, config.Training with { Seed = seed }, options);
+                using var bench = Encode(split, config.Training with { Seed = seed }, options);
                 foreach (var g in grid) scores[g].Add(Score(bench, g.Method, g.Setting, seed, config.RandomDraws));
                 progress.Report("bit selection", ++done, runs, "runs", $"{split.Name} seed {seed}");
             }
@@ -121,7 +121,7 @@ public static class BitSelectionStudy
         var baselines = new List<SeedBaselines>();
         foreach (int seed in config.Seeds)
         {
-            using var bench = Bench(dataset, config.Training with { Seed = seed }, options);
+            using var bench = Encode(dataset, config.Training with { Seed = seed }, options);
             foreach (var m in Methods) test[m].Add(Score(bench, m, chosen[m].Setting, seed, config.RandomDraws));
             baselines.Add(new SeedBaselines(seed, bench.GlobalMap(), bench.LocalMap(), bench.Localisation(global: true),
                 bench.Localisation(global: false), bench.TrainingPertinence()));
@@ -131,16 +131,16 @@ public static class BitSelectionStudy
         return new BitSelectionStudyResult(dataset.Name, config, validation, methods, baselines);
     }
 
-    /// <summary>Trains <paramref name="config"/> on <paramref name="dataset"/>'s training split and builds its selection bench.</summary>
-    public static SelectionBench Bench(LandmarkDataset dataset, TrainingConfig config, TrainingRunOptions options, IProgress<ProgressReport>? progress = null)
+    /// <summary>Trains <paramref name="config"/> on <paramref name="dataset"/>'s training split and encodes the dataset with it (<see cref="EncodedDataset"/>).</summary>
+    public static EncodedDataset Encode(LandmarkDataset dataset, TrainingConfig config, TrainingRunOptions options, IProgress<ProgressReport>? progress = null)
     {
         using var trained = TrainedModels.GetOrTrain(dataset, config, options, progress);
-        return SelectionBench.Build(trained.Model, config, dataset, config.ImageSize, options.FeatureCacheDirectory, progress);
+        return EncodedDataset.Build(trained.Model, config, dataset, config.ImageSize, options.FeatureCacheDirectory, progress);
     }
 
     private static bool IsControl(SelectionMethod method) => method is SelectionMethod.Random or SelectionMethod.HighestVariance;
 
-    private static double Score(SelectionBench bench, SelectionMethod method, MultiLevelSetting setting, int seed, int randomDraws) =>
+    private static double Score(EncodedDataset bench, SelectionMethod method, MultiLevelSetting setting, int seed, int randomDraws) =>
         method == SelectionMethod.Random
             ? Enumerable.Range(0, randomDraws).Average(d => bench.Map(method, setting, seed * 1000 + d))
             : bench.Map(method, setting, seed);

@@ -73,7 +73,7 @@ public static class GlobalCodeComparison
             // ResNet18 still is the ImageNet one and is reused, one that trained is replaced by fresh ImageNet weights.
             bool freshImageNet = resnet && seeded.BackboneTrains;
             using (var descriptors = BackboneDescriptors.Compute(dataset, seeded.ImageSize, resnet ? options.FeatureCacheDirectory : null,
-                       freshImageNet ? null : result.Model.Backbone, seeded.FeatureHash(), progress))
+                       freshImageNet ? null : result.Model.Backbone, seeded.FeatureHash(), progress, withTraining: true))
             {
                 lsh = descriptors.LshMap(seeded.GlobalBits, seed);
                 if (double.IsNaN(gap)) gap = descriptors.FloatMap(FeaturePooling.Gap).Map;

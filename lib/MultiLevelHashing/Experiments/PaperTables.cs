@@ -34,8 +34,8 @@ public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IRe
     {
         get
         {
-            var training = TrainingConfig.Full with { ImageSize = SelectionDefaults.ImageSize };
-            return new("full", training, [0, 1, 2], [16, 32, 64, 128], BitSelectionStudyConfig.Full(training));
+            var training = RunPresets.TablesTraining(RunMode.Full);
+            return new("full", training, RunPresets.Seeds(RunMode.Full), [16, 32, 64, 128], RunPresets.Selection(RunMode.Full));
         }
     }
 
@@ -44,8 +44,11 @@ public sealed record PaperTablesConfig(string Name, TrainingConfig Training, IRe
     {
         get
         {
-            var training = TrainingConfig.Smoke with { Epochs = 1 };
-            return new("smoke", training, [0], [16, 64], BitSelectionStudyConfig.Smoke(training), TimingRepeats: 3) { Regions = RegionStudyConfig.Smoke };
+            var training = RunPresets.TablesTraining(RunMode.Smoke);
+            return new("smoke", training, RunPresets.Seeds(RunMode.Smoke), [16, 64], RunPresets.Selection(RunMode.Smoke), TimingRepeats: 3)
+            {
+                Regions = RegionStudyConfig.Smoke,
+            };
         }
     }
 
@@ -287,17 +290,17 @@ public static class PaperTables
 
     /// <summary>Runs (or loads from <paramref name="cache"/>, keyed by configuration, images and code version) the tables on <paramref name="dataset"/>.</summary>
     public static PaperTablesResult Run(LandmarkDataset dataset, PaperTablesConfig config, TrainingRunOptions? options = null,
-        IProgress<ProgressReport>? progress = null, ArtefactCache? cache = null)
+        IProgress<ProgressReport>? progress = null, ResultCache? cache = null)
     {
         if (!config.CodeLengths.Contains(config.Training.GlobalBits))
             throw new ArgumentException($"the code lengths must include the preset's {config.Training.GlobalBits} bits, the global length of the multi-level rows");
-        cache ??= ArtefactCache.Default();
-        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ArtefactCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
+        cache ??= ResultCache.Default();
+        string key = ExperimentKey.Of(JsonSerializer.Serialize(config, ResultCache.JsonOptions), TrainedModels.Key(dataset, config.Training));
         return cache.GetOrCompute("paper-tables", key, () => Compute(dataset, config, (options ?? new TrainingRunOptions()).WithDefaultCaches(), progress, cache));
     }
 
     private static PaperTablesResult Compute(LandmarkDataset dataset, PaperTablesConfig config, TrainingRunOptions options,
-        IProgress<ProgressReport>? progress, ArtefactCache cache)
+        IProgress<ProgressReport>? progress, ResultCache cache)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var protocols = Reported.Where(dataset.GroundTruth.Protocols.Contains).ToArray();
@@ -319,7 +322,7 @@ public static class PaperTables
             {
                 var training = config.Training with { GlobalBits = bits, Seed = seed };
                 using (var trained = TrainedModels.GetOrTrain(dataset, training, options, progress))
-                using (var bench = SelectionBench.Build(trained.Model, training, dataset, training.ImageSize, options.FeatureCacheDirectory, progress))
+                using (var bench = EncodedDataset.Build(trained.Model, training, dataset, training.ImageSize, options.FeatureCacheDirectory, progress))
                 {
                     scorer.Hamming(PaperMethods.Global, PaperMethods.Dscnn, bench.DatabaseGlobal, bench.QueryGlobal, seed);
                     if (bits == config.Training.GlobalBits)
@@ -375,7 +378,7 @@ public static class PaperTables
             var scan = new HammingIndex(database, SearchMethod.Scan);
             var mih = new HammingIndex(database, SearchMethod.Mih);
             mih.Build();
-            Add(method, family, bitsStored ?? database.Bits, database.Bits, $"Hamming top-{k}", "", seed, RetrievalScoring.HammingRankings(database, queries),
+            Add(method, family, bitsStored ?? database.Bits, database.Bits, $"mAP over the full Hamming ranking; timed: Hamming top-{k}", "", seed, RetrievalScoring.HammingRankings(database, queries),
                 Time(() => scan.Search(queries, k), queries.Count), Time(() => mih.Search(queries, k), queries.Count));
         }
 
@@ -413,7 +416,7 @@ public static class PaperTables
         }
 
         /// <summary>The rows of one model at the preset's length: each level alone, concatenated, and the multi-level search.</summary>
-        public void Ablations(SelectionBench bench, IReadOnlyList<ChosenSetting> settings, int seed)
+        public void Ablations(EncodedDataset bench, IReadOnlyList<ChosenSetting> settings, int seed)
         {
             int kg = bench.DatabaseGlobal.Bits, kl = bench.LocalBits, n = bench.DatabaseGlobal.Count, queries = bench.QueryGlobal.Count;
             Hamming(PaperMethods.LocalAll, PaperMethods.Dscnn, bench.DatabaseLocal, bench.QueryLocal, seed);
@@ -472,7 +475,7 @@ public static class PaperTables
         /// PCA-sign and the trained region codes at every shortlist length, and the compact rows (the strongest regions
         /// against as many random ones) with the coder validation chose at the longest shortlist.
         /// </summary>
-        public void Regions(RegionStudy study, DscnnModel model, SelectionBench bench, int seed, IProgress<ProgressReport>? progress)
+        public void Regions(RegionStudy study, DscnnModel model, EncodedDataset bench, int seed, IProgress<ProgressReport>? progress)
         {
             var kernel = study.Config.Kernel;
             using var trainedHead = study.Trained(seed, progress);
@@ -503,7 +506,7 @@ public static class PaperTables
                 $"{t} random regions, {study.Choice.Kept}");
         }
 
-        private void MultiLevel(string method, RegionCodes database, RegionCodes queries, SelectionBench bench, int candidates, double recall, int seed,
+        private void MultiLevel(string method, RegionCodes database, RegionCodes queries, EncodedDataset bench, int candidates, double recall, int seed,
             string? what = null)
         {
             var kernel = config.Regions.Kernel;

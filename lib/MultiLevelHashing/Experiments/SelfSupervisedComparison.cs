@@ -49,6 +49,13 @@ public static class SelfSupervisedComparison
     public const string WithDistractorPhotos = "self-supervised: training + unused distractor photos";
 
     /// <summary>
+    /// The views of a run mode: in smoke mode four small views (64 px) per photo, so that the notebook runs in seconds;
+    /// in full mode <see cref="SelfSupervisedViewSettings.For"/> of <paramref name="config"/>.
+    /// </summary>
+    public static SelfSupervisedViewSettings ViewsFor(RunMode mode, TrainingConfig config)
+        => mode == RunMode.Full ? SelfSupervisedViewSettings.For(config) : new SelfSupervisedViewSettings { ViewsPerPhoto = 4, ViewSize = 64 };
+
+    /// <summary>
     /// Runs the three regimes on <paramref name="dataset"/> (a generated mini-landmarks benchmark made from
     /// <paramref name="photoDirectory"/>) for each seed; self-supervised views go under <paramref name="viewRoot"/>.
     /// </summary>

@@ -41,6 +41,37 @@ public sealed record SettingsSelectionResult(IReadOnlyList<CandidateScore> Candi
 }
 
 /// <summary>
+/// What notebook 04 cross-validates in a run mode: the preset the candidates vary, the candidates, the folds and the seeds.
+/// </summary>
+/// <param name="Preset">The training preset of the mode (<see cref="RunPresets.Training"/>).</param>
+/// <param name="Candidates">Named settings; each spells out the settings under study, so none depends on the preset's current values.</param>
+/// <param name="Folds">Cross-validation folds over the training landmarks.</param>
+/// <param name="Seeds">Seeds of every fold and candidate.</param>
+public sealed record SettingsSelectionPlan(TrainingConfig Preset, IReadOnlyList<(string Name, TrainingConfig Config)> Candidates, int Folds, IReadOnlyList<int> Seeds)
+{
+    /// <summary>
+    /// Smoke: two candidates (whitened or centred start) over 3 folds and one seed. Full: the five candidates of the
+    /// method README's settings study over 4 folds and two seeds.
+    /// </summary>
+    public static SettingsSelectionPlan ForMode(RunMode mode)
+    {
+        var preset = RunPresets.Training(mode);
+        TrainingConfig Setting(GlobalHeadInit start, double gamma, double lr, int negatives, double shrinkage = 1.0) =>
+            preset with { HeadInit = start, Gamma = gamma, LearningRate = lr, NegativeCandidates = negatives, WhiteningShrinkage = shrinkage };
+        return mode == RunMode.Full
+            ? new(preset, [
+                ("whitened start, gamma 10, lr 3e-4", Setting(GlobalHeadInit.LearnedWhitening, 10, 3e-4, 1)),
+                ("whitened start, gamma 0, lr 3e-4", Setting(GlobalHeadInit.LearnedWhitening, 0, 3e-4, 1)),
+                ("whitened start (shrinkage 3), gamma 10, lr 3e-4", Setting(GlobalHeadInit.LearnedWhitening, 10, 3e-4, 1, shrinkage: 3)),
+                ("centred start, gamma 10, lr 3e-4", Setting(GlobalHeadInit.Centered, 10, 3e-4, 1)),
+                ("centred start, gamma 0, lr 1e-3, mining 4", Setting(GlobalHeadInit.Centered, 0, 1e-3, 4))], Folds: 4, Seeds: [0, 1])
+            : new(preset, [
+                ("whitened start, gamma 10", Setting(GlobalHeadInit.LearnedWhitening, 10, 3e-3, 1)),
+                ("centred start, gamma 10", Setting(GlobalHeadInit.Centered, 10, 3e-3, 1))], Folds: 3, Seeds: [0]);
+    }
+}
+
+/// <summary>
 /// Chooses DSCNN training settings without the test benchmark: k-fold cross-validation over the training landmarks
 /// (<see cref="LandmarkDataset.ValidationFold"/>). Each candidate trains on k-1 folds' landmarks and is scored by the
 /// global code's mAP on the held-out fold, for every fold and seed; the candidate with the best mean wins.

@@ -52,6 +52,11 @@ def exact_rows(d, exact):
     return float(np.mean(np.all(d == exact, axis=1)))
 
 
+# The committed report, and the table of its rows that notebook 08 reads (the published results live under notebooks/results).
+DEFAULT_REPORT = "tests/MultiLevelHashing.Benchmarks/results/search.md"
+DEFAULT_TABLE = "notebooks/results/benchmarks/search.tsv"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--mlh", required=True)
@@ -65,7 +70,10 @@ def main():
     ap.add_argument("--slow-queries", type=int, default=200,
                     help="queries timed for FAISS IndexBinaryFlat where N*K >= 10M*256 (the slowest runs)")
     ap.add_argument("--work", default="data/generated/search-bench")
-    ap.add_argument("--output", default="tests/MultiLevelHashing.Benchmarks/results/search.md")
+    ap.add_argument("--output", default=DEFAULT_REPORT)
+    ap.add_argument("--table", default=None,
+                    help=f"rows as TSV (default: {DEFAULT_TABLE}, which notebook 08 reads, with the default --output; "
+                         "else beside --output)")
     ap.add_argument("--command", default="tests/MultiLevelHashing.Benchmarks/faiss/compare.sh")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",")]
@@ -136,7 +144,8 @@ def main():
 
 def write(a, rows, memory, started, load_before):
     os.makedirs(os.path.dirname(a.output), exist_ok=True)
-    tsv_path = os.path.splitext(a.output)[0] + ".tsv"
+    tsv_path = a.table or (DEFAULT_TABLE if a.output == DEFAULT_REPORT else os.path.splitext(a.output)[0] + ".tsv")
+    os.makedirs(os.path.dirname(tsv_path) or ".", exist_ok=True)
     keys = ["engine", "method", "kind", "n", "bits", "queries", "k", "threads", "build", "seconds", "qps", "by_index", "identical", "exact"]
     with open(tsv_path + ".tmp", "w") as f:
         f.write("\t".join(keys) + "\n")

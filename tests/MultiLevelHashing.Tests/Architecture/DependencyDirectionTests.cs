@@ -8,7 +8,8 @@ namespace MultiLevelHashing.Tests.Architecture;
 /// The assemblies keep the dependency direction of lib/MultiLevelHashing/README.md section 1.1:
 /// Core (Data, Evaluation, Search, Runtime) uses no LibTorch and no notebook packages; the deep-learning library
 /// uses no notebook packages; nothing in the library uses the CLI. Checked twice: on the compiled references
-/// (what the code uses) and on the project files (what the build would bring).
+/// (what the code uses) and on the project files (what the build would bring). Inside Core, the namespaces depend on
+/// each other one way (no cycle), read from the compiled code.
 /// </summary>
 public class DependencyDirectionTests
 {
@@ -76,6 +77,24 @@ public class DependencyDirectionTests
         foreach (var type in new[] { typeof(MultiLevelHashing.Benchmarks.SyntheticCodes), typeof(MultiLevelHashing.Benchmarks.SearchTimer),
                                      typeof(MultiLevelHashing.Benchmarks.SearchScaling), typeof(MultiLevelHashing.Benchmarks.QueryTiming) })
             Assert.Same(Core, type.Assembly);
+    }
+
+    [Fact]
+    public void CoreNamespacesDependOneWay()
+    {
+        // Evaluation scores rankings against Data's ground truth; Data (whose labels define the protocols) never needs Evaluation.
+        var edges = NamespaceDependencies.Edges(Core, "MultiLevelHashing");
+        Assert.Contains(("Evaluation", "Data"), edges);
+        Assert.DoesNotContain(("Data", "Evaluation"), edges);
+        Assert.Null(NamespaceDependencies.FindCycle(edges));
+    }
+
+    [Fact]
+    public void TheCycleCheckFindsACycle()
+    {
+        var edges = new HashSet<(string, string)> { ("Data", "Runtime"), ("Evaluation", "Data"), ("Data", "Evaluation") };
+        Assert.Equal("Data -> Evaluation -> Data", NamespaceDependencies.FindCycle(edges));
+        Assert.Null(NamespaceDependencies.FindCycle(new HashSet<(string, string)> { ("Evaluation", "Data"), ("Data", "Runtime") }));
     }
 
     [Fact]

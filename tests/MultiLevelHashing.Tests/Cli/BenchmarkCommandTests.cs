@@ -7,7 +7,6 @@ using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Tests.Search;
 using MultiLevelHashing.Training;
-using Spectre.Console;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -25,9 +24,8 @@ public class BenchmarkCommandTests
     private static async Task<(int Code, string Output)> Invoke(params string[] args)
     {
         var text = new StringWriter();
-        var console = PlainConsole.Into(text, 250);
         var root = new RootCommand();
-        root.Subcommands.Add(BenchmarkCommand.Create(console));
+        root.Subcommands.Add(BenchmarkCommand.Create(text));
         int code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         return (code, text.ToString());
     }

@@ -1,5 +1,6 @@
 using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Data.MiniLandmarks;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
@@ -104,10 +105,10 @@ public sealed class EvaluateCommandTests : IDisposable
         int n = 0;
         for (int q = 0; q < gt.Queries.Count; q++)
         {
-            var rel = gt.Relevance(q, MultiLevelHashing.Evaluation.EvaluationProtocol.Hard);
+            var rel = gt.Relevance(q, MultiLevelHashing.Data.EvaluationProtocol.Hard);
             if (rel.Positives.Length == 0) continue;
             var labels = AveragePrecision.Label(lists[q].Select(gt.IndexOf).ToArray(), rel.Positives, rel.Ignored, gt.DatabaseImages.Count);
-            sum += AveragePrecisionTests.RevisitedComputeAp(labels, rel.Positives.Length);
+            sum += AveragePrecisionTests.OxfordComputeAp(labels, rel.Positives.Length);
             n++;
         }
         Assert.EndsWith($"mAP: {(100 * sum / n).ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}", text.TrimEnd('\n'));

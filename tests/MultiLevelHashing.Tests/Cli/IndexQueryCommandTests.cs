@@ -4,7 +4,6 @@ using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
-using Spectre.Console;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -73,9 +72,8 @@ public class IndexQueryCommandTests
     private static async Task<string> Query(string index, string checkpoint, string image, params string[] extra)
     {
         var text = new StringWriter();
-        var console = PlainConsole.Into(text, 200);
         var root = new RootCommand();
-        root.Subcommands.Add(QueryCommand.Create(console));
+        root.Subcommands.Add(QueryCommand.Create(text));
         Assert.Equal(0, await root.Parse(["query", "--index", index, "--checkpoint", checkpoint, "--image", image, "--k", "3", .. extra])
             .InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
         return text.ToString();

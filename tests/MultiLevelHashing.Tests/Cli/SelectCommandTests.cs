@@ -4,19 +4,18 @@ using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Training;
-using Spectre.Console;
 
 namespace MultiLevelHashing.Tests.Cli;
 
 [Collection(ConsoleCommandCollection.Name)]
 public class SelectCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<SmokeBenchmarkFixture>
 {
-    private static Task<int> Invoke(IAnsiConsole? console, params string[] args)
+    private static Task<int> Invoke(TextWriter? output, params string[] args)
     {
         var root = new RootCommand();
         root.Subcommands.Add(SelectCommand.Create());
         root.Subcommands.Add(IndexCommand.Create());
-        root.Subcommands.Add(QueryCommand.Create(console));
+        root.Subcommands.Add(QueryCommand.Create(output));
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
@@ -83,8 +82,7 @@ public class SelectCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<S
     private static async Task<string> Query(string index, string checkpoint, string image, params string[] extra)
     {
         var text = new StringWriter();
-        var console = PlainConsole.Into(text, 200);
-        Assert.Equal(0, await Invoke(console, ["query", "--index", index, "--checkpoint", checkpoint, "--image", image, "--k", "3", "--levels", .. extra]));
+        Assert.Equal(0, await Invoke(text, ["query", "--index", index, "--checkpoint", checkpoint, "--image", image, "--k", "3", "--levels", .. extra]));
         return text.ToString();
     }
 }

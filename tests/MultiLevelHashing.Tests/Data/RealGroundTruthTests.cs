@@ -133,7 +133,7 @@ public class RealGroundTruthTests
                 var rel = gt.Relevance(q, protocol);
                 if (rel.Positives.Length == 0) { Assert.True(r.Queries[q].Skipped); continue; }
                 var labels = AveragePrecision.Label(rankings[q], rel.Positives, rel.Ignored, gt.DatabaseImages.Count);
-                double expected = AveragePrecisionTests.RevisitedComputeAp(labels, rel.Positives.Length);
+                double expected = AveragePrecisionTests.OxfordComputeAp(labels, rel.Positives.Length);
                 Assert.Equal(expected, r.Queries[q].AveragePrecision, 12);
                 sum += expected; n++;
             }

@@ -3,6 +3,7 @@ using FsCheck.Xunit;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Tests.Data;
 using static MultiLevelHashing.Evaluation.RankLabel;
 
 namespace MultiLevelHashing.Tests.Evaluation;
@@ -10,26 +11,25 @@ namespace MultiLevelHashing.Tests.Evaluation;
 public class AveragePrecisionTests
 {
     /// <summary>
-    /// The revisited benchmark's compute_ap, transcribed independently: positions of positives after removing junk,
-    /// ap += (precision_0 + precision_1) * recall_step / 2 with precision_0 = j / rank (1 at rank 0), precision_1 = (j+1)/(rank+1).
+    /// The reference: the official Oxford buildings <c>compute_ap.cpp</c> (gt_files_170407), step by step as published,
+    /// in double where it uses float. It is another algorithm than the library's: it walks every kept item of the list
+    /// and adds a trapezoid at each, where the library sums over the positions of the positives alone, so a misreading
+    /// shared by both cannot pass unseen. The hand-computed cases below pin both.
     /// </summary>
-    internal static double RevisitedComputeAp(IReadOnlyList<RankLabel> ranked, int positives) // transcribed here, independent of the library
+    internal static double OxfordComputeAp(IReadOnlyList<RankLabel> ranked, int positives)
     {
-        var pos = new List<int>();
-        int kept = 0;
-        foreach (var l in ranked)
+        double oldRecall = 0.0, oldPrecision = 1.0, ap = 0.0;
+        int intersectSize = 0, j = 0;
+        for (int i = 0; i < ranked.Count; ++i)
         {
-            if (l == Ignored) continue;
-            if (l == Positive) pos.Add(kept);
-            kept++;
-        }
-        double ap = 0, step = 1.0 / positives;
-        for (int j = 0; j < pos.Count; j++)
-        {
-            int rank = pos[j];
-            double p0 = rank == 0 ? 1.0 : (double)j / rank;
-            double p1 = (j + 1.0) / (rank + 1.0);
-            ap += (p0 + p1) * step / 2.0;
+            if (ranked[i] == Ignored) continue; // amb.count(ranked_list[i])
+            if (ranked[i] == Positive) intersectSize++;
+            double recall = intersectSize / (double)positives;
+            double precision = intersectSize / (j + 1.0);
+            ap += (recall - oldRecall) * ((oldPrecision + precision) / 2.0);
+            oldRecall = recall;
+            oldPrecision = precision;
+            j++;
         }
         return ap;
     }
@@ -52,7 +52,60 @@ public class AveragePrecisionTests
     public void HandComputedCases(RankLabel[] ranked, int positives, double expected)
     {
         Assert.Equal(expected, AveragePrecision.Compute(ranked, positives), 12);
-        Assert.Equal(expected, RevisitedComputeAp(ranked, positives), 12);
+        Assert.Equal(expected, OxfordComputeAp(ranked, positives), 12);
+    }
+
+    // The revisited benchmark's compute_ap (revisitop, python/evaluate.py) as published, run by numpy: ranks are the
+    // 0-based positions of the positives, junk already removed.
+    private const string RevisitedComputeApPython = """
+        import json, sys
+        import numpy as np
+        def compute_ap(ranks, nres):
+            nimgranks = len(ranks)
+            ap = 0
+            recall_step = 1. / nres
+            for j in np.arange(nimgranks):
+                rank = ranks[j]
+                if rank == 0:
+                    precision_0 = 1.
+                else:
+                    precision_0 = float(j) / rank
+                precision_1 = float(j + 1) / (rank + 1)
+                ap += (precision_0 + precision_1) * recall_step / 2.
+            return ap
+        with open(sys.argv[1]) as f:
+            cases = json.load(f)
+        print(json.dumps([compute_ap(np.array(c["ranks"]), c["positives"]) for c in cases]))
+        """;
+
+    [SkippableFact]
+    public void ApMatchesTheRevisitedComputeApRunByNumpy()
+    {
+        string? python = ExternalProcess.FindOnPath("python3");
+        Skip.If(python is null, "no python3 on PATH: the numpy reference is optional (the Oxford reference above always runs)");
+        var probe = ExternalProcess.Run(python!, ["-c", "import numpy"]);
+        Skip.If(probe.ExitCode != 0, "python3 has no numpy (Debian: apt-get install python3-numpy); the numpy reference is optional");
+        var random = new Random(7);
+        var cases = Enumerable.Range(0, 200).Select(_ =>
+        {
+            var ranked = Enumerable.Range(0, random.Next(0, 40)).Select(_ => (RankLabel)random.Next(3)).ToArray();
+            int positives = ranked.Count(l => l == Positive) + random.Next(0, 3);
+            return (Ranked: ranked, Positives: Math.Max(positives, 1));
+        }).ToList();
+        string input = System.Text.Json.JsonSerializer.Serialize(cases.Select(c => new
+        {
+            ranks = AveragePrecision.PositivePositions(c.Ranked),
+            positives = c.Positives,
+        }));
+        string script = Path.Combine(TestPaths.NewTempDirectory("numpy-ap"), "compute_ap.py");
+        File.WriteAllText(script, RevisitedComputeApPython);
+        string inputFile = script + ".json";
+        File.WriteAllText(inputFile, input);
+        var run = ExternalProcess.Run(python!, [script, inputFile]);
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var expected = System.Text.Json.JsonSerializer.Deserialize<double[]>(run.StandardOutput)!;
+        for (int i = 0; i < cases.Count; i++)
+            Assert.Equal(expected[i], AveragePrecision.Compute(cases[i].Ranked, cases[i].Positives), 12);
     }
 
     [Fact]
@@ -101,13 +154,13 @@ public class AveragePrecisionTests
     public void PrecisionAtKIsZeroWhenNothingIsRetrieved() => Assert.Equal(0, AveragePrecision.PrecisionAt([Negative, Negative], 2, 5));
 
     [Property(MaxTest = 300)]
-    public bool ApMatchesTheRevisitedFormulaOnRandomLists(byte[] codes, PositiveInt extraPositives)
+    public bool ApMatchesTheOfficialOxfordComputeApOnRandomLists(byte[] codes, PositiveInt extraPositives)
     {
         var ranked = codes.Select(c => (RankLabel)(c % 3)).ToArray();
         int positives = ranked.Count(l => l == Positive) + extraPositives.Get % 5;
         if (positives == 0) return double.IsNaN(AveragePrecision.Compute(ranked, 0));
         double ap = AveragePrecision.Compute(ranked, positives);
-        return Math.Abs(ap - RevisitedComputeAp(ranked, positives)) < 1e-12 && ap >= 0 && ap <= 1 + 1e-12;
+        return Math.Abs(ap - OxfordComputeAp(ranked, positives)) < 1e-12 && ap >= 0 && ap <= 1 + 1e-12;
     }
 
     [Property(MaxTest = 200)]

@@ -1,4 +1,5 @@
 using MultiLevelHashing.Attention;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Experiments.Runner;
@@ -20,7 +21,7 @@ public sealed class TinyTablesFixture : IDisposable
 
     public SmokeBenchmarkFixture Benchmark { get; } = new();
     public string Models { get; } = TestPaths.NewTempDirectory("models");
-    public ArtefactCache Cache { get; } = new(TestPaths.NewTempDirectory("artefacts"));
+    public ResultCache Cache { get; } = new(TestPaths.NewTempDirectory("result-cache"));
     public PaperTablesConfig Config { get; } = new("tiny", Tiny, [0, 1], [8, 16],
         new BitSelectionStudyConfig(Tiny, [0], 2, [0.5], [10], [1], 1), TimingRepeats: 1);
     public TrainingRunOptions Options => new() { ModelCacheDirectory = Models };
@@ -82,7 +83,7 @@ public class PaperTablesTests(TinyTablesFixture fixture) : IClassFixture<TinyTab
     {
         var dataset = fixture.Benchmark.Dataset;
         using var trained = TrainedModels.GetOrTrain(dataset, fixture.Config.Training with { Seed = 1 }, fixture.Options);
-        using var bench = SelectionBench.Build(trained.Model, trained.Config, dataset, trained.Config.ImageSize, null);
+        using var bench = EncodedDataset.Build(trained.Model, trained.Config, dataset, trained.Config.ImageSize, null);
         var g = bench.DatabaseGlobal.ToArray();
         var l = bench.DatabaseLocal.ToArray();
         var qg = bench.QueryGlobal.ToArray();
@@ -146,8 +147,8 @@ public class PaperTablesTests(TinyTablesFixture fixture) : IClassFixture<TinyTab
         var again = PaperTables.Run(fixture.Benchmark.Dataset, fixture.Config, fixture.Options, cache: fixture.Cache);
         Assert.Equal(Result.Seconds, again.Seconds);
         Assert.Equal(Result.Rows.Select(r => (r.Method, r.Bits, r.Protocol, r.Mean)), again.Rows.Select(r => (r.Method, r.Bits, r.Protocol, r.Mean)));
-        // Without the artefact cache the tables are recomputed from the cached models: the same mAP, other timings.
-        var recomputed = PaperTables.Run(fixture.Benchmark.Dataset, fixture.Config, fixture.Options, cache: new ArtefactCache(null));
+        // Without the result cache the tables are recomputed from the cached models: the same mAP, other timings.
+        var recomputed = PaperTables.Run(fixture.Benchmark.Dataset, fixture.Config, fixture.Options, cache: new ResultCache(null));
         Assert.Equal(Result.Rows.Select(r => (r.Method, r.Bits, r.Protocol, r.Mean)), recomputed.Rows.Select(r => (r.Method, r.Bits, r.Protocol, r.Mean)));
     }
 

@@ -48,6 +48,22 @@ public sealed class MiniLandmarksLayout(string root)
 public sealed record MiniLandmarksSummary(string Directory, string Checksum, IReadOnlyList<string> TrainLandmarks, IReadOnlyList<string> TestLandmarks,
                                          int TrainImages, int DatabaseImages, int Queries, int Distractors, bool Reused);
 
+/// <summary>How a generation divides the photo scenes (<see cref="MiniLandmarksGenerator.PlanSplit"/>).</summary>
+/// <param name="Catalog">Every photo the generation may use.</param>
+/// <param name="Reserved">Scenes kept for distractors and backgrounds.</param>
+/// <param name="Landmarks">Scenes that become landmarks, in draw order.</param>
+/// <param name="Train">Training landmarks, sorted.</param>
+/// <param name="Test">Test landmarks, sorted.</param>
+public sealed record MiniLandmarksSplit(IReadOnlyList<PhotoEntry> Catalog, IReadOnlyList<string> Reserved, IReadOnlyList<string> Landmarks,
+    IReadOnlyList<string> Train, IReadOnlyList<string> Test)
+{
+    /// <summary>Landmark scenes in the catalog, reserved and unused ones included.</summary>
+    public int Scenes => Catalog.Where(p => p.Role == "landmark").Select(p => p.Scene).Distinct().Count();
+
+    /// <summary>Photos of the catalog under the photo folder's subfolder <paramref name="folder"/> (e.g. the large preset's <c>large</c>).</summary>
+    public int PhotosUnder(string folder) => Catalog.Count(p => p.File.StartsWith(folder + "/", StringComparison.Ordinal));
+}
+
 /// <summary>
 /// Builds the mini-landmarks benchmark from the shipped photos: every photo scene is a landmark; views of it are
 /// rendered by <see cref="ViewSynthesizer"/>; each view's visible fraction sets its label (good / ok / junk, as in
@@ -129,16 +145,22 @@ public static class MiniLandmarksGenerator
         return GenerateCore(config, outputDirectory, photoDirectory, PhotoCatalog.Read(photoDirectory, config.ExtraPhotoFolder), Key(config, photoDirectory), progress);
     }
 
-    private static MiniLandmarksSummary GenerateCore(MiniLandmarksConfig config, string outputDirectory, string photoDirectory, IReadOnlyList<PhotoEntry> catalog,
-        string key, IProgress<ProgressReport>? progress)
+    /// <summary>
+    /// The scenes a generation with <paramref name="config"/> would reserve, make landmarks and split into training and
+    /// test, without rendering anything: the same draw as <see cref="Generate"/>'s.
+    /// </summary>
+    /// <param name="config">Settings; its seed decides the split.</param>
+    /// <param name="photoDirectory">The photo folder; its <c>photos.tsv</c> (and <see cref="MiniLandmarksConfig.ExtraPhotoFolder"/>'s) is the catalog.</param>
+    /// <exception cref="UserInputException">Too few scenes for the settings.</exception>
+    public static MiniLandmarksSplit PlanSplit(MiniLandmarksConfig config, string photoDirectory)
     {
-        var layout = new MiniLandmarksLayout(outputDirectory);
-        Directory.CreateDirectory(layout.DatabaseDirectory);
-        Directory.CreateDirectory(layout.TrainDirectory);
-        Directory.CreateDirectory(layout.GroundTruthDirectory);
+        config.Validate();
+        return Split(config, PhotoCatalog.Read(photoDirectory, config.ExtraPhotoFolder), photoDirectory, new SeededRandom(config.Seed));
+    }
 
-        // Split scenes: reserved (distractors and backgrounds), then landmarks, train before test.
-        var rng = new SeededRandom(config.Seed);
+    // Split scenes: reserved (distractors and backgrounds), then landmarks, train before test.
+    private static MiniLandmarksSplit Split(MiniLandmarksConfig config, IReadOnlyList<PhotoEntry> catalog, string photoDirectory, SeededRandom rng)
+    {
         var scenes = catalog.Where(p => p.Role == "landmark").Select(p => p.Scene).Distinct().Order(StringComparer.Ordinal).ToList();
         rng.Shuffle(scenes);
         if (scenes.Count < config.ReservedScenes + 2)
@@ -153,6 +175,20 @@ public static class MiniLandmarksGenerator
         int nTrain = Math.Clamp((int)Math.Round(n * config.TrainFraction), 1, n - 1);
         var train = landmarks.Take(nTrain).Order(StringComparer.Ordinal).ToList();
         var test = landmarks.Skip(nTrain).Order(StringComparer.Ordinal).ToList();
+        return new MiniLandmarksSplit(catalog, reserved, landmarks, train, test);
+    }
+
+    private static MiniLandmarksSummary GenerateCore(MiniLandmarksConfig config, string outputDirectory, string photoDirectory, IReadOnlyList<PhotoEntry> catalog,
+        string key, IProgress<ProgressReport>? progress)
+    {
+        var layout = new MiniLandmarksLayout(outputDirectory);
+        Directory.CreateDirectory(layout.DatabaseDirectory);
+        Directory.CreateDirectory(layout.TrainDirectory);
+        Directory.CreateDirectory(layout.GroundTruthDirectory);
+
+        // The split draws first from the generator's random stream; the rest of the plan continues it.
+        var rng = new SeededRandom(config.Seed);
+        var (_, reserved, landmarks, train, test) = Split(config, catalog, photoDirectory, rng);
         // Distractors, backgrounds and occluder textures come only from reserved scenes and clutter photos, never from a
         // landmark; scenes beyond LandmarkCount stay unused.
         var reservedSet = new HashSet<string>(reserved, StringComparer.Ordinal);
@@ -268,7 +304,7 @@ public static class MiniLandmarksGenerator
     }
 
     private static GroundTruth WriteGroundTruth(MiniLandmarksLayout layout, List<Item> plan, string[] names, (ViewInfo Info, string Source)[] results,
-                                                Func<int, string> label, List<string> test)
+                                                Func<int, string> label, IReadOnlyList<string> test)
     {
         var database = Enumerable.Range(0, plan.Count).Where(i => plan[i].Split == DatasetSplit.Test).Select(i => names[i]).Order(StringComparer.Ordinal).ToList();
         var index = database.Select((nm, i) => (nm, i)).ToDictionary(t => t.nm, t => t.i, StringComparer.Ordinal);
@@ -296,7 +332,7 @@ public static class MiniLandmarksGenerator
         return new GroundTruth(layout.GroundTruthDirectory, database, queries, databaseIsComplete: true);
     }
 
-    private static string WriteManifest(MiniLandmarksLayout layout, MiniLandmarksConfig config, string key, List<string> train, List<string> test, List<Item> plan)
+    private static string WriteManifest(MiniLandmarksLayout layout, MiniLandmarksConfig config, string key, IReadOnlyList<string> train, IReadOnlyList<string> test, List<Item> plan)
     {
         var files = Directory.EnumerateFiles(layout.Root, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(layout.Root, f).Replace('\\', '/'))

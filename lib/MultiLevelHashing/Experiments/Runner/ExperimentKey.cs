@@ -4,10 +4,10 @@ using System.Text;
 namespace MultiLevelHashing.Experiments.Runner;
 
 /// <summary>
-/// Keys of cached experiment artefacts (trained models, study results; lib/MultiLevelHashing/README.md section 1.7):
-/// a SHA-256 over what determines the artefact (configuration JSON, image-set fingerprints, seeds) and the version of
+/// Keys of cached experiment outputs (trained models, study results; lib/MultiLevelHashing/README.md section 1.7):
+/// a SHA-256 over what determines the output (configuration JSON, image-set fingerprints, seeds) and the version of
 /// the code that computes it. Builds are deterministic and carry no commit hash, so an assembly's module version id
-/// changes exactly when its source does (comments included); a cache never serves an artefact computed by other code.
+/// changes exactly when its source does (comments included); a cache never serves an output computed by other code.
 /// </summary>
 public static class ExperimentKey
 {

@@ -19,7 +19,7 @@ namespace MultiLevelHashing.Experiments.Runner;
 /// <param name="PrecisionAt10">Mean mP@10 (%).</param>
 /// <param name="QueryMs">Milliseconds per query, scan.</param>
 /// <param name="QueryMsMultiIndex">Milliseconds per query with multi-index hashing, or null.</param>
-/// <param name="Search">How the timed search runs.</param>
+/// <param name="Search">How the ranking behind the mAP is made and, where it differs, how the timed search runs.</param>
 /// <param name="Setting">N, lambda and rho where they apply.</param>
 /// <param name="Source">The notebook that measured it.</param>
 public sealed record SummaryRow(string Method, string Family, int Bits, double BitsCompared, string Dataset, string Protocol, double Mean, double Spread,
@@ -105,12 +105,10 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
     public string CodeLengthTable(string protocol)
     {
         var lengths = Rows.Where(r => PaperMethods.CodeLengthRows.Contains(r.Method)).Select(r => r.Bits).Distinct().Order().ToList();
-        var text = new StringBuilder();
-        text.AppendLine($"| method ({protocol} mAP, %) | {string.Join(" | ", lengths.Select(b => $"{b} bits"))} |");
-        text.AppendLine($"|---|{string.Concat(lengths.Select(_ => "---|"))}");
+        var table = new MarkdownTable([$"method ({protocol} mAP, %)", .. lengths.Select(b => $"{b} bits")]);
         foreach (string method in PaperMethods.CodeLengthRows.Where(m => Rows.Any(r => r.Method == m)))
-            text.AppendLine($"| {method} | {string.Join(" | ", lengths.Select(b => Cell(Find(method, protocol, b))))} |");
-        return text.ToString();
+            table.Row([method, .. lengths.Select(b => Cell(Find(method, protocol, b)))]);
+        return table.ToString();
     }
 
     /// <summary>
@@ -126,9 +124,8 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         var multiLevel = Rows.FirstOrDefault(r => r.Method == PaperMethods.MultiLevelQuery);
         var local = Rows.FirstOrDefault(r => r.Method == PaperMethods.LocalAll);
         int? globalBits = multiLevel is not null && local is not null ? multiLevel.Bits - local.Bits : null;
-        var text = new StringBuilder();
-        text.AppendLine($"| codes | bits stored | bits compared per image | {string.Join(" | ", protocols.Select(p => $"{p} mAP (%)"))} | {first} mP@10 (%) | ms per query: scan / MIH | setting |");
-        text.AppendLine($"|---|---|---|{string.Concat(protocols.Select(_ => "---|"))}---|---|---|");
+        var table = new MarkdownTable(["codes", "bits stored", "bits compared per image", .. protocols.Select(p => $"{p} mAP (%)"),
+            $"{first} mP@10 (%)", "ms per query: scan / MIH", "setting"]);
         var methods = PaperMethods.FloatRows.Concat(PaperMethods.AblationRows).Where(m => Rows.Any(r => r.Method == m));
         foreach (string method in methods)
         {
@@ -140,10 +137,10 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
                 ? string.Create(CultureInfo.InvariantCulture, $"{head.QueryMs:0.000} / {mih:0.000}")
                 : string.Create(CultureInfo.InvariantCulture, $"{head.QueryMs:0.000}");
             string name = method == PaperMethods.Global ? $"{method}, {globalBits} bits" : method;
-            text.AppendLine($"| {name} | {head.Bits} | {head.BitsCompared.ToString("0.#", CultureInfo.InvariantCulture)} | " +
-                $"{string.Join(" | ", protocols.Select(p => Cell(Find(method, p, bits))))} | {head.PrecisionAt10.ToString("0.0", CultureInfo.InvariantCulture)} | {time} | {head.Setting} |");
+            table.Row([name, head.Bits.ToString(CultureInfo.InvariantCulture), head.BitsCompared.ToString("0.#", CultureInfo.InvariantCulture),
+                .. protocols.Select(p => Cell(Find(method, p, bits))), head.PrecisionAt10.ToString("0.0", CultureInfo.InvariantCulture), time, head.Setting]);
         }
-        return text.ToString();
+        return table.ToString();
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public static class ResultsPublishing
         End = "<!-- end of results table -->";
 
     /// <summary><c>notebooks/results</c> under <paramref name="root"/>.</summary>
-    public static string Directory(string root) => Path.Combine(RepositoryLayout.NotebooksDirectory(root), "results");
+    public static string Directory(string root) => RepositoryLayout.PublishedResultsDirectory(root);
 
     /// <summary><paramref name="readme"/> with the text between the markers replaced by <paramref name="summary"/>'s table.</summary>
     public static string WithTable(string readme, ResultSummary summary, string path = "README.md")

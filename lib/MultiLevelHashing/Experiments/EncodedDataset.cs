@@ -21,7 +21,7 @@ public sealed record LocalisationScore(double PointingHitRate, double MassInside
 /// dataset-level selection and the variance control, database maps for the localisation numbers, the maps of each
 /// query's full photo for the query-adaptive selection (the compared codes stay those of the cropped query).
 /// </summary>
-public sealed class SelectionBench : IDisposable
+public sealed class EncodedDataset : IDisposable
 {
     private readonly LandmarkDataset _dataset;
     private readonly LevelMaps _train, _database, _queries, _queryPhotos;
@@ -49,7 +49,7 @@ public sealed class SelectionBench : IDisposable
     /// <summary>The benchmark.</summary>
     public LandmarkDataset Dataset => _dataset;
 
-    private SelectionBench(LandmarkDataset dataset, LevelMaps train, RegionBox[] trainBoxes, LevelMaps database, LevelMaps queries,
+    private EncodedDataset(LandmarkDataset dataset, LevelMaps train, RegionBox[] trainBoxes, LevelMaps database, LevelMaps queries,
         LevelMaps queryPhotos, RegionBox[] queryBoxes)
     {
         _dataset = dataset; _train = train; _trainBoxes = trainBoxes; _database = database; _queries = queries;
@@ -66,7 +66,7 @@ public sealed class SelectionBench : IDisposable
     /// Computes everything for <paramref name="model"/> (trained with <paramref name="config"/>) at <paramref name="imageSize"/>;
     /// maps of a frozen backbone are cached under <paramref name="cacheDirectory"/>.
     /// </summary>
-    public static SelectionBench Build(DscnnModel model, TrainingConfig config, LandmarkDataset dataset, int imageSize, string? cacheDirectory,
+    public static EncodedDataset Build(DscnnModel model, TrainingConfig config, LandmarkDataset dataset, int imageSize, string? cacheDirectory,
         IProgress<ProgressReport>? progress = null)
     {
         var sized = config with { ImageSize = imageSize };
@@ -81,7 +81,7 @@ public sealed class SelectionBench : IDisposable
         var queries = Maps(ImageFileSource.Queries(dataset));
         var photos = Maps(new ImageFileSource(ImageFiles.Of(dataset.Queries.Select(q => (q.Path, (BoundingBox?)null)), dataset.Root)));
         var queryBoxes = dataset.Queries.Select(q => TrainingSelection.Region(q.Path, q.Box)).ToArray();
-        return new SelectionBench(dataset, train, trainBoxes, database, queries, photos, queryBoxes);
+        return new EncodedDataset(dataset, train, trainBoxes, database, queries, photos, queryBoxes);
     }
 
     /// <summary>The masks of <paramref name="method"/> at share <paramref name="rho"/>: one for all queries, or one per query.</summary>

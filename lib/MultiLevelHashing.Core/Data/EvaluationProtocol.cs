@@ -1,8 +1,10 @@
-namespace MultiLevelHashing.Evaluation;
+namespace MultiLevelHashing.Data;
 
 /// <summary>
 /// Which labels count as positives and which are ignored (removed from the ranked list) when scoring a query.
 /// Section 3 of lib/MultiLevelHashing/README.md: the evaluation protocol of Oxford5k/Paris6k (classic) and of ROxford5k/RParis6k (revisited).
+/// It lives with the ground truth, whose labels define the protocols (<see cref="GroundTruth.Relevance"/>), so that
+/// Evaluation depends on Data and not the other way round.
 /// </summary>
 public enum EvaluationProtocol
 {

@@ -3,19 +3,19 @@ using MultiLevelHashing.Tests.Data;
 
 namespace MultiLevelHashing.Tests.Experiments;
 
-public class ArtefactCacheTests
+public class ResultCacheTests
 {
     private sealed record Result(string Name, double[] Values, double Missing);
 
     [Fact]
     public void ComputesOnceAndServesTheSameValueAfterwards()
     {
-        string dir = TestPaths.NewTempDirectory("artefacts");
-        var cache = new ArtefactCache(dir);
+        string dir = TestPaths.NewTempDirectory("result-cache");
+        var cache = new ResultCache(dir);
         int calls = 0;
         Result Compute() { calls++; return new Result("a", [1, 2.5], double.NaN); }
         var first = cache.GetOrCompute("study", "k1", Compute);
-        var second = new ArtefactCache(dir).GetOrCompute("study", "k1", Compute);
+        var second = new ResultCache(dir).GetOrCompute("study", "k1", Compute);
         Assert.Equal(1, calls);
         Assert.Equal(first.Name, second.Name);
         Assert.Equal(first.Values, second.Values);
@@ -27,25 +27,25 @@ public class ArtefactCacheTests
     [Fact]
     public void ADamagedEntryIsRecomputedAndReplaced()
     {
-        string dir = TestPaths.NewTempDirectory("artefacts");
-        var cache = new ArtefactCache(dir);
+        string dir = TestPaths.NewTempDirectory("result-cache");
+        var cache = new ResultCache(dir);
         int calls = 0;
         cache.GetOrCompute("study", "k", () => { calls++; return new Result("a", [1], 0); });
         string path = cache.PathOf("study", "k")!;
         var bytes = File.ReadAllBytes(path);
         bytes[^40] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
-        Assert.Null(ArtefactCache.TryRead<Result>(path));
+        Assert.Null(ResultCache.TryRead<Result>(path));
         var again = cache.GetOrCompute("study", "k", () => { calls++; return new Result("b", [2], 0); });
         Assert.Equal(2, calls);
         Assert.Equal("b", again.Name);
-        Assert.Equal("b", ArtefactCache.TryRead<Result>(path)!.Name);
+        Assert.Equal("b", ResultCache.TryRead<Result>(path)!.Name);
     }
 
     [Fact]
     public void WithoutAFolderEveryCallComputes()
     {
-        var cache = new ArtefactCache(null);
+        var cache = new ResultCache(null);
         int calls = 0;
         cache.GetOrCompute("study", "k", () => ++calls);
         cache.GetOrCompute("study", "k", () => ++calls);

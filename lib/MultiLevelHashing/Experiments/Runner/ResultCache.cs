@@ -11,14 +11,15 @@ namespace MultiLevelHashing.Experiments.Runner;
 /// cross-validation behind notebooks 06, 07 and 09) compute it once per code version (lib/MultiLevelHashing/README.md
 /// section 1.7). A damaged or unreadable entry is recomputed and replaced: a cache loses nothing by being wrong.
 /// </summary>
-public sealed class ArtefactCache
+public sealed class ResultCache
 {
     /// <summary>Version of the file layout.</summary>
     public const int FormatVersion = 1;
 
+    // The magic predates the class name; kept so that the file format stays the one already written.
     private static readonly byte[] Magic = "MLHARTEF"u8.ToArray();
 
-    /// <summary>How artefacts are written: enums by name, doubles that may be NaN allowed.</summary>
+    /// <summary>How results are written: enums by name, doubles that may be NaN allowed.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = false,
@@ -30,15 +31,15 @@ public sealed class ArtefactCache
     public string? Directory { get; }
 
     /// <summary>A cache in <paramref name="directory"/> (null: no caching).</summary>
-    public ArtefactCache(string? directory) => Directory = directory;
+    public ResultCache(string? directory) => Directory = directory;
 
-    /// <summary>The cache in <see cref="RepositoryLayout.ArtefactCacheDirectory"/>.</summary>
-    public static ArtefactCache Default() => new(RepositoryLayout.ArtefactCacheDirectory());
+    /// <summary>The cache in <see cref="RepositoryLayout.ResultCacheDirectory"/>.</summary>
+    public static ResultCache Default() => new(RepositoryLayout.ResultCacheDirectory());
 
-    /// <summary>Where the artefact of <paramref name="kind"/> and <paramref name="key"/> lives, or null without a folder.</summary>
+    /// <summary>Where the result of <paramref name="kind"/> and <paramref name="key"/> lives, or null without a folder.</summary>
     public string? PathOf(string kind, string key) => Directory is null ? null : System.IO.Path.Combine(Directory, $"{kind}-{key}.json");
 
-    /// <summary>The cached artefact, or <paramref name="compute"/>'s result, which is then stored.</summary>
+    /// <summary>The cached result, or <paramref name="compute"/>'s result, which is then stored.</summary>
     public T GetOrCompute<T>(string kind, string key, Func<T> compute)
     {
         string? path = PathOf(kind, key);
@@ -53,13 +54,13 @@ public sealed class ArtefactCache
         return value;
     }
 
-    /// <summary>The artefact stored at <paramref name="path"/>, or default when it is missing, damaged or of another shape.</summary>
+    /// <summary>The result stored at <paramref name="path"/>, or default when it is missing, damaged or of another shape.</summary>
     public static T? TryRead<T>(string path)
     {
         if (!File.Exists(path)) return default;
         try
         {
-            byte[] payload = ChecksummedFile.ReadPayload(path, Magic, FormatVersion, "experiment artefact");
+            byte[] payload = ChecksummedFile.ReadPayload(path, Magic, FormatVersion, "cached experiment result");
             return JsonSerializer.Deserialize<T>(payload, JsonOptions);
         }
         catch (Exception e) when (e is UserInputException or JsonException or NotSupportedException)

@@ -1,0 +1,41 @@
+using MultiLevelHashing.Attention;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Training;
+
+namespace MultiLevelHashing.Experiments;
+
+/// <summary>
+/// The settings a run mode implies: which training preset, which model the tables and maps use, over which seeds. The
+/// notebooks, <see cref="PaperTablesConfig"/> and <c>mlh</c> take them from here, so that a mode is stated once and every
+/// notebook that reuses a cached model asks for it under the same configuration (the model cache keys on it).
+/// </summary>
+public static class RunPresets
+{
+    /// <summary>The training preset of a mode: <see cref="TrainingConfig.Smoke"/> or <see cref="TrainingConfig.Full"/>.</summary>
+    public static TrainingConfig Training(RunMode mode) => mode == RunMode.Full ? TrainingConfig.Full : TrainingConfig.Smoke;
+
+    /// <summary>
+    /// The model of the tables, the bit maps and bit selection: in full mode the Full preset at selection's input size
+    /// (<see cref="SelectionDefaults.ImageSize"/>, 224 px); in smoke mode one short epoch of the small CNN.
+    /// </summary>
+    public static TrainingConfig TablesTraining(RunMode mode) => mode == RunMode.Full
+        ? TrainingConfig.Full with { ImageSize = SelectionDefaults.ImageSize }
+        : TrainingConfig.Smoke with { Epochs = 1 };
+
+    /// <summary>
+    /// Training when a notebook compares regimes rather than tunes one: the Full preset in full mode, one short epoch of
+    /// the small CNN in smoke mode.
+    /// </summary>
+    public static TrainingConfig ShortSmokeTraining(RunMode mode) => mode == RunMode.Full ? TrainingConfig.Full : TrainingConfig.Smoke with { Epochs = 1 };
+
+    /// <summary>Seeds of every trained or seeded method: 0, 1 and 2 in full mode, 0 alone in smoke mode.</summary>
+    public static IReadOnlyList<int> Seeds(RunMode mode) => mode == RunMode.Full ? [0, 1, 2] : [0];
+
+    /// <summary>The configuration of the reported tables of a mode: <see cref="PaperTablesConfig.Full"/> or <see cref="PaperTablesConfig.Smoke"/>.</summary>
+    public static PaperTablesConfig Tables(RunMode mode) => mode == RunMode.Full ? PaperTablesConfig.Full : PaperTablesConfig.Smoke;
+
+    /// <summary>The bit-selection study of a mode on <see cref="TablesTraining"/>'s model.</summary>
+    public static BitSelectionStudyConfig Selection(RunMode mode) => mode == RunMode.Full
+        ? BitSelectionStudyConfig.Full(TablesTraining(mode))
+        : BitSelectionStudyConfig.Smoke(TablesTraining(mode));
+}

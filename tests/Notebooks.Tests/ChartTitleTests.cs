@@ -46,6 +46,7 @@ public class ChartTitleTests
         ["AttentionCharts.ValidationAgainstRho"] = () => AttentionCharts.ValidationAgainstRho(Study()),
         ["TableCharts.MapAgainstBits"] = () => TableCharts.MapAgainstBits(Tables(), EvaluationProtocol.Classic),
         ["TableCharts.MapAgainstCost"] = () => TableCharts.MapAgainstCost(Tables(), EvaluationProtocol.Classic),
+        ["TableCharts.MapAgainstBytes"] = () => TableCharts.MapAgainstBytes(Tables(), EvaluationProtocol.Classic),
         ["TableCharts.PrecisionRecall"] = () => TableCharts.PrecisionRecall(Tables()),
         ["TableCharts.ValidationAgainstCandidates"] = () => TableCharts.ValidationAgainstCandidates(Study(), SelectionMethod.QueryAdaptive, 0.25),
         ["TableCharts.TestAgainstCandidates"] = () => TableCharts.TestAgainstCandidates([(10, 0.5, 0.4), (20, 0.5, 0.45), (10, 1, 0.42)], "query-adaptive", 0.38),
@@ -88,6 +89,7 @@ public class ChartTitleTests
                 foreach (string method in PaperMethods.CodeLengthRows)
                     Add(method, method == PaperMethods.Global ? PaperMethods.Dscnn : PaperMethods.Unsupervised, bits, seed, 0.3 + bits / 100.0 + seed / 100.0);
             foreach (string method in PaperMethods.AblationRows.Skip(1)) Add(method, PaperMethods.Dscnn, 48, seed, 0.5);
+            foreach (string method in PaperMethods.RegionRows([10, 20])) Add(method, PaperMethods.Dscnn, 2016, seed, 0.55 + seed / 100.0);
         }
         return new PaperTablesResult("toy", config, runs, [new PrecisionRecallSeries(PaperMethods.Gap, 16384, [0, 0.5, 1], [1, 0.6, 0.2])],
             [new ChosenSetting(SelectionMethod.QueryAdaptive, new MultiLevelSetting(20, 1, 0.25), new MultiLevelHashing.Evaluation.MeanSpread(0.5, 0.01, 2))], 1);

@@ -22,7 +22,7 @@ namespace MultiLevelHashing.Regions;
 /// <param name="Photometric">Whether warped views also change brightness and contrast and gain noise, as the benchmark's views do.</param>
 /// <param name="AnchorWeight">Weight of the mean squared change of the projection from where training started (the PCA
 /// directions), which keeps the head near the unsupervised code it must beat.</param>
-public sealed record CorrespondenceTrainingConfig(int WarpsPerImage = 2, int Steps = 400, int ImagesPerBatch = 24, double LearningRate = 1e-3,
+public sealed record CorrespondenceTrainingConfig(int WarpsPerImage = 2, int Steps = 300, int ImagesPerBatch = 24, double LearningRate = 1e-3,
     double Temperature = 0.1, double QuantizationWeight = 0.1, double BalanceWeight = 0.5, double MaxScaleChange = 0.35,
     double MaxRotationDegrees = 15, double MaxPerspective = 0.12, int Seed = 0, bool Photometric = true, double AnchorWeight = 0)
 {

@@ -45,10 +45,14 @@ public static class BenchmarkCommand
                             "search nothing; a later run without --shard on the same cache (any machine) encodes what is missing and scores";
         var dryRun = EncodingOptions.DryRun();
         var threads = new Option<int>("--threads") { Description = "search threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var allowOverlap = new Option<bool>("--allow-training-overlap")
+        {
+            Description = "score the checkpoint even when it was trained on some of the benchmark's test landmarks (refused otherwise)",
+        };
         var command = new Command("benchmark",
             "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
             "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
-        { dataset, checkpoint, levels, select, candidates, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun };
+        { dataset, checkpoint, levels, select, candidates, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun, allowOverlap };
         command.SetAction(parse =>
         {
             int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
@@ -103,6 +107,7 @@ public static class BenchmarkCommand
             var report = ConsoleProgress.Run(progress =>
             {
                 var ds = spec.Open(progress);
+                if (!parse.GetValue(allowOverlap)) TrainingOverlap.Ensure(ckpt.FullName, stored, ds);
                 return DatasetBenchmark.Run(ds, spec.Text, ckpt.FullName,
                     new DatasetBenchmarkOptions(cacheDir, batchSize, chunkSize, search, TorchDevice.Default()), progress);
             });

@@ -104,7 +104,8 @@ public sealed class RegionStudy : IDisposable
     private static RegionCoderChoice Validate(LandmarkDataset dataset, Tensor training, WarpedViews views, RegionStudyConfig config, int imageSize,
         string? featureCache, Backbone backbone, IProgress<ProgressReport>? progress)
     {
-        var fold = dataset.ValidationFold(0, config.Folds);
+        // Fewer folds where the training landmarks cannot fill as many with two landmarks each.
+        var fold = dataset.ValidationFold(0, Math.Max(2, Math.Min(config.Folds, dataset.TrainLandmarks.Count / 2)));
         var trainIndex = dataset.Train.Select((t, i) => (t.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         var kept = fold.Train.Select(t => trainIndex[t.Name]).ToHashSet();
         var heldOut = fold.Database.Select(t => (long)trainIndex[t.Name]).ToArray();

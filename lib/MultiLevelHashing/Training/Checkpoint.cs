@@ -17,7 +17,14 @@ namespace MultiLevelHashing.Training;
 /// <param name="BackboneStored">False when the backbone is the unchanged ImageNet ResNet18 (heads-only training), which loading takes from the weights package.</param>
 /// <param name="Selection">The dataset-level selection of local bits stored with the model (lib/MultiLevelHashing/README.md section 2.7), or null.</param>
 public sealed record CheckpointInfo(TrainingConfig Config, int EpochsDone, long OptimizerStep, TrainingHistory History, bool BackboneStored,
-    SelectedLocalBits? Selection = null);
+    SelectedLocalBits? Selection = null)
+{
+    /// <summary>
+    /// Names of the landmarks the model was trained on, so that a benchmark can refuse to score it on them
+    /// (<see cref="TrainingOverlap"/>); null in checkpoints written before it was recorded.
+    /// </summary>
+    public IReadOnlyList<string>? TrainingLandmarks { get; init; }
+}
 
 /// <summary>
 /// DSCNN training checkpoints: one file with a magic, a format version, a JSON header (configuration, progress,
@@ -33,10 +40,11 @@ public static class Checkpoint
     private static readonly byte[] Magic = "MLHCKPT\0"u8.ToArray();
 
     /// <summary>Writes a checkpoint of <paramref name="model"/> (and <paramref name="optimizer"/>) to <paramref name="path"/>.</summary>
-    public static void Save(string path, TrainingConfig config, DscnnModel model, HashOptimizer? optimizer, int epochsDone, TrainingHistory history)
+    public static void Save(string path, TrainingConfig config, DscnnModel model, HashOptimizer? optimizer, int epochsDone, TrainingHistory history,
+        IReadOnlyList<string>? trainingLandmarks = null)
     {
         bool backboneStored = config.StoresBackbone;
-        var info = new CheckpointInfo(config, epochsDone, optimizer?.Step ?? 0, history, backboneStored);
+        var info = new CheckpointInfo(config, epochsDone, optimizer?.Step ?? 0, history, backboneStored) { TrainingLandmarks = trainingLandmarks };
         var tensors = new List<(string, Tensor)>();
         foreach (var (name, t) in model.state_dict())
             if (backboneStored || !name.StartsWith("backbone.", StringComparison.Ordinal)) tensors.Add(("model." + name, t));

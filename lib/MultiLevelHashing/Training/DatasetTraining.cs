@@ -22,7 +22,11 @@ public static class DatasetTraining
         if (dataset.Train.Count == 0)
             throw new UserInputException($"{dataset.Root}: dataset '{dataset.Name}' has no labelled training split to train on");
         options ??= new TrainingRunOptions();
-        options = options with { FeatureCacheDirectory = options.FeatureCacheDirectory ?? DefaultFeatureCache() };
+        options = options with
+        {
+            FeatureCacheDirectory = options.FeatureCacheDirectory ?? DefaultFeatureCache(),
+            TrainingLandmarks = TrainingOverlap.TrainingLandmarkNames(dataset),
+        };
         var device = options.Device ?? TorchDevice.Default();
         var images = ImageFileSource.Train(dataset);
         var labels = dataset.Train.Select(i => i.Label).ToArray();

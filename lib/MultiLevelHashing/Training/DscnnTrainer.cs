@@ -23,6 +23,9 @@ public sealed record TrainingRunOptions
     /// <summary>Where cached backbone maps F live (heads-only training), or null to keep them in memory only.</summary>
     public string? FeatureCacheDirectory { get; init; }
 
+    /// <summary>Names of the landmarks trained on, recorded in the checkpoint (<see cref="CheckpointInfo.TrainingLandmarks"/>); null when unknown.</summary>
+    public IReadOnlyList<string>? TrainingLandmarks { get; init; }
+
     /// <summary>Compute device; null picks <see cref="TorchDevice.Default"/>.</summary>
     public Device? Device { get; init; }
 
@@ -164,7 +167,7 @@ public static class DscnnTrainer
                 history = history.With(new EpochRecord(epoch + 1, sumTotal / n, sumGlobal / n, sumLocal / n, map, lr,
                     watch.Elapsed.TotalSeconds, n / Math.Max(1e-9, watch.Elapsed.TotalSeconds)));
                 if (options.CheckpointPath is not null)
-                    Checkpoint.Save(options.CheckpointPath, config, model, optimizer, epoch + 1, history);
+                    Checkpoint.Save(options.CheckpointPath, config, model, optimizer, epoch + 1, history, options.TrainingLandmarks);
             }
 
             SetMode(model, config.Freeze, training: false);

@@ -23,7 +23,7 @@ public sealed class TinyTablesFixture : IDisposable
     public string Models { get; } = TestPaths.NewTempDirectory("models");
     public ResultCache Cache { get; } = new(TestPaths.NewTempDirectory("result-cache"));
     public PaperTablesConfig Config { get; } = new("tiny", Tiny, [0, 1], [8, 16],
-        new BitSelectionStudyConfig(Tiny, [0], 2, [0.5], [10], [1], 1), TimingRepeats: 1);
+        new BitSelectionStudyConfig(Tiny, [0], 2, [0.5], [10], [1], 1), TimingRepeats: 1) { Regions = RegionStudyConfig.Smoke };
     public TrainingRunOptions Options => new() { ModelCacheDirectory = Models };
     public PaperTablesResult Result { get; }
 

@@ -53,7 +53,7 @@ public static class TrainedModels
         }
         var trained = DatasetTraining.Train(dataset, config, options, progress);
         Directory.CreateDirectory(options.ModelCacheDirectory);
-        Checkpoint.Save(path, config, trained.Model, optimizer: null, trained.EpochsDone, trained.History);
+        Checkpoint.Save(path, config, trained.Model, optimizer: null, trained.EpochsDone, trained.History, TrainingOverlap.TrainingLandmarkNames(dataset));
         return trained;
     }
 }

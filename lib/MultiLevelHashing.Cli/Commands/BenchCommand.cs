@@ -12,15 +12,16 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <summary><c>mlh bench</c>: measurements reported as ratios against a peer in the same run.</summary>
 public static class BenchCommand
 {
-    public static Command Create()
+    /// <summary>The command; what its subcommands report goes to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var command = new Command("bench", "Benchmarks that compare this toolkit against a peer in the same run.");
-        command.Subcommands.Add(Allocator());
-        command.Subcommands.Add(AllocatorWorker());
-        command.Subcommands.Add(SearchBenchCommand.Create());
+        command.Subcommands.Add(Allocator(output));
+        command.Subcommands.Add(AllocatorWorker(output));
+        command.Subcommands.Add(SearchBenchCommand.Create(output));
         command.Subcommands.Add(DecodeBenchCommand.Create());
-        command.Subcommands.Add(PyTorchBenchCommand.Create());
-        command.Subcommands.Add(PyTorchBenchCommand.Worker());
+        command.Subcommands.Add(PyTorchBenchCommand.Create(output));
+        command.Subcommands.Add(PyTorchBenchCommand.Worker(output));
         return command;
     }
 
@@ -28,7 +29,7 @@ public static class BenchCommand
     private static Option<int> BatchOption() => new("--batch") { Description = "images per step", DefaultValueFactory = _ => 16 };
     private static Option<int> SizeOption() => new("--size") { Description = "image side in pixels", DefaultValueFactory = _ => 128 };
 
-    private static Command Allocator()
+    private static Command Allocator(TextWriter? output)
     {
         var steps = StepsOption();
         var batch = BatchOption();
@@ -56,14 +57,14 @@ public static class BenchCommand
             var table = new Table().AddColumns("malloc thresholds", "img/s (median)", "runs");
             table.AddRow("glibc defaults (MLH_MALLOC_TUNING=0)", baseline.ToString("0.0"), string.Join(" ", rates[false].Select(r => r.ToString("0.0"))));
             table.AddRow("raised (mmap 32 MiB, trim 1 GiB)", tunedRate.ToString("0.0"), string.Join(" ", rates[true].Select(r => r.ToString("0.0"))));
-            AnsiConsole.Write(table);
-            System.Console.WriteLine($"speedup: {tunedRate / baseline:0.00}x");
+            CommandOutput.Console(output).Write(table);
+            CommandOutput.Writer(output).WriteLine($"speedup: {tunedRate / baseline:0.00}x");
             return 0;
         });
         return command;
     }
 
-    private static Command AllocatorWorker()
+    private static Command AllocatorWorker(TextWriter? output)
     {
         var steps = StepsOption();
         var batch = BatchOption();
@@ -74,7 +75,7 @@ public static class BenchCommand
         command.SetAction(parse =>
         {
             double rate = AllocatorBenchmark.TrainingImagesPerSecond(parse.GetValue(steps), warmup: 3, parse.GetValue(batch), parse.GetValue(size));
-            System.Console.WriteLine(rate.ToString("R", CultureInfo.InvariantCulture));
+            CommandOutput.Writer(output).WriteLine(rate.ToString("R", CultureInfo.InvariantCulture));
             return 0;
         });
         return command;
@@ -82,12 +83,9 @@ public static class BenchCommand
 
     private static double RunWorker(bool tuned, int steps, int batch, int size)
     {
-        var arguments = new List<string>();
-        // Under `dotnet mlh.dll` the process path is dotnet itself; pass the entry assembly along.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            arguments.Add(typeof(BenchCommand).Assembly.Location);
-        arguments.AddRange(["bench", "allocator-worker", "--steps", steps.ToString(), "--batch", batch.ToString(), "--size", size.ToString()]);
-        var result = ExternalProcess.Run(Environment.ProcessPath!, arguments, environment: new Dictionary<string, string?>
+        var worker = SelfWorker.Launcher("bench", "allocator-worker");
+        var result = ExternalProcess.Run(worker.Program,
+            [.. worker.Arguments, "--steps", steps.ToString(), "--batch", batch.ToString(), "--size", size.ToString()], environment: new Dictionary<string, string?>
         {
             ["MLH_MALLOC_TUNING"] = tuned ? "1" : "0", ["MALLOC_MMAP_THRESHOLD_"] = null, ["MALLOC_TRIM_THRESHOLD_"] = null,
         });

@@ -30,8 +30,9 @@ public static class EncodeCommand
         var chunk = EncodingOptions.Chunk();
         var shard = EncodingOptions.Shard();
         var dryRun = EncodingOptions.DryRun();
+        var size = EncodingOptions.Size();
         var command = new Command("encode", "Encode a dataset's images into packed global-level and local-level hash codes (.npy) with a trained DSCNN.")
-        { dataset, folder, checkpoint, outputFile, part, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
+        { dataset, folder, checkpoint, outputFile, part, batch, strict, decodeThreads, cache, chunk, shard, dryRun, size };
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
@@ -40,7 +41,7 @@ public static class EncodeCommand
                 throw new UserInputException("give exactly one of --dataset or --images");
             string? outPath = parse.GetValue(outputFile)?.FullName;
             string? stem = outPath is null ? null : outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? outPath[..^4] : outPath;
-            var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
+            var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads) with { ImageSize = EncodingOptions.ReadSize(parse, size) };
             var chunks = EncodingOptions.ReadChunks(parse, cache, chunk, shard, dryRun);
             string partName = parse.GetValue(part)!.ToLowerInvariant();
             return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, parse.GetValue(checkpoint)!, stem,

@@ -16,7 +16,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 internal static class EncodingOptions
 {
-    public sealed record Settings(int BatchSize, BadImagePolicy BadImages, EncodingPipelineOptions Pipeline);
+    /// <summary>Batch size, what happens to unreadable images, the decoding pipeline, and the input size (null: the checkpoint's).</summary>
+    public sealed record Settings(int BatchSize, BadImagePolicy BadImages, EncodingPipelineOptions Pipeline, int? ImageSize = null);
 
     /// <summary>The images to encode: a name and part for the cache's file name, the folder they come from, paths with crops, and ids.</summary>
     public sealed record ImageList(string Name, string Part, string Root, List<(string Path, BoundingBox? Crop)> Images, List<string> Ids);
@@ -77,7 +78,7 @@ internal static class EncodingOptions
             AtomicFile.CheckWritable(cacheDir);
         }
         using var encoding = new CachedEncoding(checkpoint.FullName, settings.BatchSize, chunks.ChunkSize, TorchDevice.Default(),
-            settings.BadImages, settings.Pipeline);
+            settings.BadImages, settings.Pipeline, settings.ImageSize);
         var shard = chunks.Shard ?? CodeShard.All;
         var (message, skipped) = ConsoleProgress.Run(progress =>
         {
@@ -148,6 +149,20 @@ internal static class EncodingOptions
     public static Option<int?> DecodeThreads() => new("--decode-threads")
     {
         Description = $"threads decoding images while the network runs (default {EncodingPipelineOptions.DefaultDecodeThreads}: one per two cores)",
+    };
+
+    /// <summary><c>--size</c>: the input side S, when codes are wanted at another size than the model was trained at.</summary>
+    public static Option<int?> Size() => new("--size")
+    {
+        Description = "encode at S x S pixels (default: the size the checkpoint was trained at)",
+    };
+
+    /// <summary>The value of <see cref="Size"/>, checked.</summary>
+    public static int? ReadSize(ParseResult parse, Option<int?> size) => parse.GetValue(size) switch
+    {
+        null => null,
+        < 32 and var s => throw new UserInputException($"--size must be at least 32, got {s}"),
+        var s => s,
     };
 
     public static Settings Read(ParseResult parse, Option<int> batch, Option<bool> strict, Option<int?> decodeThreads)

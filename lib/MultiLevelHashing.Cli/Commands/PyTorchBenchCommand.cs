@@ -51,7 +51,7 @@ public static class PyTorchBenchCommand
             // The committed runs go where notebook 08 reads them; a run written elsewhere keeps its table beside its report.
             string runs = chosen is null ? RepositoryLayout.PyTorchBenchmarkTable(root) : Path.ChangeExtension(target, ".tsv");
             string work = Path.Combine(RepositoryLayout.ArtifactsDirectory(root), "bench", "pytorch");
-            var result = ConsoleProgress.Run(progress => PyTorchBenchmark.Run(settings, work, RepositoryLayout.PhotosDirectory(), SelfAsWorker(), progress));
+            var result = ConsoleProgress.Run(progress => PyTorchBenchmark.Run(settings, work, RepositoryLayout.PhotosDirectory(), SelfWorker.Launcher("bench", "pytorch-worker"), progress));
             string table = PyTorchBenchmark.Report(result);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             Directory.CreateDirectory(Path.GetDirectoryName(runs)!);
@@ -62,15 +62,6 @@ public static class PyTorchBenchCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>This program's <c>bench pytorch-worker</c>: under <c>dotnet mlh.dll</c> the process path is dotnet itself, so the assembly goes first.</summary>
-    private static WorkerLauncher SelfAsWorker()
-    {
-        string self = Environment.ProcessPath!;
-        List<string> args = ["bench", "pytorch-worker"];
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") args.Insert(0, typeof(PyTorchBenchCommand).Assembly.Location);
-        return new WorkerLauncher(self, args);
     }
 
     /// <summary><c>mlh bench pytorch-worker</c>: one timed TorchSharp run in a fresh process, as the Python side runs.</summary>

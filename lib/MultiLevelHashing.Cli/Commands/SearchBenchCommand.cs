@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
@@ -13,8 +14,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class SearchBenchCommand
 {
-    /// <summary>The command; each TSV line is also printed to <paramref name="console"/> (default: standard output).</summary>
-    public static Command Create(TextWriter? console = null)
+    /// <summary>The command; each TSV line is also printed to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var database = new Option<FileInfo>("--database") { Description = "Database codes: uint8 .npy, N x K/8.", Required = true };
         var queries = new Option<FileInfo>("--queries") { Description = "Query codes: uint8 .npy, Q x K/8.", Required = true };
@@ -22,12 +23,12 @@ public static class SearchBenchCommand
         var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts.", DefaultValueFactory = _ => "1,2" };
         var methods = new Option<string>("--methods") { Description = "Comma-separated methods among scan, mih.", DefaultValueFactory = _ => "scan,mih" };
         var maxQueries = new Option<int>("--max-queries") { Description = "Use only the first Q queries (0 = all).", DefaultValueFactory = _ => 0 };
-        var output = new Option<FileInfo>("--output") { Description = "Tab-separated results, one line per run (appended).", Required = true };
+        var table = new Option<FileInfo>("--output") { Description = "Tab-separated results, one line per run (appended).", Required = true };
         var saveDistances = new Option<FileInfo?>("--save-distances") { Description = "Write the scan's int32 distances at the largest k here (for checking against other engines)." };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per line; the fastest is reported.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("search", "Time exact Hamming k-NN (scan and multi-index hashing) over .npy codes; one TSV line per run.")
         {
-            database, queries, ks, threads, methods, maxQueries, output, saveDistances, repeats,
+            database, queries, ks, threads, methods, maxQueries, table, saveDistances, repeats,
         };
         cmd.SetAction(parseResult =>
         {
@@ -43,7 +44,7 @@ public static class SearchBenchCommand
             if (mList.Count == 0) throw new UserInputException("--methods: empty list.");
             int runs = parseResult.GetValue(repeats);
             if (runs < 1) throw new UserInputException($"--repeats must be at least 1 (got {runs}).");
-            string outPath = parseResult.GetValue(output)!.FullName;
+            string outPath = parseResult.GetValue(table)!.FullName;
             var distancesFile = parseResult.GetValue(saveDistances);
             if (!File.Exists(outPath))
                 File.WriteAllText(outPath, "engine\tmethod\tdatabase\tn\tbits\tqueries\tk\tthreads\tbuild_seconds\tsearch_seconds\tqueries_per_second\tanswered_by_index\tidentical_to_scan\tindex_bytes\n");
@@ -55,7 +56,7 @@ public static class SearchBenchCommand
                 string line = string.Join('\t', "ours", KnnCommand.Name(t.Method), Path.GetFileName(dbPath), db.Count, db.Bits, t.Queries,
                     t.K, t.Threads, F(t.BuildSeconds), F(t.SearchSeconds), F(t.QueriesPerSecond), t.Statistics.IndexedQueries, identical, t.IndexBytes);
                 File.AppendAllText(outPath, line + "\n");
-                (console ?? System.Console.Out).WriteLine(line);
+                CommandOutput.Writer(output).WriteLine(line);
             });
             return 0;
         });

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Training;
 using Spectre.Console;
@@ -24,7 +25,12 @@ public static class TrainCommand
                           "views of different photos are not; 15% of the photos are held out for validation (finding the other views of an unseen photo)",
         };
         var views = new Option<DirectoryInfo?>("--views") { Description = "with --images: where the synthesized views go (default: artifacts/self-supervised)" };
-        var preset = new Option<string>("--preset") { Description = "training preset: smoke (small CNN, seconds) or full (ImageNet ResNet18, heads on cached features)", DefaultValueFactory = _ => "full" };
+        var preset = new Option<string>("--preset")
+        {
+            Description = "training preset: smoke (small CNN, seconds) or full (ImageNet ResNet18 at 224 px, heads on cached features: the model of the README's table)",
+            DefaultValueFactory = _ => "full",
+        };
+        var size = new Option<int?>("--size") { Description = "train at S x S pixels instead of the preset's size (full: 224, smoke: 64)" };
         var seed = new Option<int?>("--seed") { Description = "seed of initialisation and pair sampling (default: the preset's, 0)" };
         var epochs = new Option<int?>("--epochs") { Description = "override the preset's number of epochs" };
         var bits = new Option<int?>("--global-bits") { Description = "override the global code length Kg" };
@@ -38,10 +44,11 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "continue from the checkpoint when it exists (same configuration required)" };
         var history = new Option<FileInfo?>("--history") { Description = "also write the loss and mAP history as JSON here" };
         var command = new Command("train", "Train the DSCNN's global and local hash heads with the siamese DSH loss; validation mAP of the global code after each epoch.")
-        { dataset, images, views, preset, seed, epochs, bits, freeze, set, checkpoint, resume, history };
+        { dataset, images, views, preset, size, seed, epochs, bits, freeze, set, checkpoint, resume, history };
         command.SetAction(parse =>
         {
-            var config = TrainingConfig.Preset(parse.GetValue(preset)!);
+            var config = RunPresets.Command(parse.GetValue(preset)!);
+            if (parse.GetValue(size) is { } px) config = config with { ImageSize = px };
             if (parse.GetValue(seed) is { } s) config = config with { Seed = s };
             if (parse.GetValue(epochs) is { } e) config = config with { Epochs = e };
             if (parse.GetValue(bits) is { } b) config = config with { GlobalBits = b };

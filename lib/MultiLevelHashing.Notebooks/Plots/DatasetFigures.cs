@@ -5,6 +5,8 @@ using Plotly.NET;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using MultiLevelHashing.Attention.Rendering;
+using SkiaSharp;
 
 namespace MultiLevelHashing.Plots;
 
@@ -41,42 +43,56 @@ public static class DatasetFigures
 
     /// <summary>
     /// Draws the tiles into a grid of <paramref name="cell"/>-pixel squares (images letterboxed, boxes scaled with them,
-    /// a coloured tab in each corner); <paramref name="columns"/> per row.
+    /// a coloured tab in each corner), <paramref name="columns"/> per row, with the library's one sheet renderer
+    /// (<see cref="Attention.Rendering.ContactSheet"/>); returns the sheet as PNG bytes.
     /// </summary>
-    public static Image<Rgb24> ContactSheet(IReadOnlyList<SheetItem> items, int columns = 6, int cell = 160)
+    public static byte[] ContactSheet(IReadOnlyList<SheetItem> items, int columns = 6, int cell = 160)
     {
-        int rows = Math.Max(1, (items.Count + columns - 1) / columns);
-        var sheet = new Image<Rgb24>(columns * cell, rows * cell, new Rgb24(255, 255, 255));
-        for (int k = 0; k < items.Count; k++)
+        if (items.Count == 0) throw new ArgumentException("a contact sheet needs at least one image", nameof(items));
+        var tiles = new List<SKBitmap>();
+        try
         {
-            using var img = ImageLoader.LoadRgb(items[k].Path);
-            double s = (cell - 4.0) / Math.Max(img.Width, img.Height);
-            int w = Math.Max(1, (int)Math.Round(img.Width * s)), h = Math.Max(1, (int)Math.Round(img.Height * s));
-            img.Mutate(c => c.Resize(w, h));
-            var colour = items[k].Colour;
-            if (items[k].Box is { } b)
-            {
-                int x1 = Math.Clamp((int)(b.X1 * s), 0, w - 1), y1 = Math.Clamp((int)(b.Y1 * s), 0, h - 1);
-                int x2 = Math.Clamp((int)Math.Ceiling(b.X2 * s) - 1, 0, w - 1), y2 = Math.Clamp((int)Math.Ceiling(b.Y2 * s) - 1, 0, h - 1);
-                for (int t = 0; t < 2; t++)
-                {
-                    for (int x = x1; x <= x2; x++) { img[x, Math.Min(h - 1, y1 + t)] = colour; img[x, Math.Max(0, y2 - t)] = colour; }
-                    for (int y = y1; y <= y2; y++) { img[Math.Min(w - 1, x1 + t), y] = colour; img[Math.Max(0, x2 - t), y] = colour; }
-                }
-            }
-            for (int y = 0; y < Math.Min(10, h); y++) for (int x = 0; x < Math.Min(10, w); x++) img[x, y] = colour;
-            int ox = (k % columns) * cell + (cell - w) / 2, oy = (k / columns) * cell + (cell - h) / 2;
-            sheet.Mutate(c => c.DrawImage(img, new Point(ox, oy), 1f));
+            foreach (var item in items) tiles.Add(Tile(item, cell));
+            using var sheet = Attention.Rendering.ContactSheet.Grid(tiles, columns, gap: 0, SKColors.White, title: null);
+            return MapOverlay.EncodePng(sheet);
         }
-        return sheet;
+        finally
+        {
+            foreach (var tile in tiles) tile.Dispose();
+        }
     }
 
-    /// <summary>Saves the sheet as PNG (when <paramref name="savePath"/> is given) and returns it as a picture that notebooks show inline.</summary>
-    public static Picture ToHtml(Image<Rgb24> sheet, string? savePath = null, string? caption = null)
+    // One cell: the image letterboxed on white, its box outlined 2 px wide and a 10 px tab in its corner, both in its colour.
+    private static SKBitmap Tile(SheetItem item, int cell)
     {
-        using var ms = new MemoryStream();
-        sheet.SaveAsPng(ms);
-        byte[] png = ms.ToArray();
+        using var img = ImageLoader.LoadRgb(item.Path);
+        double s = (cell - 4.0) / Math.Max(img.Width, img.Height);
+        int w = Math.Max(1, (int)Math.Round(img.Width * s)), h = Math.Max(1, (int)Math.Round(img.Height * s));
+        img.Mutate(c => c.Resize(w, h));
+        using var photo = Attention.Rendering.ContactSheet.ToBitmap(img);
+        var tile = new SKBitmap(new SKImageInfo(cell, cell, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using var canvas = new SKCanvas(tile);
+        canvas.Clear(SKColors.White);
+        int ox = (cell - w) / 2, oy = (cell - h) / 2;
+        canvas.DrawBitmap(photo, ox, oy);
+        var colour = new SKColor(item.Colour.R, item.Colour.G, item.Colour.B);
+        if (item.Box is { } b)
+        {
+            int x1 = Math.Clamp((int)(b.X1 * s), 0, w - 1), y1 = Math.Clamp((int)(b.Y1 * s), 0, h - 1);
+            int x2 = Math.Clamp((int)Math.Ceiling(b.X2 * s) - 1, 0, w - 1), y2 = Math.Clamp((int)Math.Ceiling(b.Y2 * s) - 1, 0, h - 1);
+            // A 2 px stroke centred on the inner edge covers pixels x1..x1+1 and x2-1..x2, as the outline always did.
+            using var stroke = new SKPaint { Color = colour, Style = SKPaintStyle.Stroke, StrokeWidth = 2, IsAntialias = false };
+            canvas.DrawRect(new SKRect(ox + x1 + 1, oy + y1 + 1, ox + x2, oy + y2), stroke);
+        }
+        using var fill = new SKPaint { Color = colour, Style = SKPaintStyle.Fill, IsAntialias = false };
+        canvas.DrawRect(new SKRect(ox, oy, ox + Math.Min(10, w), oy + Math.Min(10, h)), fill);
+        canvas.Flush();
+        return tile;
+    }
+
+    /// <summary>Saves a sheet's PNG (when <paramref name="savePath"/> is given) and returns it as a picture that notebooks show inline.</summary>
+    public static Picture ToHtml(byte[] png, string? savePath = null, string? caption = null)
+    {
         if (savePath is not null) Runtime.AtomicFile.WriteAllBytes(savePath, png);
         return new Picture(savePath ?? "contact-sheet.png", caption ?? "") { Png = png };
     }

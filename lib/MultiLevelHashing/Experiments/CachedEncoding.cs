@@ -24,10 +24,14 @@ public sealed class CachedEncoding : IDisposable
     private readonly string _checkpointKey;
     private DscnnModel? _model;
 
-    /// <summary>Reads the checkpoint's header (not its weights) and hashes the file.</summary>
+    /// <summary>
+    /// Reads the checkpoint's header (not its weights) and hashes the file. Images are encoded at
+    /// <paramref name="imageSize"/>, or at the size the model was trained at when null.
+    /// </summary>
     public CachedEncoding(string checkpointPath, int batchSize, int chunkSize, Device? device = null,
-                          BadImagePolicy badImages = BadImagePolicy.Stop, EncodingPipelineOptions? pipeline = null)
+                          BadImagePolicy badImages = BadImagePolicy.Stop, EncodingPipelineOptions? pipeline = null, int? imageSize = null)
     {
+        if (imageSize is { } size) ArgumentOutOfRangeException.ThrowIfLessThan(size, 32, nameof(imageSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         _checkpointPath = checkpointPath;
@@ -37,6 +41,7 @@ public sealed class CachedEncoding : IDisposable
         ChunkSize = chunkSize;
         BadImages = badImages;
         Info = Checkpoint.ReadInfo(checkpointPath);
+        ImageSize = imageSize ?? Info.Config.ImageSize;
         _checkpointKey = FileHash(checkpointPath);
     }
 
@@ -45,6 +50,9 @@ public sealed class CachedEncoding : IDisposable
 
     /// <summary>Code lengths of the two levels: global, local.</summary>
     public int[] Bits => [Info.Config.GlobalBits, Info.Config.LocalBits];
+
+    /// <summary>Side S of the S x S input every image is resized to (the training size unless another was asked for).</summary>
+    public int ImageSize { get; }
 
     /// <summary>Images per forward batch.</summary>
     public int BatchSize { get; }
@@ -70,14 +78,14 @@ public sealed class CachedEncoding : IDisposable
     /// </summary>
     public string IndexPath(string cacheDirectory, string name, string part, IEnumerable<(string Path, BoundingBox? Crop)> images) =>
         Path.Combine(cacheDirectory, $"{Safe(name)}-{Safe(part)}-{ChunkedCodeCache.Fingerprint(images,
-            $"{_checkpointKey}|{Info.Config.ImageSize}|{part}|chunk {ChunkSize}|batch {BatchSize}|jpeg {ImageLoadOptions.Default.JpegDecoding}")}.mlhidx");
+            $"{_checkpointKey}|{ImageSize}|{part}|chunk {ChunkSize}|batch {BatchSize}|jpeg {ImageLoadOptions.Default.JpegDecoding}")}.mlhidx");
 
     /// <summary>The chunk encoder of <paramref name="images"/> (the list the cache's ids follow).</summary>
     public ChunkedCodeCache.EncodeChunkSkipping Encoder(IReadOnlyList<(string Path, BoundingBox? Crop)> images, string root) => (start, count, inner) =>
     {
         _model ??= Checkpoint.LoadModel(_checkpointPath, _device).Model;
         var files = ImageFiles.Of(Enumerable.Range(start, count).Select(i => images[i]), root);
-        var codes = DscnnEncoder.Encode(_model, new ImageFileSource(files), Info.Config.ImageSize, BatchSize, device: _device, progress: inner,
+        var codes = DscnnEncoder.Encode(_model, new ImageFileSource(files), ImageSize, BatchSize, device: _device, progress: inner,
             badImages: BadImages, pipeline: _pipeline);
         Add(codes.Timings);
         // The cache owns (and disposes) the packed codes; the rest of the result is managed memory.

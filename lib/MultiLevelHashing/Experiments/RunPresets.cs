@@ -28,6 +28,18 @@ public static class RunPresets
     /// </summary>
     public static TrainingConfig ShortSmokeTraining(RunMode mode) => mode == RunMode.Full ? TrainingConfig.Full : TrainingConfig.Smoke with { Epochs = 1 };
 
+    /// <summary>
+    /// The preset <c>mlh train --preset</c> names: <c>full</c> is the model of the reported tables
+    /// (<see cref="TablesTraining"/> of <see cref="RunMode.Full"/>, 224 px), <c>smoke</c> the <see cref="TrainingConfig.Smoke"/> preset.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another name.</exception>
+    public static TrainingConfig Command(string name) => name.ToLowerInvariant() switch
+    {
+        "full" => TablesTraining(RunMode.Full),
+        "smoke" => TrainingConfig.Smoke,
+        _ => throw new ArgumentException($"unknown preset '{name}' (known: smoke, full)"),
+    };
+
     /// <summary>Seeds of every trained or seeded method: 0, 1 and 2 in full mode, 0 alone in smoke mode.</summary>
     public static IReadOnlyList<int> Seeds(RunMode mode) => mode == RunMode.Full ? [0, 1, 2] : [0];
 

@@ -1,3 +1,4 @@
+using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Tests.Data;
@@ -21,6 +22,20 @@ internal static class TestPaths
     }
 
     public const string MissingGroundTruth = "real ground truth not found: set MLH_GROUND_TRUTH or provide ../shared/data/landmarks-ground-truth (tests that need it are skipped)";
+
+    /// <summary>
+    /// Generates a small mini-landmarks benchmark named "tiny" from the shipped photos into <c>parent/tiny</c> (seconds)
+    /// and returns its folder.
+    /// </summary>
+    public static string TinyBenchmark(string parent, int landmarks, int viewsPerLandmark, int distractors, int viewSize)
+    {
+        string folder = Path.Combine(parent, "tiny");
+        MiniLandmarksGenerator.Generate(MiniLandmarksConfig.Smoke with
+        {
+            Name = "tiny", LandmarkCount = landmarks, ViewsPerLandmark = viewsPerLandmark, DistractorCount = distractors, ViewSize = viewSize,
+        }, folder, Photos);
+        return folder;
+    }
 
     /// <summary>A fresh empty folder under the system temp folder.</summary>
     public static string NewTempDirectory(string prefix)

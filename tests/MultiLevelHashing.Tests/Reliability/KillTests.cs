@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Tests.Data;
@@ -41,11 +40,7 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
     public void KilledTrainingAndIndexingLeaveCompleteFilesAndResumeToTheSameWeights()
     {
         var watch = Stopwatch.StartNew();
-        string data = Path.Combine(_dir, "tiny");
-        MiniLandmarksGenerator.Generate(MiniLandmarksConfig.Smoke with
-        {
-            Name = "tiny", LandmarkCount = 6, ViewsPerLandmark = 3, DistractorCount = 2, ViewSize = 48,
-        }, data, TestPaths.Photos);
+        string data = TestPaths.TinyBenchmark(_dir, landmarks: 6, viewsPerLandmark: 3, distractors: 2, viewSize: 48);
         string[] Train(string checkpoint) => ["train", "--dataset", data, "--checkpoint", checkpoint, "--resume", .. Tiny];
 
         // The uninterrupted run, also a child process so that both sides run the same way.

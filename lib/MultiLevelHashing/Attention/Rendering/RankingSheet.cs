@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Runtime;
@@ -91,22 +90,6 @@ public static class RankingSheet
     private static SKBitmap Thumbnail(string path, BoundingBox? box)
     {
         using var image = ImageLoader.LoadRgb(path, box, ImageResize.Longer(Tile));
-        int w = image.Width, h = image.Height;
-        var pixels = new byte[w * h * 4];
-        image.ProcessPixelRows(rows =>
-        {
-            for (int y = 0; y < h; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (int x = 0; x < w; x++)
-                {
-                    int o = 4 * (y * w + x);
-                    pixels[o] = row[x].R; pixels[o + 1] = row[x].G; pixels[o + 2] = row[x].B; pixels[o + 3] = 255;
-                }
-            }
-        });
-        var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
-        return bitmap;
+        return ContactSheet.ToBitmap(image);
     }
 }

@@ -105,22 +105,7 @@ public sealed class RegionHashHead : nn.Module<Tensor, Tensor>
     /// Region codes of every image of <paramref name="features"/> (N x C x h x w), all h x w locations, with their grid
     /// positions and strengths (||F[:, i, j]||), in chunks so that memory stays flat.
     /// </summary>
-    public RegionCodes Encode(Tensor features, int chunk = 64)
-    {
-        int n = (int)features.shape[0], h = (int)features.shape[2], w = (int)features.shape[3];
-        var real = new float[(long)n * h * w * Bits];
-        var strengths = new float[(long)n * h * w];
-        using (var noGrad = no_grad())
-            for (int start = 0; start < n; start += chunk)
-            {
-                int end = Math.Min(n, start + chunk);
-                using var scope = NewDisposeScope();
-                var part = features[start..end];
-                forward(part).data<float>().CopyTo(real.AsSpan(start * h * w * Bits, (end - start) * h * w * Bits));
-                part.norm(1).data<float>().CopyTo(strengths.AsSpan(start * h * w, (end - start) * h * w));
-            }
-        return RegionFeatures.Codes(real, strengths, n, h, w, Bits);
-    }
+    public RegionCodes Encode(Tensor features, int chunk = 64) => RegionFeatures.Encode(features, Bits, chunk, forward);
 }
 
 /// <summary>Region codes from per-location relaxed values, shared by every region coder.</summary>
@@ -147,9 +132,21 @@ public static class RegionFeatures
     /// The trained local head's maps read as region codes: b_ij = sign(U[:, i, j]) (the local code of the tables is the
     /// max over locations of the same U), strengths ||F[:, i, j]||.
     /// </summary>
-    public static RegionCodes FromLocalHead(DscnnModel model, Tensor features, int chunk = 64)
+    public static RegionCodes FromLocalHead(DscnnModel model, Tensor features, int chunk = 64) =>
+        Encode(features, model.LocalBits, chunk, part =>
+        {
+            var (_, maps) = model.LocalHead.forward(part.to(model.LocalHead.Weight.device));
+            return maps.permute(0, 2, 3, 1).cpu();
+        });
+
+    /// <summary>
+    /// Region codes of every image of <paramref name="features"/> (N x C x h x w), all locations, in chunks of
+    /// <paramref name="chunk"/> images so that memory stays flat: <paramref name="perLocation"/> maps a chunk to its
+    /// relaxed codes (n x h x w x B); strengths are ||F[:, i, j]||.
+    /// </summary>
+    public static RegionCodes Encode(Tensor features, int bits, int chunk, Func<Tensor, Tensor> perLocation)
     {
-        int n = (int)features.shape[0], h = (int)features.shape[2], w = (int)features.shape[3], bits = model.LocalBits;
+        int n = (int)features.shape[0], h = (int)features.shape[2], w = (int)features.shape[3];
         var real = new float[(long)n * h * w * bits];
         var strengths = new float[(long)n * h * w];
         using (var noGrad = no_grad())
@@ -157,10 +154,9 @@ public static class RegionFeatures
             {
                 int end = Math.Min(n, start + chunk);
                 using var scope = NewDisposeScope();
-                var part = features[start..end].to(model.LocalHead.Weight.device);
-                var (_, maps) = model.LocalHead.forward(part);
-                maps.permute(0, 2, 3, 1).contiguous().cpu().data<float>().CopyTo(real.AsSpan(start * h * w * bits, (end - start) * h * w * bits));
-                part.norm(1).cpu().data<float>().CopyTo(strengths.AsSpan(start * h * w, (end - start) * h * w));
+                var part = features[start..end];
+                perLocation(part).contiguous().data<float>().CopyTo(real.AsSpan(start * h * w * bits, (end - start) * h * w * bits));
+                part.norm(1).data<float>().CopyTo(strengths.AsSpan(start * h * w, (end - start) * h * w));
             }
         return Codes(real, strengths, n, h, w, bits);
     }

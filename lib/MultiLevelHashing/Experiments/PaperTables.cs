@@ -466,7 +466,7 @@ public static class PaperTables
         /// <summary>The PCA-sign region codes alone (deterministic: one run).</summary>
         public void RegionsAlone(RegionStudy study)
         {
-            var (database, queries) = study.Encode(study.Pca);
+            var (database, queries) = study.PcaCodes;
             RegionAlone(PaperMethods.RegionPca, database, queries, study.Config.Kernel, 0);
         }
 
@@ -487,7 +487,7 @@ public static class PaperTables
                 var local = study.LocalHead(model);
                 RegionAlone(PaperMethods.RegionLocalHead, local.Database, local.Queries, kernel, seed);
             }
-            var pca = study.Encode(study.Pca);
+            var pca = study.PcaCodes;
             var global = bench.DatabaseGlobal;
             var truth = dataset.GroundTruth;
             var stage1 = RetrievalScoring.HammingRankings(global, bench.QueryGlobal);
@@ -510,8 +510,9 @@ public static class PaperTables
             string? what = null)
         {
             var kernel = config.Regions.Kernel;
-            var scan = new RegionSearch(bench.DatabaseGlobal, database, kernel);
-            var mih = new RegionSearch(bench.DatabaseGlobal, database, kernel, SearchMethod.Mih);
+            var matcher = new RegionMatcher(database, kernel);
+            var scan = new RegionSearch(bench.DatabaseGlobal, matcher);
+            var mih = new RegionSearch(bench.DatabaseGlobal, matcher, SearchMethod.Mih);
             int n = bench.DatabaseGlobal.Count, reranked = Math.Min(candidates, n), kg = bench.DatabaseGlobal.Bits;
             double compared = kg + reranked * queries.MeanRegions * database.MeanRegions * database.Bits / n;
             string setting = (what is null ? "" : what + ", ") + FormattableString.Invariant($"N={candidates}, stage-1 recall {recall:0.00}, {kernel}");

@@ -93,6 +93,11 @@ public sealed class RegionStudy : IDisposable
     public RegionHashHead Chosen(int seed, IProgress<ProgressReport>? progress = null) =>
         Choice.Kept == "trained" ? Trained(seed, progress) : Pca;
 
+    /// <summary>The PCA-sign region codes of the database and the cropped queries, encoded once and shared by every seed's rows.</summary>
+    public (RegionCodes Database, RegionCodes Queries) PcaCodes => _pcaCodes ??= Encode(Pca);
+
+    private (RegionCodes Database, RegionCodes Queries)? _pcaCodes;
+
     /// <summary>Region codes of the database and the cropped queries under <paramref name="coder"/>.</summary>
     public (RegionCodes Database, RegionCodes Queries) Encode(RegionHashHead coder) =>
         (coder.Encode(_descriptors.Database), coder.Encode(_descriptors.Queries));

@@ -123,9 +123,9 @@ public static class CorrespondenceTraining
                     int v = batch[b];
                     rowIndex.Add((long)b * cells + viewCell);
                     target.Add((long)sourceSlot[views.Sources[v]] * cells + sourceCell);
-                    rowLabel.Add(Label(labels, views.Sources[v]));
+                    rowLabel.Add(labels[views.Sources[v]]);
                 }
-            var columnLabel = sourceIds.SelectMany(s => Enumerable.Repeat(Label(labels, s), cells)).ToArray();
+            var columnLabel = sourceIds.SelectMany(s => Enumerable.Repeat(labels[s], cells)).ToArray();
             var columnImage = sourceIds.SelectMany(s => Enumerable.Repeat(s, cells)).ToArray();
             var rowImage = batch.SelectMany(v => views.Matches[v].Select(_ => views.Sources[v])).ToArray();
             // Locations of the same photo or landmark are not negatives: only the matched one is positive, the rest ignored.
@@ -157,8 +157,6 @@ public static class CorrespondenceTraining
         head.eval();
         return head;
     }
-
-    private static int Label(IReadOnlyList<int> labels, int image) => labels[image];
 
     /// <summary>Views of distinct source images, drawn without replacement from <paramref name="usable"/>.</summary>
     private static int[] Batch(SeededRandom rng, int[] usable, int[] sources, int size)

@@ -130,9 +130,8 @@ public sealed class RegionCodes
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         return Select((_, own) =>
         {
-            var order = Enumerable.Range(0, own.Length).ToArray();
-            var strengths = own.ToArray().Select(p => p.Strength).ToArray();
-            return [.. order.OrderByDescending(r => strengths[r]).ThenBy(r => r).Take(count)];
+            var regions = own.ToArray();
+            return [.. Enumerable.Range(0, regions.Length).OrderByDescending(r => regions[r].Strength).ThenBy(r => r).Take(count)];
         });
     }
 

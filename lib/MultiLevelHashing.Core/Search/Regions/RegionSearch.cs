@@ -19,11 +19,17 @@ public sealed class RegionSearch
 
     /// <summary>A search over the global codes and region codes of the same images (image i of both is the same).</summary>
     public RegionSearch(PackedCodes global, RegionCodes regions, SelectiveKernel? kernel = null, SearchMethod stage1 = SearchMethod.Scan)
+        : this(global, new RegionMatcher(regions, kernel), stage1)
     {
-        if (global.Count != regions.Count)
-            throw new ArgumentException($"{global.Count} global codes but region codes of {regions.Count} images; both levels must describe the same images.");
+    }
+
+    /// <summary>A search whose stage 2 is <paramref name="matcher"/>, so that engines with another stage 1 share its self-similarities.</summary>
+    public RegionSearch(PackedCodes global, RegionMatcher matcher, SearchMethod stage1 = SearchMethod.Scan)
+    {
+        if (global.Count != matcher.Database.Count)
+            throw new ArgumentException($"{global.Count} global codes but region codes of {matcher.Database.Count} images; both levels must describe the same images.");
         Global = global;
-        Matcher = new RegionMatcher(regions, kernel);
+        Matcher = matcher;
         _stage1 = new HammingIndex(global, stage1);
         if (stage1 == SearchMethod.Mih) _stage1.Build();
     }

@@ -49,7 +49,7 @@ public class ChartTitleTests
         ["TableCharts.MapAgainstBytes"] = () => TableCharts.MapAgainstBytes(Tables(), EvaluationProtocol.Classic),
         ["TableCharts.PrecisionRecall"] = () => TableCharts.PrecisionRecall(Tables()),
         ["TableCharts.ValidationAgainstCandidates"] = () => TableCharts.ValidationAgainstCandidates(Study(), SelectionMethod.QueryAdaptive, 0.25),
-        ["TableCharts.TestAgainstCandidates"] = () => TableCharts.TestAgainstCandidates([(10, 0.5, 0.4), (20, 0.5, 0.45), (10, 1, 0.42)], "query-adaptive", 0.38),
+        ["TableCharts.TestAgainstCandidates"] = () => TableCharts.TestAgainstCandidates([new(new(10, 0.5, 0.25), 0.4), new(new(20, 0.5, 0.25), 0.45), new(new(10, 1, 0.25), 0.42)], "query-adaptive", 0.38),
         ["AttentionCharts.StrongestBits"] = () => AttentionCharts.StrongestBits(new LevelMaps(
             new BitMaps(new float[2 * 8 * 4], 1, 8, 2, 4), new BitMaps(new float[16 * 8], 1, 16, 2, 4), new float[8], new float[16]), 0, 2, "bits"),
     };

@@ -28,13 +28,7 @@ public class NotebookSourceTests
     /// Notebooks that still break a rule, and which. Each entry is a known debt: fix the notebook and remove its entry (the
     /// test fails on an entry no longer needed, so the list only shrinks).
     /// </summary>
-    private static readonly Dictionary<string, Rule[]> KnownViolations = new()
-    {
-        // Input sizes and the fixed search setting are decided per mode in a cell; overlay folder built with Path.Combine.
-        ["05-bit-activation-maps.ipynb"] = [Rule.ModeTernary, Rule.HandBuiltPath],
-        // The N x lambda sweep is run and tabulated by hand; a local AP helper; ranking folder by Path.Combine.
-        ["07-multi-level-search.ipynb"] = [Rule.HandBuiltTable, Rule.LocalFunction, Rule.HandBuiltPath],
-    };
+    private static readonly Dictionary<string, Rule[]> KnownViolations = new();
 
     private static readonly Dictionary<Rule, Regex> Patterns = new()
     {

@@ -19,7 +19,7 @@ public static class BenchCommand
         command.Subcommands.Add(Allocator(output));
         command.Subcommands.Add(AllocatorWorker(output));
         command.Subcommands.Add(SearchBenchCommand.Create(output));
-        command.Subcommands.Add(DecodeBenchCommand.Create());
+        command.Subcommands.Add(DecodeBenchCommand.Create(output));
         command.Subcommands.Add(PyTorchBenchCommand.Create(output));
         command.Subcommands.Add(PyTorchBenchCommand.Worker(output));
         return command;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Runtime;
 
@@ -12,7 +11,8 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class DecodeBenchCommand
 {
-    public static Command Create()
+    /// <summary>The command; progress lines and the report go to <paramref name="output"/> (default: standard output).</summary>
+    public static Command Create(TextWriter? output = null)
     {
         var images = new Option<DirectoryInfo?>("--images") { Description = "folder of JPEG photos, subfolders included (default: data/photos)" };
         var sides = new Option<string>("--longer-sides")
@@ -23,13 +23,14 @@ public static class DecodeBenchCommand
         var size = new Option<int>("--size") { Description = "network input side: images are stretched to size x size", DefaultValueFactory = _ => 224 };
         var repeats = new Option<int>("--repeats") { Description = "timed runs per mode and set (interleaved)", DefaultValueFactory = _ => 5 };
         var maxImages = new Option<int>("--max-images") { Description = "use only the first N photos (0 = all)", DefaultValueFactory = _ => 0 };
-        var output = new Option<FileInfo?>("--output") { Description = "also write the table as markdown here (e.g. tests/MultiLevelHashing.Benchmarks/results/decode.md)" };
+        var reportFile = new Option<FileInfo?>("--output") { Description = "also write the table as markdown here (e.g. tests/MultiLevelHashing.Benchmarks/results/decode.md)" };
         var command = new Command("decode", "JPEG decode + resize throughput, reduced-scale decoding against full decoding (one thread, interleaved runs).")
         {
-            images, sides, size, repeats, maxImages, output,
+            images, sides, size, repeats, maxImages, reportFile,
         };
         command.SetAction(parse =>
         {
+            var writer = output ?? System.Console.Out;
             string folder = parse.GetValue(images)?.FullName ?? RepositoryLayout.PhotosDirectory();
             if (!Directory.Exists(folder)) throw new UserInputException($"{folder}: folder not found");
             int s = parse.GetValue(size), runs = parse.GetValue(repeats), max = parse.GetValue(maxImages);
@@ -45,7 +46,7 @@ public static class DecodeBenchCommand
                     throw new UserInputException($"--longer-sides: '{part}' is not a whole number");
                 if (v > 0) longer.Add(v);
             }
-            string loadBefore = LoadAverage();
+            string loadBefore = MachineLoad.Average();
             var sets = new List<(string Name, IReadOnlyList<string> Files)> { ($"{Path.GetFileName(folder.TrimEnd('/'))} as they are", photos) };
             string work = Path.Combine(Path.GetTempPath(), $"mlh-decode-bench-{Environment.UserName}");
             foreach (int side in longer)
@@ -55,41 +56,14 @@ public static class DecodeBenchCommand
             {
                 var t = DecodeBenchmark.Run(name, files, s, runs);
                 results.Add(t);
-                System.Console.WriteLine($"{name}: full {t.FullRate:0.0} img/s, reduced {t.ReducedRate:0.0} img/s, ratio {t.Ratio:0.00}");
+                writer.WriteLine($"{name}: full {t.FullRate:0.0} img/s, reduced {t.ReducedRate:0.0} img/s, ratio {t.Ratio:0.00}");
             }
-            string report = Report(results, folder, s, runs, loadBefore, LoadAverage());
-            System.Console.WriteLine();
-            System.Console.Write(report);
-            if (parse.GetValue(output) is { } file) AtomicFile.WriteAllText(file.FullName, report);
+            string report = DecodeBenchmark.Report(results, folder, s, runs, loadBefore, MachineLoad.Average());
+            writer.WriteLine();
+            writer.Write(report);
+            if (parse.GetValue(reportFile) is { } file) AtomicFile.WriteAllText(file.FullName, report);
             return 0;
         });
         return command;
     }
-
-    private static string Report(IReadOnlyList<DecodeTiming> results, string folder, int size, int repeats, string loadBefore, string loadAfter)
-    {
-        var b = new StringBuilder();
-        b.AppendLine("# JPEG decode + resize: reduced-scale against full decoding");
-        b.AppendLine();
-        b.AppendLine($"`mlh bench decode --size {size} --repeats {repeats}`: JPEG files of `{folder}` (and re-encoded copies), each decoded, stretched to {size} x {size} (bicubic) " +
-                                                   "on one thread, as one decoding thread of the encoding pipeline does; full decoding (ImageSharp, every pixel) and reduced-scale decoding " +
-                                                   "(libjpeg-turbo at n/8 through SkiaSharp, then the same resize) alternate run by run. " +
-                                                   $"{Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after.");
-        b.AppendLine();
-        b.AppendLine("| files | images | Mpx per image | full, img/s | reduced, img/s | reduced / full | scales used (n/8: files) | mean abs. pixel difference (0-255) |");
-        b.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var t in results)
-            b.AppendLine(CultureInfo.InvariantCulture,
-                $"| {t.Set} | {t.Images} | {t.MegapixelsPerImage:0.00} | {t.FullRate:0.0} | {t.ReducedRate:0.0} | {t.Ratio:0.00} | " +
-                $"{string.Join(", ", t.Scales.Select(kv => $"{kv.Key}/8: {kv.Value}"))} | {t.MeanAbsoluteDifference:0.00} |");
-        b.AppendLine();
-        b.AppendLine("Seconds of every run (full; reduced):");
-        b.AppendLine();
-        foreach (var t in results)
-            b.AppendLine(CultureInfo.InvariantCulture,
-                $"- {t.Set}: {string.Join(" ", t.FullRuns.Select(x => x.ToString("0.000", CultureInfo.InvariantCulture)))}; {string.Join(" ", t.ReducedRuns.Select(x => x.ToString("0.000", CultureInfo.InvariantCulture)))}");
-        return b.ToString();
-    }
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

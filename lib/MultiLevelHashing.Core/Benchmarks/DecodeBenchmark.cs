@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
@@ -20,19 +24,13 @@ public sealed record DecodeTiming(string Set, int Images, double MegapixelsPerIm
                                   IReadOnlyList<double> ReducedRuns, IReadOnlyDictionary<int, int> Scales, double MeanAbsoluteDifference)
 {
     /// <summary>Median images per second, full decoding.</summary>
-    public double FullRate => Images / Median(FullRuns);
+    public double FullRate => Images / Statistics.Median(FullRuns);
 
     /// <summary>Median images per second, reduced-scale decoding.</summary>
-    public double ReducedRate => Images / Median(ReducedRuns);
+    public double ReducedRate => Images / Statistics.Median(ReducedRuns);
 
     /// <summary>Reduced over full, the ratio of the medians.</summary>
     public double Ratio => ReducedRate / FullRate;
-
-    private static double Median(IReadOnlyList<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 }
 
 /// <summary>
@@ -130,4 +128,35 @@ public static class DecodeBenchmark
             }
         return sum / (3.0 * a.Width * a.Height);
     }
+
+    /// <summary>
+    /// The Markdown report of <c>mlh bench decode</c>: one row per set of files with both rates and their ratio, the
+    /// scales used and the pixel difference, then every run's seconds and what the machine's load says about them.
+    /// </summary>
+    public static string Report(IReadOnlyList<DecodeTiming> results, string folder, int size, int repeats, string loadBefore, string loadAfter)
+    {
+        var b = new StringBuilder();
+        b.AppendLine("# JPEG decode + resize: reduced-scale against full decoding");
+        b.AppendLine();
+        b.Append(CultureInfo.InvariantCulture, $"`mlh bench decode --size {size} --repeats {repeats}`: JPEG files of `{folder}` (and re-encoded copies), ")
+         .Append(CultureInfo.InvariantCulture, $"each decoded, stretched to {size} x {size} (bicubic) on one thread, as one decoding thread of the encoding pipeline does; ")
+         .Append("full decoding (ImageSharp, every pixel) and reduced-scale decoding (libjpeg-turbo at n/8 through SkiaSharp, then the same resize) alternate run by run. ")
+         .Append(CultureInfo.InvariantCulture, $"{MachineLoad.CpuModel()}, {Environment.ProcessorCount} cores; load average {loadBefore} before, {loadAfter} after. ")
+         .AppendLine(MachineLoad.Note(loadBefore));
+        b.AppendLine();
+        var table = new MarkdownTable(["files", "images", "Mpx per image", "full, img/s", "reduced, img/s", "reduced / full", "scales used (n/8: files)",
+                                       "mean abs. pixel difference (0-255)"], c => c is >= 1 and <= 5 or 7);
+        foreach (var t in results)
+            table.Row([t.Set, Format(t.Images, "0"), Format(t.MegapixelsPerImage, "0.00"), Format(t.FullRate, "0.0"), Format(t.ReducedRate, "0.0"),
+                       Format(t.Ratio, "0.00"), string.Join(", ", t.Scales.Select(kv => $"{kv.Key}/8: {kv.Value}")), Format(t.MeanAbsoluteDifference, "0.00")]);
+        b.Append(table);
+        b.AppendLine();
+        b.AppendLine("Seconds of every run (full; reduced):");
+        b.AppendLine();
+        foreach (var t in results)
+            b.AppendLine($"- {t.Set}: {string.Join(" ", t.FullRuns.Select(x => Format(x, "0.000")))}; {string.Join(" ", t.ReducedRuns.Select(x => Format(x, "0.000")))}");
+        return b.ToString();
+    }
+
+    private static string Format(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 }

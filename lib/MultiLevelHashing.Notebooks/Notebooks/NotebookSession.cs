@@ -92,6 +92,9 @@ public sealed class NotebookSession
     /// <summary>The path of <paramref name="fileName"/> in <see cref="OutputDirectory"/>, where a notebook writes its pictures and tables.</summary>
     public string OutputFile(string fileName) => Path.Combine(OutputDirectory, fileName);
 
+    /// <summary>The folder <paramref name="name"/> in <see cref="OutputDirectory"/>, created if missing, for a notebook's many pictures of one kind.</summary>
+    public string OutputFolder(string name) => Directory.CreateDirectory(Path.Combine(OutputDirectory, name)).FullName;
+
     /// <summary>Saves a table as <c>name.csv</c> in <see cref="OutputDirectory"/> (invariant culture, RFC 4180) and returns it for display.</summary>
     public DataFrame SaveTable(DataFrame table, string name)
     {

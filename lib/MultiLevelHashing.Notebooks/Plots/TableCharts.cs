@@ -203,14 +203,20 @@ public static class TableCharts
     }
 
     /// <summary>Test mAP of one model against N, one line per lambda (an illustration; settings are chosen on the validation folds).</summary>
-    public static GenericChart TestAgainstCandidates(IReadOnlyList<(int Candidates, double Lambda, double Map)> sweep, string method, double globalAlone)
+    public static GenericChart TestAgainstCandidates(IReadOnlyList<SettingMap> sweep, string method, double globalAlone)
     {
-        var lines = sweep.GroupBy(s => s.Lambda).OrderBy(g => g.Key).Select(g => CSharpChart.Line<double, double, string>(
-            x: g.OrderBy(s => s.Candidates).Select(s => (double)s.Candidates), y: g.OrderBy(s => s.Candidates).Select(s => 100 * s.Map),
+        var lines = sweep.GroupBy(s => s.Setting.Lambda).OrderBy(g => g.Key).Select(g => CSharpChart.Line<double, double, string>(
+            x: g.OrderBy(s => s.Setting.Candidates).Select(s => (double)s.Setting.Candidates), y: g.OrderBy(s => s.Setting.Candidates).Select(s => 100 * s.Map),
             Name: string.Create(CultureInfo.InvariantCulture, $"lambda {g.Key:0.###}"), ShowMarkers: true)).ToList();
-        var n = sweep.Select(s => (double)s.Candidates).Distinct().Order().ToArray();
+        var n = sweep.Select(s => (double)s.Setting.Candidates).Distinct().Order().ToArray();
         lines.Add(CSharpChart.Line<double, double, string>(x: new[] { n[0], n[^1] }, y: new[] { 100 * globalAlone, 100 * globalAlone }, Name: "global code alone"));
         return ChartTitles.With(CSharpChart.Combine(lines), $"{method}: test mAP against N (seed 0)", "N: global-code results re-ranked (log scale)",
             "test mAP (%)", logX: true);
     }
+
+    /// <summary>The numbers of <see cref="TestAgainstCandidates"/>: N, lambda and test mAP (%) per setting.</summary>
+    public static DataFrame SweepTable(IReadOnlyList<SettingMap> sweep) => new(
+        new PrimitiveDataFrameColumn<int>("N", sweep.Select(s => s.Setting.Candidates)),
+        new PrimitiveDataFrameColumn<double>("lambda", sweep.Select(s => s.Setting.Lambda)),
+        new PrimitiveDataFrameColumn<double>("test mAP (%)", sweep.Select(s => Math.Round(100 * s.Map, 2))));
 }

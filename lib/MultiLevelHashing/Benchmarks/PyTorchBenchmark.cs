@@ -136,7 +136,7 @@ public static class PyTorchBenchmark
     {
         settings.Validate();
         string torchVersion = CheckPyTorch(settings);
-        string loadBefore = LoadAverage();
+        string loadBefore = MachineLoad.Average();
         progress.Report("prepare inputs", 0, 1, "steps");
         var inputs = PyTorchComparison.Prepare(work, photos, settings.ImageSize, settings.Images,
             2 * settings.Layer4Pairs, 2 * settings.HeadsPairs, settings.Checkpoint);
@@ -175,7 +175,7 @@ public static class PyTorchBenchmark
                         progress.Report("decode threads x batch", ++sweepDone, sweepTotal, "runs");
                     }
         }
-        return new PyTorchBenchResult(settings, inputs, torchVersion, loadBefore, LoadAverage(), agreement, runs, sweepRuns);
+        return new PyTorchBenchResult(settings, inputs, torchVersion, loadBefore, MachineLoad.Average(), agreement, runs, sweepRuns);
     }
 
     private static PyTorchComparison.CodeAgreement[] CompareCodes(PyTorchBenchSettings settings, ComparisonInputs inputs)
@@ -248,24 +248,6 @@ public static class PyTorchBenchmark
         }
     }
 
-    /// <summary>What the 1-minute load average before the runs says about the measurement.</summary>
-    private static string LoadNote(string load) =>
-        double.TryParse(load.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double oneMinute)
-            ? oneMinute < 0.5 * Environment.ProcessorCount
-                ? "Nothing else ran on the machine before the runs started."
-                : $"The cores were shared with other work ({oneMinute.ToString("0.0", CultureInfo.InvariantCulture)} runnable tasks on average over the minute before), so single runs are noisy."
-            : "The load of the machine is unknown.";
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static string CpuModel() => File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
-        : "unknown";
-
-    private static string OperatingSystem() => File.Exists("/etc/debian_version")
-        ? "Debian " + File.ReadAllText("/etc/debian_version").Trim()
-        : Environment.OSVersion.ToString();
-
     /// <summary>The LibTorch release TorchSharp runs on, as TorchSharp reports it (<c>torch.__version__</c>), and its device.</summary>
     private static string LibTorchVersion()
     {
@@ -294,8 +276,8 @@ public static class PyTorchBenchmark
         sb.AppendLine();
         sb.AppendLine("Regenerate: `dotnet run --project lib/MultiLevelHashing.Cli -c Release -- bench pytorch --sweep` (lib/MultiLevelHashing/README.md section 4.4).");
         sb.AppendLine();
-        sb.AppendLine($"- machine: {CpuModel()}, {Environment.ProcessorCount} cores, {OperatingSystem()}; " +
-                      $"load average {result.LoadBefore} before, {result.LoadAfter} after (1, 5, 15 min). {LoadNote(result.LoadBefore)} The sides alternate which goes first and the table gives medians.");
+        sb.AppendLine($"- machine: {MachineLoad.CpuModel()}, {Environment.ProcessorCount} cores, {MachineLoad.OperatingSystem()}; " +
+                      $"load average {result.LoadBefore} before, {result.LoadAfter} after (1, 5, 15 min). {MachineLoad.Note(result.LoadBefore)} The sides alternate which goes first and the table gives medians.");
         sb.AppendLine($"- TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (LibTorch {LibTorchVersion()}) on .NET {Environment.Version}; PyTorch {result.TorchVersion} (`{s.Python}`).");
         sb.AppendLine($"- the same network and weights on both sides: {model}, exported by the library as `{Path.GetFileName(inputs.Weights)}` and loaded by `tests/MultiLevelHashing.Benchmarks/pytorch/dscnn_benchmark.py`; " +
                       $"input {inputs.ImageSize} x {inputs.ImageSize}, {s.Threads} intra-op thread(s) on both sides, each run a fresh process, {s.Repeats} runs per side and row.");

@@ -15,6 +15,9 @@ namespace MultiLevelHashing.Experiments;
 /// <param name="Maps">Number of (image, firing bit) pairs measured.</param>
 public sealed record LocalisationScore(double PointingHitRate, double MassInside, double Chance, int Maps);
 
+/// <summary>Test mAP (0-1) of the multi-level search at one setting, a point of <see cref="EncodedDataset.Sweep"/>.</summary>
+public sealed record SettingMap(MultiLevelSetting Setting, double Map);
+
 /// <summary>
 /// One model's codes and bit maps on a benchmark, its training split, and its queries, ready to score the multi-level
 /// search under every selection method (lib/MultiLevelHashing/README.md section 2.7): training maps for the
@@ -129,6 +132,26 @@ public sealed class EncodedDataset : IDisposable
     /// <summary>mAP (0-1, the benchmark's default protocol) of the multi-level search with <paramref name="method"/>'s masks.</summary>
     public double Map(SelectionMethod method, MultiLevelSetting setting, int seed = 0, EvaluationProtocol? protocol = null) =>
         Score(Rank(Masks(method, setting.Rho, seed), setting), protocol);
+
+    /// <summary>Candidate N of <see cref="Sweep"/> when none are given (those above the database size are left out).</summary>
+    public static IReadOnlyList<int> SweepCandidates { get; } = [10, 20, 50, 100, 200, 400];
+
+    /// <summary>Candidate lambda of <see cref="Sweep"/> when none are given.</summary>
+    public static IReadOnlyList<double> SweepLambdas { get; } = [0.25, 0.5, 1, 2, 4];
+
+    /// <summary>
+    /// Test mAP of the multi-level search (method README 2.7) with <paramref name="method"/>'s masks at a fixed
+    /// <paramref name="rho"/> over a grid of N and lambda: how much the chosen setting depends on them. Settings are
+    /// chosen on validation folds (<see cref="BitSelectionStudy"/>); this sweep only shows the test side.
+    /// </summary>
+    public IReadOnlyList<SettingMap> Sweep(SelectionMethod method, double rho, IReadOnlyList<int>? candidates = null, IReadOnlyList<double>? lambdas = null)
+    {
+        var masks = Masks(method, rho);
+        return [.. from n in (candidates ?? SweepCandidates).Where(n => n <= DatabaseGlobal.Count)
+                   from lambda in lambdas ?? SweepLambdas
+                   let setting = new MultiLevelSetting(n, lambda, rho)
+                   select new SettingMap(setting, Score(Rank(masks, setting), null))];
+    }
 
     /// <summary>mAP of the global code alone (Hamming ranking).</summary>
     public double GlobalMap(EvaluationProtocol? protocol = null) => Score(RetrievalScoring.HammingRankings(DatabaseGlobal, QueryGlobal), protocol);

@@ -1,5 +1,6 @@
 using MultiLevelHashing.Attention;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
 
 namespace MultiLevelHashing.Experiments;
@@ -50,4 +51,13 @@ public static class RunPresets
     public static BitSelectionStudyConfig Selection(RunMode mode) => mode == RunMode.Full
         ? BitSelectionStudyConfig.Full(TablesTraining(mode))
         : BitSelectionStudyConfig.Smoke(TablesTraining(mode));
+
+    /// <summary>The input sizes the input-size study (notebook 05) trains a model at: 160, 224 and 320 px in full mode, 64 px in smoke mode.</summary>
+    public static IReadOnlyList<int> InputSizes(RunMode mode) => mode == RunMode.Full ? [160, 224, 320] : [64];
+
+    /// <summary>
+    /// The multi-level setting held fixed while the input size varies: <see cref="MultiLevelSetting.Default"/> in full
+    /// mode; N = 20 in smoke mode, whose database is too small for the default shortlist to re-rank anything less than all of it.
+    /// </summary>
+    public static MultiLevelSetting FixedSearchSetting(RunMode mode) => mode == RunMode.Full ? MultiLevelSetting.Default : new MultiLevelSetting(20, 0.5, 0.25);
 }

@@ -110,6 +110,8 @@ public static class TableCharts
         PaperMethods.RegionLocalHead => "regions local head",
         PaperMethods.MultiLevelRegionStrongest => "ML, strongest regions",
         PaperMethods.MultiLevelRegionRandom => "ML, random regions",
+        PaperMethods.MultiLevelRegionVerified => "ML + verification",
+        PaperMethods.MultiLevelRegionExpanded => "ML + expansion",
         _ when row.Method.StartsWith(PaperMethods.MultiLevelRegionPca, StringComparison.Ordinal) => "ML, PCA-sign" + row.Method[PaperMethods.MultiLevelRegionPca.Length..],
         _ when row.Method.StartsWith(PaperMethods.MultiLevelRegionTrained, StringComparison.Ordinal) => "ML, trained" + row.Method[PaperMethods.MultiLevelRegionTrained.Length..],
         _ => row.Method,

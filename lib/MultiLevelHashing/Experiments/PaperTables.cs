@@ -84,6 +84,8 @@ public static class PaperMethods
     public const string MultiLevelRegionTrained = "multi-level, trained region codes";
     public const string MultiLevelRegionStrongest = "multi-level, strongest regions";
     public const string MultiLevelRegionRandom = "multi-level, random regions";
+    public const string MultiLevelRegionVerified = "multi-level, region codes + spatial verification";
+    public const string MultiLevelRegionExpanded = "multi-level, region codes + query expansion";
 #pragma warning restore CS1591
 
     /// <summary>A multi-level region row at shortlist length <paramref name="candidates"/>.</summary>
@@ -95,12 +97,12 @@ public static class PaperMethods
     /// <summary>The rows of the multi-level ablation table, in order.</summary>
     public static readonly string[] AblationRows = [Global, LocalAll, LocalSelected, Concatenated, MultiLevelAll, MultiLevelDataset, MultiLevelQuery];
 
-    /// <summary>The region-level rows, in order, for shortlists <paramref name="shortlists"/> (the compact rows use the longest).</summary>
+    /// <summary>The region-level rows, in order, for shortlists <paramref name="shortlists"/> (the compact, verified and expanded rows use the longest).</summary>
     public static string[] RegionRows(IReadOnlyList<int> shortlists) =>
     [
         RegionPca, RegionTrained, RegionLocalHead,
         .. shortlists.SelectMany(n => new[] { Shortlisted(MultiLevelRegionPca, n), Shortlisted(MultiLevelRegionTrained, n) }),
-        MultiLevelRegionStrongest, MultiLevelRegionRandom,
+        MultiLevelRegionStrongest, MultiLevelRegionRandom, MultiLevelRegionVerified, MultiLevelRegionExpanded,
     ];
 
     /// <summary>The float references, in order.</summary>
@@ -504,6 +506,31 @@ public static class PaperTables
                 $"{t} strongest regions, {study.Choice.Kept}");
             MultiLevel(PaperMethods.MultiLevelRegionRandom, chosen.Database.Random(t, seed), chosen.Queries.Random(t, seed + 1), bench, longest, longestRecall, seed,
                 $"{t} random regions, {study.Choice.Kept}");
+            FieldReranking(study, chosen.Database, chosen.Queries, bench, longest, seed);
+        }
+
+        /// <summary>
+        /// The field's re-ranking on top of the multi-level search at shortlist <paramref name="candidates"/> with the
+        /// kept coder: spatial verification of the head, and average query expansion in Hamming space, each its own row.
+        /// </summary>
+        private void FieldReranking(RegionStudy study, RegionCodes database, RegionCodes queries, EncodedDataset bench, int candidates, int seed)
+        {
+            var c = study.Config;
+            var search = new RegionSearch(bench.DatabaseGlobal, new RegionMatcher(database, c.Kernel));
+            int n = bench.DatabaseGlobal.Count, reranked = Math.Min(candidates, n), kg = bench.DatabaseGlobal.Bits, depth = Math.Min(c.VerificationDepth, reranked);
+            double pairs = queries.MeanRegions * database.MeanRegions * database.Bits / n;
+            var v = c.Verifier;
+            RegionRanking[] Verified(int length) => search.Verify(search.Search(bench.QueryGlobal, queries, candidates, length), queries, v, depth);
+            Add(PaperMethods.MultiLevelRegionVerified, PaperMethods.Dscnn, kg + RegionBits(database), kg + reranked * pairs,
+                $"Hamming top-{reranked} on the global code, re-rank by region codes, verify the top {depth}",
+                FormattableString.Invariant($"{study.Choice.Kept}, N={candidates}, similarity transform on the grid, tolerance {v.Tolerance:0.##} cells, scale {v.MinScale:0.###}-{v.MaxScale:0.##}, at least {v.MinInliers} inliers"),
+                seed, [.. Verified(0).Select(r => (IReadOnlyList<int>)r.Ids)], Time(() => Verified(config.ResultCount), queries.Count), null);
+            int k = c.Expansion;
+            Add(PaperMethods.MultiLevelRegionExpanded, PaperMethods.Dscnn, kg + RegionBits(database), 2 * kg + reranked * (k + 2) * pairs,
+                $"multi-level at N={reranked}, then again with the majority code of the query and its top {k}, region scores averaged over them",
+                FormattableString.Invariant($"{study.Choice.Kept}, N={candidates}, top {k} expanded"),
+                seed, [.. search.SearchExpanded(bench.QueryGlobal, queries, candidates, k).Select(r => (IReadOnlyList<int>)r.Ids)],
+                Time(() => search.SearchExpanded(bench.QueryGlobal, queries, candidates, k, config.ResultCount), queries.Count), null);
         }
 
         private void MultiLevel(string method, RegionCodes database, RegionCodes queries, EncodedDataset bench, int candidates, double recall, int seed,

@@ -12,6 +12,12 @@ public enum RegionAggregation
     AllPairs,
 }
 
+/// <summary>A tentative correspondence: region <paramref name="QueryRegion"/> of a query image matched to region <paramref name="ImageRegion"/> of a database image.</summary>
+/// <param name="QueryRegion">Index among the query image's regions.</param>
+/// <param name="ImageRegion">Index among the database image's regions.</param>
+/// <param name="Value">The kernel value sigma(u) of the pair, positive.</param>
+public readonly record struct RegionMatch(int QueryRegion, int ImageRegion, float Value);
+
 /// <summary>
 /// The selective match kernel of ASMK (Tolias, Avrithis and Jégou, 2013/2016) on binary codes
 /// (lib/MultiLevelHashing/README.md section 2.7): for two B-bit codes at Hamming distance h, u = 1 - 2h/B (the cosine of
@@ -88,6 +94,36 @@ public sealed class RegionMatcher
         var scores = new double[images.Length];
         for (int j = 0; j < images.Length; j++) scores[j] = Normalised(Raw(queries, query, Database, images[j]), self, _self[images[j]]);
         return scores;
+    }
+
+    /// <summary>
+    /// The tentative correspondences of query image <paramref name="query"/> with database image <paramref name="image"/>:
+    /// each query region with its best database region (the largest kernel value; the first such region on ties),
+    /// kept where that value is positive, i.e. the pair is closer than the kernel's threshold. What
+    /// <see cref="SpatialVerifier"/> checks for one consistent placement, and what a figure draws as lines.
+    /// </summary>
+    public RegionMatch[] Matches(RegionCodes queries, int query, int image)
+    {
+        Check(queries);
+        var qa = queries.Codes(query);
+        var db = Database.Codes(image);
+        int words = Database.WordsPerCode, nq = queries.RegionCount(query), nd = Database.RegionCount(image);
+        var matches = new List<RegionMatch>(nq);
+        for (int r = 0; r < nq; r++)
+        {
+            var q = qa.Slice(r * words, words);
+            float bestValue = 0;
+            int bestRegion = -1;
+            for (int s = 0; s < nd; s++)
+            {
+                var d = db.Slice(s * words, words);
+                int h = 0;
+                for (int w = 0; w < words; w++) h += BitOperations.PopCount(q[w] ^ d[w]);
+                if (_table[h] > bestValue) (bestValue, bestRegion) = (_table[h], s);
+            }
+            if (bestRegion >= 0) matches.Add(new RegionMatch(r, bestRegion, bestValue));
+        }
+        return [.. matches];
     }
 
     /// <summary>

@@ -58,29 +58,137 @@ public sealed class RegionSearch
         int k = Math.Max(length, rerank);
         var stage1 = _stage1.Search(globalQueries, k, new SearchOptions(threads));
         var result = new RegionRanking[q];
-        Parallel.For(0, q, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount }, i =>
+        Parallel.For(0, q, Parallelism(threads), i =>
         {
             var ids = stage1.Ids.Row(i).ToArray();
-            var dg = stage1.Distances.Row(i).ToArray();
-            var head = ids[..rerank].ToArray();
-            var scores = Matcher.Similarities(queryRegions, i, head);
-            var order = Enumerable.Range(0, rerank).ToArray();
-            Array.Sort(order, (a, b) => scores[a] != scores[b] ? scores[b].CompareTo(scores[a])
-                : dg[a] != dg[b] ? dg[a].CompareTo(dg[b]) : head[a].CompareTo(head[b]));
-            var outIds = new int[length];
-            var outDg = new int[length];
-            var outScores = new double[length];
-            for (int j = 0; j < length; j++)
-            {
-                if (j < rerank)
-                {
-                    int from = order[j];
-                    (outIds[j], outDg[j], outScores[j]) = (head[from], dg[from], scores[from]);
-                }
-                else (outIds[j], outDg[j], outScores[j]) = (ids[j], dg[j], double.NaN);
-            }
-            result[i] = new RegionRanking(outIds, outDg, outScores, Math.Min(rerank, length));
+            result[i] = Rerank(ids, stage1.Distances.Row(i).ToArray(), Matcher.Similarities(queryRegions, i, ids.AsSpan(0, rerank)), length);
         });
         return result;
+    }
+
+    /// <summary>
+    /// Average query expansion in Hamming space (Chum et al. 2007 made binary; lib/MultiLevelHashing/README.md section
+    /// 2.7): a first <see cref="Search"/> gives each query's top <paramref name="expansion"/> images; the expanded global
+    /// code is the bitwise majority of the query's code and theirs (ties keep the query's bit), which stage 1 searches
+    /// again; stage 2 scores each candidate by the mean of its region similarity to the query and to those images.
+    /// </summary>
+    public RegionRanking[] SearchExpanded(PackedCodes globalQueries, RegionCodes queryRegions, int candidates, int expansion, int resultCount = 0, int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(expansion, 1);
+        var first = Search(globalQueries, queryRegions, candidates, Math.Max(expansion, 1), threads);
+        int n = Global.Count, q = globalQueries.Count;
+        if (n == 0) return first;
+        var tops = first.Select(r => r.Ids[..Math.Min(expansion, r.Ids.Length)]).ToArray();
+        using var expanded = MajorityCodes(globalQueries, Global, tops);
+        int length = resultCount <= 0 ? n : Math.Min(resultCount, n);
+        int rerank = Math.Min(candidates, n);
+        var stage1 = _stage1.Search(expanded, Math.Max(length, rerank), new SearchOptions(threads));
+        var result = new RegionRanking[q];
+        Parallel.For(0, q, Parallelism(threads), i =>
+        {
+            var ids = stage1.Ids.Row(i).ToArray();
+            var head = ids.AsSpan(0, rerank);
+            var scores = Matcher.Similarities(queryRegions, i, head);
+            foreach (int top in tops[i])
+            {
+                var more = Matcher.Similarities(Matcher.Database, top, head);
+                for (int j = 0; j < scores.Length; j++) scores[j] += more[j];
+            }
+            for (int j = 0; j < scores.Length; j++) scores[j] /= tops[i].Length + 1;
+            result[i] = Rerank(ids, stage1.Distances.Row(i).ToArray(), scores, length);
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// Spatial verification of each ranking's top <paramref name="depth"/> (<see cref="SpatialVerifier"/>): images with
+    /// at least <see cref="SpatialVerifier.MinInliers"/> inliers move to the front, most inliers first (ties keep their
+    /// order); the others of the top follow in their order; the rest of the ranking is unchanged.
+    /// </summary>
+    public RegionRanking[] Verify(IReadOnlyList<RegionRanking> rankings, RegionCodes queryRegions, SpatialVerifier verifier, int depth, int threads = 0)
+    {
+        if (rankings.Count != queryRegions.Count)
+            throw new ArgumentException($"{rankings.Count} rankings but region codes of {queryRegions.Count} queries.");
+        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        var result = new RegionRanking[rankings.Count];
+        Parallel.For(0, rankings.Count, Parallelism(threads), i =>
+        {
+            var r = rankings[i];
+            int top = Math.Min(depth, r.Ids.Length);
+            var inliers = new int[top];
+            for (int j = 0; j < top; j++)
+            {
+                var v = verifier.Verify(Matcher.Matches(queryRegions, i, r.Ids[j]), queryRegions, i, Matcher.Database, r.Ids[j]);
+                inliers[j] = v.Inliers >= verifier.MinInliers ? v.Inliers : 0;
+            }
+            var order = Enumerable.Range(0, r.Ids.Length).ToArray();
+            Array.Sort(order, 0, top, Comparer<int>.Create((a, b) => inliers[a] != inliers[b] ? inliers[b].CompareTo(inliers[a]) : a.CompareTo(b)));
+            result[i] = new RegionRanking([.. order.Select(j => r.Ids[j])], [.. order.Select(j => r.GlobalDistances[j])],
+                [.. order.Select(j => r.RegionScores[j])], r.Reranked);
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// The bitwise majority of each query's code and the codes of its images <paramref name="tops"/>; where the votes tie
+    /// (an even number of voters), the query's bit.
+    /// </summary>
+    public static PackedCodes MajorityCodes(PackedCodes queries, PackedCodes database, IReadOnlyList<int[]> tops)
+    {
+        if (queries.Bits != database.Bits) throw new ArgumentException($"query codes have {queries.Bits} bits, the database's {database.Bits}.");
+        if (tops.Count != queries.Count) throw new ArgumentException($"{tops.Count} expansion lists for {queries.Count} queries.");
+        int bits = queries.Bits, words = queries.WordsPerCode;
+        var result = new PackedCodes(bits, queries.Count);
+        var votes = new int[bits];
+        var code = new ulong[words];
+        for (int i = 0; i < queries.Count; i++)
+        {
+            Array.Clear(votes);
+            var query = queries.Code(i);
+            Count(query, votes, bits);
+            foreach (int id in tops[i]) Count(database.Code(id), votes, bits);
+            int voters = tops[i].Length + 1;
+            Array.Clear(code);
+            for (int b = 0; b < bits; b++)
+            {
+                bool queryBit = ((query[b >> 6] >> (b & 63)) & 1) != 0;
+                bool one = 2 * votes[b] > voters || (2 * votes[b] == voters && queryBit);
+                if (one) code[b >> 6] |= 1UL << (b & 63);
+            }
+            result.AppendWords(code);
+        }
+        return result;
+    }
+
+    private static void Count(ReadOnlySpan<ulong> code, int[] votes, int bits)
+    {
+        for (int b = 0; b < bits; b++) votes[b] += (int)((code[b >> 6] >> (b & 63)) & 1);
+    }
+
+    private static ParallelOptions Parallelism(int threads) => new() { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+
+    /// <summary>
+    /// One query's ranking: the first <c>scores.Length</c> stage-1 ids ordered by descending score (ties by global
+    /// distance, then id), the rest in stage-1 order, cut to <paramref name="length"/>.
+    /// </summary>
+    private static RegionRanking Rerank(int[] ids, int[] dg, double[] scores, int length)
+    {
+        int rerank = scores.Length;
+        var order = Enumerable.Range(0, rerank).ToArray();
+        Array.Sort(order, (a, b) => scores[a] != scores[b] ? scores[b].CompareTo(scores[a])
+            : dg[a] != dg[b] ? dg[a].CompareTo(dg[b]) : ids[a].CompareTo(ids[b]));
+        var outIds = new int[length];
+        var outDg = new int[length];
+        var outScores = new double[length];
+        for (int j = 0; j < length; j++)
+        {
+            if (j < rerank)
+            {
+                int from = order[j];
+                (outIds[j], outDg[j], outScores[j]) = (ids[from], dg[from], scores[from]);
+            }
+            else (outIds[j], outDg[j], outScores[j]) = (ids[j], dg[j], double.NaN);
+        }
+        return new RegionRanking(outIds, outDg, outScores, Math.Min(rerank, length));
     }
 }

@@ -3,7 +3,7 @@ using MultiLevelHashing.Data;
 namespace MultiLevelHashing.Evaluation;
 
 /// <summary>
-/// How much of the answer a stage-1 shortlist holds (lib/MultiLevelHashing/README.md section 2.7): the share of a
+/// How much of the answer a stage-1 shortlist holds (lib/MultiLevelHashing/README.md section 2.8): the share of a
 /// query's positives among the first N of a ranking, averaged over the queries with positives. Stage 2 can only
 /// re-order the shortlist, so this is the ceiling of a two-stage search's recall.
 /// </summary>

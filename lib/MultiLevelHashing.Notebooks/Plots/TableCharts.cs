@@ -118,7 +118,7 @@ public static class TableCharts
     };
 
     /// <summary>
-    /// The region-level rows (lib/MultiLevelHashing/README.md section 2.7): region codes alone and the multi-level search
+    /// The region-level rows (lib/MultiLevelHashing/README.md section 2.8): region codes alone and the multi-level search
     /// with region codes, with bytes stored per image, every protocol, query time and setting (stage-1 recall at N).
     /// </summary>
     public static DataFrame RegionTable(PaperTablesResult result)

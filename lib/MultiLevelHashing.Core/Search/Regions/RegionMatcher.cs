@@ -20,7 +20,7 @@ public readonly record struct RegionMatch(int QueryRegion, int ImageRegion, floa
 
 /// <summary>
 /// The selective match kernel of ASMK (Tolias, Avrithis and Jégou, 2013/2016) on binary codes
-/// (lib/MultiLevelHashing/README.md section 2.7): for two B-bit codes at Hamming distance h, u = 1 - 2h/B (the cosine of
+/// (lib/MultiLevelHashing/README.md section 2.8): for two B-bit codes at Hamming distance h, u = 1 - 2h/B (the cosine of
 /// their sign vectors) and sigma(u) = u^alpha where u &gt; tau, 0 otherwise. alpha &gt; 1 lets close pairs dominate; the
 /// threshold drops pairs no closer than chance.
 /// </summary>
@@ -53,7 +53,7 @@ public sealed record SelectiveKernel(double Exponent = 3, double Threshold = 0, 
 
 /// <summary>
 /// Scores images against a query by their region codes under a <see cref="SelectiveKernel"/>
-/// (lib/MultiLevelHashing/README.md section 2.7): K(Q, D) = agg over query regions r and database regions s of
+/// (lib/MultiLevelHashing/README.md section 2.8): K(Q, D) = agg over query regions r and database regions s of
 /// sigma(u_rs), normalised by sqrt(K(Q, Q) K(D, D)) so that an image with many regions gains nothing by having them.
 /// Exact: every pair is compared, one popcount per word. The self-similarities of the database are computed once.
 /// </summary>

@@ -8,7 +8,7 @@ namespace MultiLevelHashing.Search.Regions;
 public sealed record RegionRanking(int[] Ids, int[] GlobalDistances, double[] RegionScores, int Reranked);
 
 /// <summary>
-/// Multi-level search with region codes (lib/MultiLevelHashing/README.md section 2.7): stage 1 ranks the database by
+/// Multi-level search with region codes (lib/MultiLevelHashing/README.md section 2.8): stage 1 ranks the database by
 /// Hamming distance on the global code (scan or multi-index hashing) and keeps the best N; stage 2 orders those N by
 /// their region similarity to the query (<see cref="RegionMatcher"/>, ties by global distance, then id). The rest keep
 /// stage-1 order. With N = database size it is the region codes alone, ordered exactly.
@@ -68,7 +68,7 @@ public sealed class RegionSearch
 
     /// <summary>
     /// Average query expansion in Hamming space (Chum et al. 2007 made binary; lib/MultiLevelHashing/README.md section
-    /// 2.7): a first <see cref="Search"/> gives each query's top <paramref name="expansion"/> images; the expanded global
+    /// 2.8): a first <see cref="Search"/> gives each query's top <paramref name="expansion"/> images; the expanded global
     /// code is the bitwise majority of the query's code and theirs (ties keep the query's bit), which stage 1 searches
     /// again; stage 2 scores each candidate by the mean of its region similarity to the query and to those images.
     /// </summary>

@@ -45,7 +45,7 @@ public sealed record Verification(int Inliers, double InlierWeight, SimilarityTr
 }
 
 /// <summary>
-/// Spatial verification on the feature grid (lib/MultiLevelHashing/README.md section 2.7), the re-ranking step of
+/// Spatial verification on the feature grid (lib/MultiLevelHashing/README.md section 2.8), the re-ranking step of
 /// Philbin et al. 2007 made for region codes without local shape: region matches carry only their grid cell, so one
 /// match fixes no transform, two fix a similarity transform. Every pair of matches is a hypothesis (exhaustive, so the
 /// result is exact and needs no seed: at most 49 matches, 1,176 pairs on a 7 x 7 grid); a match is an inlier when the

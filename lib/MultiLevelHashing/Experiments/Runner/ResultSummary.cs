@@ -145,7 +145,7 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
 
     /// <summary>
     /// The region-level rows (region codes alone and multi-level with region codes; lib/MultiLevelHashing/README.md
-    /// section 2.7), with bytes stored per image; empty when the run has none.
+    /// section 2.8), with bytes stored per image; empty when the run has none.
     /// </summary>
     public string RegionTable()
     {

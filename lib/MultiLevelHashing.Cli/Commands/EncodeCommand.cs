@@ -23,16 +23,10 @@ public static class EncodeCommand
                           "1 where u > 0; numpy and FAISS binary indexes read them) and codes.images.txt (one image name per row); not needed with --shard or --dry-run",
         };
         var part = new Option<string>("--part") { Description = "with --dataset, which images: database (default), queries (cropped to their box) or train", DefaultValueFactory = _ => "database" };
-        var batch = EncodingOptions.Batch();
-        var strict = EncodingOptions.Strict();
-        var decodeThreads = EncodingOptions.DecodeThreads();
-        var cache = EncodingOptions.Cache();
-        var chunk = EncodingOptions.Chunk();
-        var shard = EncodingOptions.Shard();
-        var dryRun = EncodingOptions.DryRun();
-        var size = EncodingOptions.Size();
+        var encoding = new EncodingOptions.Declared();
         var command = new Command("encode", "Encode a dataset's images into packed global-level and local-level hash codes (.npy) with a trained DSCNN.")
-        { dataset, folder, checkpoint, outputFile, part, batch, strict, decodeThreads, cache, chunk, shard, dryRun, size };
+        { dataset, folder, checkpoint, outputFile, part };
+        encoding.AddTo(command);
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
@@ -41,8 +35,8 @@ public static class EncodeCommand
                 throw new UserInputException("give exactly one of --dataset or --images");
             string? outPath = parse.GetValue(outputFile)?.FullName;
             string? stem = outPath is null ? null : outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? outPath[..^4] : outPath;
-            var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads) with { ImageSize = EncodingOptions.ReadSize(parse, size) };
-            var chunks = EncodingOptions.ReadChunks(parse, cache, chunk, shard, dryRun);
+            var settings = encoding.ReadSettings(parse);
+            var chunks = encoding.ReadChunks(parse);
             string partName = parse.GetValue(part)!.ToLowerInvariant();
             return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, parse.GetValue(checkpoint)!, stem,
                 progress => imageFolder is not null ? EncodingOptions.Folder(imageFolder) : DatasetPart(datasetValue!, partName, progress),

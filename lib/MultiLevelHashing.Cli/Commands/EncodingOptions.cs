@@ -25,6 +25,34 @@ internal static class EncodingOptions
     /// <summary>The chunk options: the shared cache (null: a private one next to the output), chunk size, shard, dry run.</summary>
     public sealed record ChunkSettings(string? Cache, int ChunkSize, CodeShard? Shard, bool DryRun);
 
+    /// <summary>
+    /// The options every encoding command takes (batch, bad images, decoding threads, input size, and the chunked cache:
+    /// cache, chunk, shard, dry run), declared once, added to a command together and read together.
+    /// </summary>
+    public sealed class Declared
+    {
+        public Option<int> Batch { get; } = EncodingOptions.Batch();
+        public Option<bool> Strict { get; } = EncodingOptions.Strict();
+        public Option<int?> DecodeThreads { get; } = EncodingOptions.DecodeThreads();
+        public Option<int?> Size { get; } = EncodingOptions.Size();
+        public Option<DirectoryInfo?> Cache { get; } = EncodingOptions.Cache();
+        public Option<int> Chunk { get; } = EncodingOptions.Chunk();
+        public Option<string?> Shard { get; } = EncodingOptions.Shard();
+        public Option<bool> DryRun { get; } = EncodingOptions.DryRun();
+
+        /// <summary>Adds every option to <paramref name="command"/>.</summary>
+        public void AddTo(Command command)
+        {
+            foreach (Option option in new Option[] { Batch, Strict, DecodeThreads, Size, Cache, Chunk, Shard, DryRun }) command.Options.Add(option);
+        }
+
+        /// <summary>Batch, bad-image policy, decoding threads and input size, checked.</summary>
+        public Settings ReadSettings(ParseResult parse) => Read(parse, Batch, Strict, DecodeThreads) with { ImageSize = ReadSize(parse, Size) };
+
+        /// <summary>The chunk options, checked.</summary>
+        public ChunkSettings ReadChunks(ParseResult parse) => EncodingOptions.ReadChunks(parse, Cache, Chunk, Shard, DryRun);
+    }
+
     public static Option<DirectoryInfo?> Cache() => new("--cache")
     {
         Description = "folder of the chunked code cache, shared by every shard (--shard), mlh encode, mlh index and mlh benchmark; chunks found " +

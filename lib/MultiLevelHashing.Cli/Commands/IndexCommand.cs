@@ -21,23 +21,18 @@ public static class IndexCommand
         {
             Description = "index file to write (atomically; format version, code lengths, ids, codes, checksum); not needed with --shard or --dry-run",
         };
-        var batch = EncodingOptions.Batch();
-        var strict = EncodingOptions.Strict();
-        var decodeThreads = EncodingOptions.DecodeThreads();
-        var cache = EncodingOptions.Cache();
-        var chunk = EncodingOptions.Chunk();
-        var shard = EncodingOptions.Shard();
-        var dryRun = EncodingOptions.DryRun();
+        var encoding = new EncodingOptions.Declared();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes.")
-        { dataset, images, checkpoint, outputFile, batch, strict, decodeThreads, cache, chunk, shard, dryRun };
+        { dataset, images, checkpoint, outputFile };
+        encoding.AddTo(command);
         command.SetAction(parse =>
         {
             string? datasetValue = parse.GetValue(dataset);
             var folder = parse.GetValue(images);
             if ((datasetValue is null) == (folder is null))
                 throw new UserInputException("give exactly one of --dataset or --images");
-            var settings = EncodingOptions.Read(parse, batch, strict, decodeThreads);
-            var chunks = EncodingOptions.ReadChunks(parse, cache, chunk, shard, dryRun);
+            var settings = encoding.ReadSettings(parse);
+            var chunks = encoding.ReadChunks(parse);
             string? target = parse.GetValue(outputFile)?.FullName;
             return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, parse.GetValue(checkpoint)!, target,
                 progress =>

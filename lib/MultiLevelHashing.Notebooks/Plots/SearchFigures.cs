@@ -46,4 +46,17 @@ public static class SearchFigures
         "multihash" => "IndexBinaryMultiHash",
         _ => method,
     };
+
+    /// <summary>
+    /// The cost of the multi-level search with region codes (<see cref="RegionStageTiming"/>): per point the database
+    /// size, regions and bytes of region codes per image, N, and milliseconds per query of stage 1, stage 2 and both.
+    /// </summary>
+    public static DataFrame RegionTimingTable(IReadOnlyList<RegionTiming> points) => new(
+        new PrimitiveDataFrameColumn<int>("database images", points.Select(p => p.DatabaseSize)),
+        new PrimitiveDataFrameColumn<int>("regions per image", points.Select(p => p.RegionsPerImage)),
+        new PrimitiveDataFrameColumn<int>("bytes of region codes per image", points.Select(p => p.RegionsPerImage * p.RegionBits / 8)),
+        new PrimitiveDataFrameColumn<int>("N", points.Select(p => p.Candidates)),
+        new PrimitiveDataFrameColumn<double>("stage 1, ms/query", points.Select(p => Math.Round(p.Stage1Ms, 3))),
+        new PrimitiveDataFrameColumn<double>("stage 2, ms/query", points.Select(p => Math.Round(p.Stage2Ms, 3))),
+        new PrimitiveDataFrameColumn<double>("both, ms/query", points.Select(p => Math.Round(p.TotalMs, 3))));
 }

@@ -165,6 +165,7 @@ public sealed class RegionMatcher
         int words = first.WordsPerCode, nq = first.RegionCount(a), nd = second.RegionCount(b);
         var table = _table;
         bool best = Kernel.Aggregation == RegionAggregation.BestMatch;
+        if (words == 4) return Raw256(qa, db, nq, nd, table, best);
         double sum = 0;
         for (int r = 0; r < nq; r++)
         {
@@ -177,6 +178,30 @@ public sealed class RegionMatcher
                 var d = db.Slice(s * words, words);
                 int h = 0;
                 for (int w = 0; w < words; w++) h += BitOperations.PopCount(q[w] ^ d[w]);
+                float value = table[h];
+                if (value > bestValue) bestValue = value;
+                pairs += value;
+            }
+            if (nd > 0) sum += best ? bestValue : pairs;
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// <see cref="Raw"/> for 256-bit codes (the tables' length), with the query region's four words in registers and no
+    /// inner loop over words: the same sums, in the same order, about twice as fast.
+    /// </summary>
+    private static double Raw256(ReadOnlySpan<ulong> qa, ReadOnlySpan<ulong> db, int nq, int nd, float[] table, bool best)
+    {
+        double sum = 0;
+        for (int r = 0; r < nq; r++)
+        {
+            ulong q0 = qa[4 * r], q1 = qa[4 * r + 1], q2 = qa[4 * r + 2], q3 = qa[4 * r + 3];
+            float bestValue = float.NegativeInfinity, pairs = 0;
+            for (int s = 0, o = 0; s < nd; s++, o += 4)
+            {
+                int h = BitOperations.PopCount(q0 ^ db[o]) + BitOperations.PopCount(q1 ^ db[o + 1]) +
+                        BitOperations.PopCount(q2 ^ db[o + 2]) + BitOperations.PopCount(q3 ^ db[o + 3]);
                 float value = table[h];
                 if (value > bestValue) bestValue = value;
                 pairs += value;

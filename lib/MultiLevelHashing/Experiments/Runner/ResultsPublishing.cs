@@ -23,8 +23,8 @@ public static class ResultsPublishing
         return readme[..start] + "\n" + summary.ReadmeTable() + readme[end..];
     }
 
-    /// <summary>The README table as it stands between the markers.</summary>
-    public static string TableIn(string readme, string path = "README.md")
+    /// <summary>The README table as it stands between the markers (the tests compare it with the committed summary).</summary>
+    internal static string TableIn(string readme, string path = "README.md")
     {
         var (start, end) = TableSpan(readme, path);
         return readme[(start + 1)..end];

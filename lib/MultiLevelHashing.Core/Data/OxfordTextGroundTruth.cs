@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
@@ -69,8 +70,10 @@ public static partial class OxfordTextGroundTruth
             int got = raw.Read(magic);
             raw.Position = 0;
             if (got == 0) throw UserInputException.InFile(archive, "the archive is empty");
-            Stream stream = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? new GZipStream(raw, CompressionMode.Decompress) : raw;
-            using var reader = new TarReader(stream);
+            bool gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+            using var checkedStream = gzip ? new Crc32ReadStream(new GZipStream(raw, CompressionMode.Decompress, leaveOpen: true)) : null;
+            Stream stream = checkedStream ?? (Stream)raw;
+            using var reader = new TarReader(stream, leaveOpen: true);
             long declared = 0;
             while (reader.GetNextEntry() is { } entry)
             {
@@ -88,9 +91,15 @@ public static partial class OxfordTextGroundTruth
                 string display = $"{archive}!{entry.Name}";
                 files[name] = (display, ReadText(display, ms.ToArray()));
             }
-            // TarReader stops at the end-of-archive blocks. Reading the gzip stream to its end makes it check its CRC, so
-            // damage that happens to decode into an early end-of-archive is refused instead of read as fewer lists.
-            if (stream is GZipStream) Drain(archive, stream);
+            // TarReader stops at the end-of-archive blocks, and GZipStream ends silently where its input ends, even inside
+            // a deflate block. So the whole stream is read and its CRC-32 and length are checked against the gzip trailer
+            // here: damage that decodes into other text, an early end-of-archive or a cut stream is refused instead of
+            // read as other or fewer lists.
+            if (checkedStream is not null)
+            {
+                Drain(archive, stream);
+                CheckGzipTrailer(archive, raw, checkedStream);
+            }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or OverflowException
                                        or NotSupportedException or IOException && e is not FileNotFoundException)
@@ -99,6 +108,20 @@ public static partial class OxfordTextGroundTruth
         }
         if (files.Count == 0) throw UserInputException.InFile(archive, "the archive holds no *_query.txt / *_good.txt / *_ok.txt / *_junk.txt files");
         return Parse(archive, files);
+    }
+
+    private static void CheckGzipTrailer(string archive, FileStream raw, Crc32ReadStream decoded)
+    {
+        Span<byte> trailer = stackalloc byte[8];
+        if (raw.Length < 18) throw UserInputException.InFile(archive, "the gzip stream is shorter than its header and trailer");
+        raw.Position = raw.Length - 8;
+        raw.ReadExactly(trailer);
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+        // A multi-member gzip file (rare for .tgz) carries the last member's trailer only; it is refused with the same
+        // message rather than read unchecked.
+        if (crc != decoded.Crc || size != (uint)decoded.Length)
+            throw UserInputException.InFile(archive, $"the gzip stream is damaged or cut: it decodes to {decoded.Length:N0} bytes with CRC-32 {decoded.Crc:x8}, its trailer says {size:N0} bytes with CRC-32 {crc:x8}");
     }
 
     private static void Drain(string archive, Stream stream)

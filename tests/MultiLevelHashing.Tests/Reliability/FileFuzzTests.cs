@@ -260,6 +260,31 @@ public sealed class FileFuzzTests : IDisposable
         Assert.Throws<UserInputException>(() => OxfordTextGroundTruth.ReadArchive(path));
     }
 
+    [Fact]
+    public void TgzWhoseDeflateStreamIsCutAfterDamageIsRefused()
+    {
+        // Found by the property above: flipped bits near the end of the deflate stream decode into other text and then
+        // end inside a block; GZipStream returns end of stream there without an error, so only the trailer check
+        // (CRC-32 and length of what was decoded) catches it.
+        byte[] bytes = new Damage(DamageKind.FlipBits, 966742, InHeader: false, Count: 12, Seed: 68364999).Apply(Tgz.Value);
+        string path = NextPath(".tgz");
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<UserInputException>(() => OxfordTextGroundTruth.ReadArchive(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void TgzCutAnywhereInItsLastBytesIsRefused()
+    {
+        byte[] whole = Tgz.Value;
+        for (int cut = 1; cut <= 24; cut++)
+        {
+            string path = NextPath(".tgz");
+            File.WriteAllBytes(path, whole[..^cut]);
+            Assert.Throws<UserInputException>(() => OxfordTextGroundTruth.ReadArchive(path));
+        }
+    }
+
     [Property]
     public void PickleIsRefusedOrParsed(Damage damage)
     {

@@ -47,6 +47,19 @@ public class SpatialVerifierTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new SpatialVerifier(MinScale: 0).Verify(matches, At(p), 0, At(q), 0));
     }
 
+    [Fact]
+    public void QueryRegionsPiledOntoOneDatabaseRegionCountOnce()
+    {
+        // Query cells (0,0), (4,0), (0,1), (1,0); the first and the last two match database region 0 at (2,2), the second
+        // region 1 at (6,2). The shift by (2,2) puts all four within one cell of their match, but on two database regions.
+        var query = At((0, 0), (4, 0), (0, 1), (1, 0));
+        var image = At((2, 2), (6, 2));
+        RegionMatch[] matches = [new(0, 0, 0.5f), new(1, 1, 0.6f), new(2, 0, 0.9f), new(3, 0, 0.7f)];
+        var v = new SpatialVerifier(Tolerance: 1, MinInliers: 2).Verify(matches, query, 0, image, 0);
+        Assert.Equal(2, v.Inliers);
+        Assert.Equal(0.9 + 0.6, v.InlierWeight, 5);
+    }
+
     [Property(MaxTest = 40)]
     public Property MatchesAreEachQueryRegionsBestPositiveKernelValue(PositiveInt seed)
     {

@@ -265,10 +265,12 @@ public sealed partial record PaperTablesResult
         var strongest = Row(PaperMethods.MultiLevelRegionStrongest);
         var random = Row(PaperMethods.MultiLevelRegionRandom);
         var top = Rows.Where(r => r.Protocol == Protocols[0]).MaxBy(r => r.Mean)!;
-        double compactBytes = (strongest.Bits - global.Bits) / 8.0;
+        // A stored region is its code (B/8 bytes) and its grid cell (1 byte, RegionCodes.BytesPerImage); the aim counts the codes.
+        double storedBytes = (strongest.Bits - global.Bits) / 8.0;
+        double codeBytes = storedBytes * (Config.Regions.Bits / 8.0) / (Config.Regions.Bits / 8.0 + 1);
         yield return new AimCheck("a compact operating point: at most 512 bytes of region codes per image within 3 points of the best row",
-            $"{strongest.Method} ({compactBytes:0} bytes of region codes and cells): {P(strongest.Mean)} against {top.Method} {P(top.Mean)}",
-            top.Mean - strongest.Mean <= 0.03 && compactBytes <= 512 + strongest.Bits / 8.0 - compactBytes);
+            $"{strongest.Method} ({codeBytes:0} bytes of region codes, {storedBytes:0} with their cells): {P(strongest.Mean)} against {top.Method} {P(top.Mean)}",
+            top.Mean - strongest.Mean <= 0.03 && codeBytes <= 512);
         double gain = strongest.Mean - random.Mean;
         yield return new AimCheck("selected (strongest) regions above random regions of the same budget by more than the seed spread",
             $"{P(strongest.Mean)} ± {P(strongest.Spread)} against {P(random.Mean)} ± {P(random.Spread)}: {(gain >= 0 ? "+" : "")}{P(gain)} points",

@@ -93,6 +93,18 @@ public sealed class RegionStudy : IDisposable
         return new RegionStudy(dataset, descriptors, config, views, pca, choice);
     }
 
+    /// <summary>
+    /// The PCA-sign region codes of the database and the cropped queries alone, without the warped views, the training and
+    /// the validation of <see cref="Build"/> (for figures): the coder is fitted on <paramref name="descriptors"/>'
+    /// training views, as <see cref="Pca"/> is.
+    /// </summary>
+    public static (RegionCodes Database, RegionCodes Queries) PcaSignCodes(BackboneDescriptors descriptors, int bits)
+    {
+        var training = descriptors.Training ?? throw new ArgumentException("the PCA-sign coder is fitted on the training views' maps (withTraining: true)");
+        using var coder = RegionHashHead.FromPca(training, bits);
+        return (coder.Encode(descriptors.Database), coder.Encode(descriptors.Queries));
+    }
+
     /// <summary>The head trained on every training view's correspondences with <paramref name="seed"/>, started from <see cref="Pca"/>.</summary>
     public RegionHashHead Trained(int seed, IProgress<ProgressReport>? progress = null) =>
         CorrespondenceTraining.Train(Pca, _descriptors.Training!, _labels, _views, _config.Training with { Seed = seed }, progress);

@@ -525,7 +525,7 @@ public static class PaperTables
             RegionRanking[] Verified(int length) => search.Verify(search.Search(bench.QueryGlobal, queries, candidates, length), queries, v, depth);
             Add(PaperMethods.MultiLevelRegionVerified, PaperMethods.Dscnn, kg + RegionBits(database), kg + reranked * pairs,
                 $"Hamming top-{reranked} on the global code, re-rank by region codes, verify the top {depth}",
-                FormattableString.Invariant($"{study.Choice.Kept}, N={candidates}, similarity transform on the grid, tolerance {v.Tolerance:0.##} cells, scale {v.MinScale:0.###}-{v.MaxScale:0.##}, at least {v.MinInliers} inliers"),
+                FormattableString.Invariant($"{study.Choice.Kept}, N={candidates}, top {depth} by the region score of matches one {(v.Model == GridTransformModel.AxisAligned ? "axis-aligned" : "similarity")} placement explains, tolerance {v.Tolerance:0.##} cells, scales {v.MinScale:0.###}-{v.MaxScale:0.##}"),
                 seed, [.. Verified(0).Select(r => (IReadOnlyList<int>)r.Ids)], Time(() => Verified(config.ResultCount), queries.Count), null);
             int k = c.Expansion;
             Add(PaperMethods.MultiLevelRegionExpanded, PaperMethods.Dscnn, kg + RegionBits(database), 2 * kg + reranked * (k + 2) * pairs,

@@ -101,9 +101,12 @@ public sealed class RegionSearch
     }
 
     /// <summary>
-    /// Spatial verification of each ranking's top <paramref name="depth"/> (<see cref="SpatialVerifier"/>): images with
-    /// at least <see cref="SpatialVerifier.MinInliers"/> inliers move to the front, most inliers first (ties keep their
-    /// order); the others of the top follow in their order; the rest of the ranking is unchanged.
+    /// Spatial verification of each ranking's top <paramref name="depth"/> (<see cref="SpatialVerifier"/>): each image of
+    /// the top is scored by its region similarity counted over the consistently placed matches only (the similarity times
+    /// <see cref="Verification.VerifiedShare"/>), and the top is ordered by that score (ties keep their order); the rest of
+    /// the ranking is unchanged. The returned region scores of the top are the verified scores. Ordering by the number of
+    /// inliers instead, as Philbin et al. do with local features, throws away how close the matched codes are; with 49
+    /// coarse cells per image it also rewards chance placements.
     /// </summary>
     public RegionRanking[] Verify(IReadOnlyList<RegionRanking> rankings, RegionCodes queryRegions, SpatialVerifier verifier, int depth, int threads = 0)
     {
@@ -115,16 +118,17 @@ public sealed class RegionSearch
         {
             var r = rankings[i];
             int top = Math.Min(depth, r.Ids.Length);
-            var inliers = new int[top];
+            var verified = new double[top];
+            var similarities = Matcher.Similarities(queryRegions, i, r.Ids.AsSpan(0, top));
             for (int j = 0; j < top; j++)
             {
                 var v = verifier.Verify(Matcher.Matches(queryRegions, i, r.Ids[j]), queryRegions, i, Matcher.Database, r.Ids[j]);
-                inliers[j] = v.Inliers >= verifier.MinInliers ? v.Inliers : 0;
+                verified[j] = similarities[j] * v.VerifiedShare;
             }
             var order = Enumerable.Range(0, r.Ids.Length).ToArray();
-            Array.Sort(order, 0, top, Comparer<int>.Create((a, b) => inliers[a] != inliers[b] ? inliers[b].CompareTo(inliers[a]) : a.CompareTo(b)));
+            Array.Sort(order, 0, top, Comparer<int>.Create((a, b) => verified[a] != verified[b] ? verified[b].CompareTo(verified[a]) : a.CompareTo(b)));
             result[i] = new RegionRanking([.. order.Select(j => r.Ids[j])], [.. order.Select(j => r.GlobalDistances[j])],
-                [.. order.Select(j => r.RegionScores[j])], r.Reranked);
+                [.. order.Select((j, rank) => rank < top ? verified[j] : r.RegionScores[j])], Math.Max(r.Reranked, top));
         });
         return result;
     }

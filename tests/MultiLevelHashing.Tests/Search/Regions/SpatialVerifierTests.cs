@@ -24,14 +24,45 @@ public class SpatialVerifierTests
         var q = p.Take(6).Select(c => a * new Complex(c.Item1, c.Item2) + b).Select(z => ((int)z.Real, (int)z.Imaginary))
             .Concat([(15, 15), (0, 15), (15, 0)]).ToArray();
         var matches = Enumerable.Range(0, p.Length).Select(r => new RegionMatch(r, r, 0.5f)).ToArray();
-        var v = new SpatialVerifier(Tolerance: 0.25).Verify(matches, At(p), 0, At(q), 0);
+        var v = new SpatialVerifier(Tolerance: 0.25, Model: GridTransformModel.Similarity).Verify(matches, At(p), 0, At(q), 0);
         Assert.Equal(6, v.Inliers);
         Assert.Equal(3.0, v.InlierWeight, 6);
-        Assert.Equal(0.5, v.Transform!.Value.Scale, 9);
-        Assert.Equal(Math.PI / 2, v.Transform.Value.Rotation, 9);
+        Assert.Equal(4.5, v.MatchWeight, 6);
+        Assert.Equal(3.0 / 4.5, v.VerifiedShare, 6);
+        // x' = a x + b with a = 0.5 i: column' = -0.5 row + 8, row' = 0.5 column + 2.
+        var t = v.Transform!.Value;
+        Assert.Equal((0.0, -0.5, 0.5, 0.0, 8.0, 2.0), (Math.Round(t.Xx, 9), Math.Round(t.Xy, 9), Math.Round(t.Yx, 9), Math.Round(t.Yy, 9), Math.Round(t.Tx, 9), Math.Round(t.Ty, 9)));
+        Assert.Equal((0.5, 0.5), (Math.Round(t.Scales.Column, 9), Math.Round(t.Scales.Row, 9)));
         Assert.Equal([0, 1, 2, 3, 4, 5], v.InlierMatches.Select(m => m.QueryRegion));
-        var (column, row) = v.Transform.Value.Apply(4, 4);
+        var (column, row) = t.Apply(4, 4);
         Assert.Equal((6.0, 4.0), (Math.Round(column, 9), Math.Round(row, 9)));
+    }
+
+    [Fact]
+    public void RecoversAKnownAxisAlignedPlacementThatNoSimilarityFits()
+    {
+        // A query crop stretched to the square and a photo of another aspect: column' = 2 column + 3, row' = row / 2 + 4,
+        // for five matches; two more matches point elsewhere.
+        (int, int)[] p = [(0, 0), (2, 2), (4, 4), (1, 6), (5, 2), (3, 3), (6, 0)];
+        var q = p.Take(5).Select(c => (2 * c.Item1 + 3, c.Item2 / 2 + 4)).Concat([(0, 15), (15, 0)]).ToArray();
+        var matches = Enumerable.Range(0, p.Length).Select(r => new RegionMatch(r, r, 1f)).ToArray();
+        var v = SpatialVerifier.Default.Verify(matches, At(p), 0, At(q), 0);
+        Assert.Equal(5, v.Inliers);
+        var t = v.Transform!.Value;
+        Assert.Equal((2.0, 0.0, 0.0, 0.5, 3.0, 4.0), (t.Xx, t.Xy, t.Yx, t.Yy, t.Tx, t.Ty));
+        Assert.Equal(5.0 / 7, v.VerifiedShare, 9);
+        // One scale for both axes cannot place more than the pairs it is built from, within a quarter cell.
+        Assert.True(new SpatialVerifier(Tolerance: 0.25, Model: GridTransformModel.Similarity).Verify(matches, At(p), 0, At(q), 0).Inliers < 5);
+    }
+
+    [Fact]
+    public void MirroredAxisAlignedPlacementsAreRefused()
+    {
+        // column' = 15 - column: a mirror image, scale 1 along both axes but not a view of the same object.
+        (int, int)[] p = [(0, 0), (2, 2), (4, 4), (6, 1)];
+        var q = p.Select(c => (15 - c.Item1, c.Item2)).ToArray();
+        var matches = Enumerable.Range(0, p.Length).Select(r => new RegionMatch(r, r, 1f)).ToArray();
+        Assert.Equal(0, SpatialVerifier.Default.Verify(matches, At(p), 0, At(q), 0).Inliers);
     }
 
     [Fact]
@@ -43,7 +74,8 @@ public class SpatialVerifierTests
         var matches = Enumerable.Range(0, 4).Select(r => new RegionMatch(r, r, 1f)).ToArray();
         Assert.Equal(0, new SpatialVerifier(MaxScale: 4).Verify(matches, At(p), 0, At(q), 0).Inliers);
         Assert.Equal(4, new SpatialVerifier(MaxScale: 8).Verify(matches, At(p), 0, At(q), 0).Inliers);
-        Assert.Same(Verification.None, SpatialVerifier.Default.Verify(matches[..1], At(p), 0, At(q), 0));
+        var one = SpatialVerifier.Default.Verify(matches[..1], At(p), 0, At(q), 0);
+        Assert.Equal((0, (GridTransform?)null, 1.0, 0.0), (one.Inliers, one.Transform, one.MatchWeight, one.VerifiedShare));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SpatialVerifier(MinScale: 0).Verify(matches, At(p), 0, At(q), 0));
     }
 
@@ -55,7 +87,7 @@ public class SpatialVerifierTests
         var query = At((0, 0), (4, 0), (0, 1), (1, 0));
         var image = At((2, 2), (6, 2));
         RegionMatch[] matches = [new(0, 0, 0.5f), new(1, 1, 0.6f), new(2, 0, 0.9f), new(3, 0, 0.7f)];
-        var v = new SpatialVerifier(Tolerance: 1, MinInliers: 2).Verify(matches, query, 0, image, 0);
+        var v = new SpatialVerifier(Tolerance: 1, MinInliers: 2, Model: GridTransformModel.Similarity).Verify(matches, query, 0, image, 0);
         Assert.Equal(2, v.Inliers);
         Assert.Equal(0.9 + 0.6, v.InlierWeight, 5);
     }
@@ -138,10 +170,11 @@ public class SpatialVerifierTests
     }
 
     [Fact]
-    public void VerificationMovesVerifiedImagesToTheFrontAndLeavesTheRest()
+    public void VerificationOrdersTheTopByTheRegionScoreOfConsistentMatchesAndLeavesTheRest()
     {
-        // Query: four regions with codes 1..4 at the corners of a square. Image 0 has the same codes scattered; image 1
-        // the same codes translated by (2, 3); image 2 is never verified (no regions).
+        // Query: four regions with codes 1..4 at the corners of a square. Image 0 has the same codes scattered (region
+        // similarity 1, but no pair of its matches gives a placement with positive scales: verified score 0); image 1 the
+        // same codes translated by (2, 3) (similarity 1, all four matches placed: verified score 1); image 2 has no regions.
         (int, int)[] square = [(1, 1), (3, 1), (1, 3), (3, 3)];
         var query = At(square);
         var database = new RegionCodes(8, 16, 16, [1UL, 2UL, 3UL, 4UL, 1UL, 2UL, 3UL, 4UL], [0, 4, 8, 8],
@@ -151,6 +184,7 @@ public class SpatialVerifierTests
         var verifier = new SpatialVerifier(Tolerance: 0.5, MinInliers: 4);
         Assert.Equal([1, 0, 2], search.Verify([before], query, verifier, 3)[0].Ids);
         Assert.Equal([0, 2, 1], search.Verify([before], query, verifier, 2)[0].Ids);
-        Assert.Equal([0.7, 0.9, 0.8], search.Verify([before], query, verifier, 3)[0].RegionScores);
+        Assert.Equal([1.0, 0.0, 0.0], search.Verify([before], query, verifier, 3)[0].RegionScores);
+        Assert.Equal([0.0, 0.0, 0.7], search.Verify([before], query, verifier, 2)[0].RegionScores);
     }
 }

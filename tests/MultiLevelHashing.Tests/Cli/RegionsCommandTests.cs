@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
@@ -116,6 +117,62 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
             e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, "query", "--index", index, "--checkpoint", ckpt, "--image", query.Path, "--regions"));
             Assert.Contains("db.mlhidx", e.Message);
             Assert.Contains("32-bit region codes", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [Fact]
+    public async Task BenchmarkScoresTheSearchWithRegionCodesAsRegionSearchComputedDirectly()
+    {
+        string work = TestPaths.NewTempDirectory("regions-benchmark");
+        try
+        {
+            var ds = fixture.Dataset;
+            string dataset = fixture.Summary.Directory, ckpt = SmokeCheckpoint(work, "model.ckpt"), results = Path.Combine(work, "results");
+            var text = new StringWriter();
+            var root = new RootCommand();
+            root.Subcommands.Add(BenchmarkCommand.Create(text));
+            var e = await Assert.ThrowsAsync<UserInputException>(() => root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions",
+                "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            Assert.Contains("model.ckpt", e.Message);
+            Assert.Contains("mlh regions", e.Message);
+
+            Assert.Equal(0, await Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", $"{Bits}", "--size", $"{Size}"));
+            const int candidates = 6;
+            Assert.Equal(0, await root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions", "--candidates", $"{candidates}",
+                "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            var report = BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(results, "results.json")));
+            Assert.Equal(Bits, report.RegionBits);
+            var scored = report.Methods.Single(m => m.Method == "regions");
+            Assert.Contains($"top {candidates} re-ranked by {Bits}-bit region codes", scored.Description);
+
+            // The same search from codes computed here: the stored coder on maps of the database and the cropped queries.
+            var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
+            var (model, loaded) = Checkpoint.LoadModel(ckpt);
+            List<IReadOnlyList<int>> rankings;
+            using (model)
+            using (coder)
+            {
+                RegionCodes Regions(ImageFileSource images)
+                {
+                    using var maps = FeatureCache.Compute(model.Backbone, images, info.ImageSize, 8);
+                    return coder.Encode(maps);
+                }
+                using var db = DscnnEncoder.Encode(model, ImageFileSource.Database(ds), loaded.Config.ImageSize, 8);
+                using var queries = DscnnEncoder.Encode(model, ImageFileSource.Queries(ds), loaded.Config.ImageSize, 8);
+                var search = new RegionSearch(db.Global, Regions(ImageFileSource.Database(ds)), SelectiveKernel.Default);
+                rankings = [.. search.Search(queries.Global, Regions(ImageFileSource.Queries(ds)), candidates).Select(r => (IReadOnlyList<int>)r.Ids)];
+            }
+            foreach (var protocol in ds.GroundTruth.Protocols)
+            {
+                double expected = MeanAveragePrecision.Evaluate(ds.GroundTruth, rankings, protocol).MeanAveragePrecision;
+                var actual = scored.Protocols.Single(p => p.Protocol == BenchmarkReport.ProtocolName(protocol));
+                Assert.Equal(expected, actual.Map, 12);
+            }
+            Assert.Contains("regions", text.ToString());
         }
         finally
         {

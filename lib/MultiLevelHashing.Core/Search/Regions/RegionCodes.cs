@@ -156,6 +156,18 @@ public sealed class RegionCodes
         return new RegionCodes(Bits, GridHeight, GridWidth, [.. words], offsets, [.. positions]);
     }
 
+    /// <summary>A copy of images <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 (a batch of queries).</summary>
+    public RegionCodes Slice(int start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(count), $"images {start} .. {start + count - 1} of {Count}");
+        var all = _offsets.Span;
+        int first = all[start], last = all[start + count];
+        var offsets = new int[count + 1];
+        for (int i = 1; i <= count; i++) offsets[i] = all[start + i] - first;
+        return new RegionCodes(Bits, GridHeight, GridWidth, _words.Span.Slice(first * WordsPerCode, (last - first) * WordsPerCode).ToArray(), offsets,
+            _positions.Span[first..last].ToArray());
+    }
+
     /// <summary>
     /// The images of <paramref name="parts"/> one after the other (codes encoded a batch at a time joined into one
     /// database); every part must have the same code length and grid.

@@ -64,7 +64,10 @@ public static class IndexCommand
                     string summary = $"{cached.Index.Count} images indexed in {target} (global {levels[0].Bits} bits, local {levels[1].Bits} bits";
                     if (coder is { } stored)
                     {
-                        var codes = EncodeRegions(stored.Coder, stored.Info, checkpointFile.FullName, list, cached.Index.ImageIds, settings.BatchSize, progress);
+                        // Kept in the cache beside the codes, so that a rerun on the same --cache encodes no region either.
+                        using var regionIndex = RegionCodeCache.GetOrEncode(cached.Index, RegionCodeCache.CoderKey(stored.Coder, stored.Info), stored.Info.Bits,
+                            () => EncodeRegions(stored.Coder, stored.Info, checkpointFile.FullName, list, cached.Index.ImageIds, settings.BatchSize, progress));
+                        var codes = regionIndex.Regions!;
                         CodeIndexFile.Write(target!, cached.Index.ImageIds, levels, codes);
                         return summary + $", region codes: {codes.Bits} bits at {codes.MeanRegions:0.#} locations per image on a {codes.GridHeight} x {codes.GridWidth} grid)";
                     }

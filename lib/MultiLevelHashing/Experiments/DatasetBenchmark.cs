@@ -27,7 +27,8 @@ public sealed record DatasetBenchmarkOptions(string CacheDirectory, int BatchSiz
 /// over machines by <see cref="EncodeShard"/> (<see cref="ChunkedCodeCache"/>); the codes are then searched in place
 /// through a memory mapping and scored under every protocol the ground truth carries (<see cref="CodeBenchmark"/>).
 /// With <see cref="CodeBenchmarkOptions.Regions"/> the region codes of the database and the queries come from the region
-/// coder stored in the checkpoint (<c>mlh regions</c>; section 2.3), computed on each run (they are not cached).
+/// coder stored in the checkpoint (<c>mlh regions</c>; section 2.3), kept in the cache beside the codes
+/// (<see cref="RegionCodeCache"/>).
 /// </summary>
 public static class DatasetBenchmark
 {
@@ -53,29 +54,46 @@ public static class DatasetBenchmark
         double encodeSeconds = encoding.Encoded ? clock.Elapsed.TotalSeconds : 0;
         encoding.Dispose();
 
-        RegionCodes? databaseRegions = null, queryRegions = null;
+        CodeIndex? databaseRegions = null, queryRegions = null;
         if (stored is { } regionCoder)
         {
             clock.Restart();
             var device = options.Device ?? CPU;
-            var (model, _) = Checkpoint.LoadModel(checkpointPath, device);
-            using (model)
+            DscnnModel? model = null;
+            string key = RegionCodeCache.CoderKey(regionCoder.Coder, regionCoder.Info);
+            // Encoded only when the cache does not hold them yet; the model is loaded only then.
+            CodeIndex Regions(Part part, CodeIndex codes) => RegionCodeCache.GetOrEncode(codes, key, regionCoder.Info.Bits, () =>
             {
-                RegionCodes Encode(Part part) => RegionCoderEncoding.Encode(model.Backbone, regionCoder.Coder,
-                    new ImageFileSource(ImageFiles.Of(part.Images, dataset.Root)), regionCoder.Info.ImageSize, options.BatchSize, device, progress, $"region codes ({part.Name})");
-                databaseRegions = Encode(parts[0]);
-                queryRegions = Encode(parts[1]);
+                model ??= Checkpoint.LoadModel(checkpointPath, device).Model;
+                return RegionCoderEncoding.Encode(model.Backbone, regionCoder.Coder, new ImageFileSource(ImageFiles.Of(part.Images, dataset.Root)),
+                    regionCoder.Info.ImageSize, options.BatchSize, device, progress, $"region codes ({part.Name})");
+            });
+            try
+            {
+                databaseRegions = Regions(parts[0], db);
+                queryRegions = Regions(parts[1], qs);
             }
-            encodeSeconds += clock.Elapsed.TotalSeconds;
+            catch
+            {
+                databaseRegions?.Dispose();
+                throw;
+            }
+            finally
+            {
+                model?.Dispose();
+            }
+            if (model is not null) encodeSeconds += clock.Elapsed.TotalSeconds;
         }
+        using var databaseRegionIndex = databaseRegions;
+        using var queryRegionIndex = queryRegions;
 
         clock.Restart();
         var results = CodeBenchmark.Run(dataset.GroundTruth, db.Levels[0], db.Levels[1], qs.Levels[0], qs.Levels[1], options.Search, progress,
-            databaseRegions, queryRegions);
+            databaseRegions?.Regions, queryRegions?.Regions);
         return new BenchmarkReport(dataset.Name, specification, Path.GetFullPath(checkpointPath), info.Config.Hash(), info.Config.GlobalBits,
             info.Config.LocalBits, dataset.Database.Count, dataset.Queries.Count, encodeSeconds, clock.Elapsed.TotalSeconds, BenchmarkReport.Scores(results))
         {
-            RegionBits = databaseRegions?.Bits,
+            RegionBits = databaseRegions?.Regions?.Bits,
         };
     }
 

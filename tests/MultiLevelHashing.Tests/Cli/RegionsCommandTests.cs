@@ -173,6 +173,16 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
                 Assert.Equal(expected, actual.Map, 12);
             }
             Assert.Contains("regions", text.ToString());
+
+            // The region codes of the database and the queries are kept in the cache beside their codes: a rerun reads them.
+            var kept = Directory.GetFiles(Path.Combine(work, "cache"), "*.regions-*.mlhidx");
+            Assert.Equal(2, kept.Length);
+            var written = kept.Select(File.GetLastWriteTimeUtc).ToArray();
+            Assert.Equal(0, await root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions", "--candidates", $"{candidates}",
+                "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            Assert.Equal(written, kept.Select(File.GetLastWriteTimeUtc));
+            var again = BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(results, "results.json"))).Methods.Single(m => m.Method == "regions");
+            Assert.Equal(scored.Protocols.Select(p => p.Map), again.Protocols.Select(p => p.Map));
         }
         finally
         {

@@ -32,7 +32,7 @@ public static class IndexCommand
         var regions = new Option<bool>("--regions")
         {
             Description = "also store every image's region codes (all locations of the backbone map, by the region coder mlh regions stored in the checkpoint), " +
-                          "for mlh query --regions and mlh benchmark --regions",
+                          "for mlh query --regions; computed when the output is written (not by --shard or --dry-run) and kept in the cache",
         };
         var encoding = new EncodingOptions.Declared();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes (and region codes with --regions).")

@@ -6,6 +6,7 @@ using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 using MultiLevelHashing.Torch;
 using MultiLevelHashing.Training;
 using Spectre.Console;
@@ -25,7 +26,12 @@ public static class BenchmarkCommand
         {
             Description = "with --levels: 'dataset' (the selection stored in the checkpoint by mlh select; the default when it has one) or 'all' local bits",
         };
-        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
+        var regions = new Option<bool>("--regions")
+        {
+            Description = "also the multi-level search with region codes (the coder mlh regions stored in the checkpoint): rank by the global code, re-rank the top " +
+                          $"--candidates (default {RegionSearch.DefaultCandidates} here) by region score ({SelectiveKernel.Default})",
+        };
+        var candidates = new Option<int>("--candidates") { Description = $"with --levels or --regions: how many stage-1 results are re-ranked (when not given: this default for --levels, {RegionSearch.DefaultCandidates} for --regions)", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
         var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => MultiLevelSetting.Default.Lambda };
         var outputFolder = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
         var cache = new Option<DirectoryInfo?>("--cache")
@@ -52,7 +58,7 @@ public static class BenchmarkCommand
         var command = new Command("benchmark",
             "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
             "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
-        { dataset, checkpoint, levels, select, candidates, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun, allowOverlap };
+        { dataset, checkpoint, levels, regions, select, candidates, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun, allowOverlap };
         command.SetAction(parse =>
         {
             int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
@@ -101,8 +107,12 @@ public static class BenchmarkCommand
                              ?? throw new UserInputException("--select dataset: the checkpoint stores no bit selection; run mlh select --checkpoint C --dataset D first"),
                 var other => throw new UserInputException($"--select {other}: expected dataset or all"),
             };
+            // --candidates given on the command line applies to both searches; left out, each keeps its own default.
+            var regionSearch = parse.GetValue(regions)
+                ? new RegionBenchmarkOptions(parse.GetResult(candidates) is { Implicit: false } ? candidateCount : RegionSearch.DefaultCandidates, SelectiveKernel.Default)
+                : null;
             var search = new CodeBenchmarkOptions(Levels: parse.GetValue(levels), LevelOptions: new MultiLevelOptions { Setting = new MultiLevelSetting(candidateCount, weight, mask is null ? 1.0 : mask.Count / (double)mask.Bits) },
-                                                  LocalMask: mask, Threads: threadCount);
+                                                  LocalMask: mask, Threads: threadCount, Regions: regionSearch);
 
             var report = ConsoleProgress.Run(progress =>
             {
@@ -125,7 +135,13 @@ public static class BenchmarkCommand
             table.AddColumn(new TableColumn($"{headline} mP@10").RightAligned());
             foreach (var m in report.Methods)
             {
-                var cells = new List<string> { m.Method, m.Method == "global" ? $"{report.GlobalBits}" : $"{report.GlobalBits} + {report.LocalBits}" };
+                string bits = m.Method switch
+                {
+                    "global" => $"{report.GlobalBits}",
+                    "regions" => $"{report.GlobalBits} + {report.RegionBits} per region",
+                    _ => $"{report.GlobalBits} + {report.LocalBits}",
+                };
+                var cells = new List<string> { m.Method, bits };
                 cells.AddRange(protocols.Select(p => m.Protocols.FirstOrDefault(s => s.Protocol == p) is { } s ? BenchmarkReport.Percent(s.Map) : ""));
                 var scores = m.Protocols.FirstOrDefault(s => s.Protocol == headline);
                 cells.Add(scores is not null && scores.MeanPrecisionAt.TryGetValue("10", out double p10) ? BenchmarkReport.Percent(p10) : "");

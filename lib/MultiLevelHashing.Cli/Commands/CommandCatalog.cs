@@ -17,6 +17,7 @@ public static class CommandCatalog
         yield return IndexCommand.Create();
         yield return BenchmarkCommand.Create();
         yield return SelectCommand.Create();
+        yield return RegionsCommand.Create();
         yield return QueryCommand.Create();
         yield return MapsCommand.Create();
         yield return KnnCommand.Create();

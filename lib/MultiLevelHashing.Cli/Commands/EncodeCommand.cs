@@ -40,7 +40,7 @@ public static class EncodeCommand
             string partName = parse.GetValue(part)!.ToLowerInvariant();
             return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, parse.GetValue(checkpoint)!, stem,
                 progress => imageFolder is not null ? EncodingOptions.Folder(imageFolder) : DatasetPart(datasetValue!, partName, progress),
-                cached =>
+                (cached, _, _) =>
                 {
                     var index = cached.Index;
                     index.Levels[0].WriteNpy(stem + ".global.npy");

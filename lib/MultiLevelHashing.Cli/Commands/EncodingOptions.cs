@@ -91,10 +91,11 @@ internal static class EncodingOptions
     /// The chunked encoding of <c>mlh encode</c> and <c>mlh index</c>: checks that the folders it will write to are
     /// writable before anything else, then prints the plan (<c>--dry-run</c>), encodes one shard (<c>--shard</c>), or
     /// makes (or finds) the whole list's index in the cache and hands it to <paramref name="write"/>, whose message is
-    /// printed to <paramref name="output"/>. <paramref name="outputStem"/> names the private cache when no <c>--cache</c> is given.
+    /// printed to <paramref name="output"/>; it also gets the image list and the progress, for work on the images kept (region
+    /// codes). <paramref name="outputStem"/> names the private cache when no <c>--cache</c> is given.
     /// </summary>
     public static int RunChunked(TextWriter output, Settings settings, ChunkSettings chunks, FileInfo checkpoint, string? outputStem,
-                                 Func<IProgress<ProgressReport>, ImageList> list, Func<CachedCodes, string> write)
+                                 Func<IProgress<ProgressReport>, ImageList> list, Func<CachedCodes, ImageList, IProgress<ProgressReport>, string> write)
     {
         if (outputStem is null && chunks.Shard is null && !chunks.DryRun)
             throw new UserInputException("--output is required (unless --shard or --dry-run)");
@@ -129,7 +130,7 @@ internal static class EncodingOptions
             string done;
             try
             {
-                done = write(cached);
+                done = write(cached, images, progress);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -6,13 +6,19 @@ using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 using MultiLevelHashing.Training;
 using Spectre.Console;
 
 namespace MultiLevelHashing.Cli.Commands;
 
-/// <summary><c>mlh query</c>: one image against an index file, by the global code or by the multi-level search.</summary>
+/// <summary>
+/// <c>mlh query</c>: one image against an index file, by the global code, by the multi-level search over local bits
+/// (<c>--levels</c>), or by the multi-level search with region codes (<c>--regions</c>, lib/MultiLevelHashing/README.md
+/// section 2.8).
+/// </summary>
 public static class QueryCommand
 {
     /// <summary>The command; what it reports goes to <paramref name="output"/> (default: standard output).</summary>
@@ -24,7 +30,7 @@ public static class QueryCommand
         var box = new Option<string?>("--box") { Description = BoxArgument.Help };
         var k = new Option<int>("--k") { Description = "results to print", DefaultValueFactory = _ => 10 };
         var levels = new Option<bool>("--levels") { Description = "multi-level search: rank by the global code, re-rank the top --candidates by d_g/Kg + lambda * d_sel/L" };
-        var candidates = new Option<int>("--candidates") { Description = "with --levels: how many stage-1 results are re-ranked", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
+        var candidates = new Option<int>("--candidates") { Description = $"with --levels or --regions: how many stage-1 results are re-ranked (when not given: this default for --levels, {RegionSearch.DefaultCandidates} for --regions)", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
         var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the selected local bits", DefaultValueFactory = _ => MultiLevelSetting.Default.Lambda };
         var selected = new Option<FileInfo?>("--selected-bits") { Description = "with --levels: file of local bit indices to use (whitespace or comma separated), instead of --select" };
         var select = new Option<string>("--select")
@@ -33,8 +39,13 @@ public static class QueryCommand
                           "'query' (the --rho share most pertinent to the query's box, or to the salient region of its global maps without a box), or 'all'",
         };
         var rho = new Option<double?>("--rho") { Description = "with --select query: share of the local bits kept (default: the stored selection's, else " + MultiLevelSetting.Default.Rho.ToString(CultureInfo.InvariantCulture) + ")" };
-        var command = new Command("query", "Search an index with one image: top-k by global Hamming distance, or the multi-level ranking with --levels.")
-        { index, checkpoint, image, box, k, levels, candidates, lambda, selected, select, rho };
+        var regions = new Option<bool>("--regions")
+        {
+            Description = "multi-level search with region codes (an index written by mlh index --regions): rank by the global code, re-rank the top --candidates " +
+                          $"(default {RegionSearch.DefaultCandidates} here) by the region similarity of the selective match kernel ({SelectiveKernel.Default})",
+        };
+        var command = new Command("query", "Search an index with one image: top-k by global Hamming distance, the multi-level ranking with --levels, or with region codes with --regions.")
+        { index, checkpoint, image, box, k, levels, regions, candidates, lambda, selected, select, rho };
         command.SetAction(parse =>
         {
             int count = parse.GetValue(k);
@@ -46,8 +57,13 @@ public static class QueryCommand
             using (var photo = ImageLoader.LoadRgb(imageFile.FullName))
                 if (crop is { } inside) BoxArgument.RequireInside(inside, photo.Width, photo.Height, imageFile.FullName);
             var ckpt = parse.GetValue(checkpoint)!;
+            bool byRegions = parse.GetValue(regions);
+            if (byRegions && (parse.GetValue(selected) is not null || parse.GetValue(select) is not null || parse.GetValue(rho) is not null))
+                throw new UserInputException("--regions re-ranks by region codes; --selected-bits, --select and --rho choose local bits and do not apply");
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);
+            using var coder = byRegions ? IndexCommand.RegionCoder(ckpt) : null;
+            if (coder is not null) RequireRegions(db, coder.Info);
 
             var device = TorchDevice.Default();
             var (model, loaded) = Checkpoint.LoadModel(ckpt.FullName, device);
@@ -56,7 +72,22 @@ public static class QueryCommand
                 loaded.Config.ImageSize, 1, device: device);
 
             var table = new Table().AddColumns("rank", "image", "global distance");
-            if (parse.GetValue(levels))
+            if (coder is not null)
+            {
+                var queryRegions = RegionCoderEncoding.Encode(model.Backbone, coder.Coder,
+                    new ImageFileSource(ImageFiles.Of([(imageFile.FullName, crop)], imageFile.DirectoryName!)), coder.Info.ImageSize, 1, device);
+                int shortlist = parse.GetResult(candidates) is { Implicit: false } ? parse.GetValue(candidates) : RegionSearch.DefaultCandidates;
+                if (shortlist < 0) throw new UserInputException($"--candidates must be at least 0, got {shortlist}");
+                CommandOutput.Writer(output).WriteLine($"stage 2 re-ranks the top {Math.Min(shortlist, db.Count)} by region codes ({db.Regions!.Bits} bits, " +
+                                                       $"{queryRegions.RegionCount(0)} query regions; {SelectiveKernel.Default})");
+                var search = new RegionSearch(db.Levels[0], db.Regions, SelectiveKernel.Default);
+                var ranking = search.Search(codes.Global, queryRegions, shortlist, count)[0];
+                table.AddColumns("region score");
+                for (int r = 0; r < ranking.Ids.Length; r++)
+                    table.AddRow((r + 1).ToString(), Markup.Escape(db.ImageIds[ranking.Ids[r]]), ranking.GlobalDistances[r].ToString(),
+                        r < ranking.Reranked ? ranking.RegionScores[r].ToString("0.0000", CultureInfo.InvariantCulture) : "-");
+            }
+            else if (parse.GetValue(levels))
             {
                 var (mask, how) = ChooseMask(parse.GetValue(selected), parse.GetValue(select), parse.GetValue(rho), loaded, model, imageFile, crop, db.Levels[1].Bits);
                 CommandOutput.Writer(output).WriteLine($"stage 2 compares {mask.Count} of {mask.Bits} local bits ({how})");
@@ -79,6 +110,16 @@ public static class QueryCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Refuses an index without region codes, or with codes of another length than the checkpoint's coder makes, naming the index.</summary>
+    internal static void RequireRegions(CodeIndex db, RegionCoderInfo coder)
+    {
+        if (db.Regions is null)
+            throw UserInputException.InFile(db.Path, "the index holds no region codes; write it with mlh index --regions (after mlh regions stored a region coder in the checkpoint)");
+        if (db.Regions.Bits != coder.Bits)
+            throw UserInputException.InFile(db.Path, $"the index holds {db.Regions.Bits}-bit region codes but the checkpoint's region coder makes {coder.Bits}-bit codes; " +
+                                                     "index again with mlh index --regions");
     }
 
     private static (BitMask Mask, string How) ChooseMask(FileInfo? maskFile, string? select, double? rho, CheckpointInfo info, DscnnModel model,

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 
 namespace MultiLevelHashing.Evaluation;
 
@@ -15,11 +16,17 @@ namespace MultiLevelHashing.Evaluation;
 /// <param name="QueryBatch">Queries ranked at a time; memory is about QueryBatch x N x 8 bytes for the whole-database rankings.</param>
 /// <param name="Ks">The k of mP@k (1, 5, 10 by default).</param>
 /// <param name="Threads">Search threads, 0 = all cores.</param>
+/// <param name="Regions">Also the multi-level search with region codes (section 2.8), with this setting; null = not run.</param>
 public sealed record CodeBenchmarkOptions(bool Levels = false, MultiLevelOptions? LevelOptions = null, BitMask? LocalMask = null,
-                                          int QueryBatch = 8, IReadOnlyList<int>? Ks = null, int Threads = 0);
+                                          int QueryBatch = 8, IReadOnlyList<int>? Ks = null, int Threads = 0, RegionBenchmarkOptions? Regions = null);
+
+/// <summary>The multi-level search with region codes as a benchmark runs it (lib/MultiLevelHashing/README.md section 2.8).</summary>
+/// <param name="Candidates">Stage-1 candidates re-ranked by region score.</param>
+/// <param name="Kernel">The selective match kernel; <see cref="SelectiveKernel.Default"/> when null.</param>
+public sealed record RegionBenchmarkOptions(int Candidates = RegionSearch.DefaultCandidates, SelectiveKernel? Kernel = null);
 
 /// <summary>The scores of one search method under every protocol its ground truth carries.</summary>
-/// <param name="Method">"global" (Hamming ranking of the global code) or "multi-level".</param>
+/// <param name="Method">"global" (Hamming ranking of the global code), "multi-level" (local bits) or "regions" (region codes).</param>
 /// <param name="Description">What was searched, e.g. "Hamming ranking by the 64-bit global code".</param>
 /// <param name="Results">One result per protocol, in <see cref="GroundTruth.Protocols"/> order.</param>
 public sealed record MethodResults(string Method, string Description, IReadOnlyList<EvaluationResult> Results);
@@ -34,11 +41,13 @@ public static class CodeBenchmark
 {
     /// <summary>
     /// Runs the benchmark. Database row i is <see cref="GroundTruth.DatabaseImages"/>[i]; query row q is query q of the
-    /// ground truth. Local codes are needed only with <see cref="CodeBenchmarkOptions.Levels"/>.
+    /// ground truth. Local codes are needed only with <see cref="CodeBenchmarkOptions.Levels"/>, region codes (image i
+    /// of the database's and the queries' as their rows i) only with <see cref="CodeBenchmarkOptions.Regions"/>.
     /// </summary>
     /// <exception cref="ArgumentException">Row counts or code lengths that do not match the ground truth or each other.</exception>
     public static IReadOnlyList<MethodResults> Run(GroundTruth truth, PackedCodes databaseGlobal, PackedCodes? databaseLocal,
-        PackedCodes queryGlobal, PackedCodes? queryLocal, CodeBenchmarkOptions? options = null, IProgress<ProgressReport>? progress = null)
+        PackedCodes queryGlobal, PackedCodes? queryLocal, CodeBenchmarkOptions? options = null, IProgress<ProgressReport>? progress = null,
+        RegionCodes? databaseRegions = null, RegionCodes? queryRegions = null)
     {
         options ??= new CodeBenchmarkOptions();
         int n = truth.DatabaseImages.Count, q = truth.Queries.Count;
@@ -72,6 +81,22 @@ public static class CodeBenchmark
                     using var g = Slice(queryGlobal, start, count);
                     using var l = Slice(queryLocal, start, count);
                     return [.. search.Search(g, l, [mask], levelOptions).Select(r => (IReadOnlyList<int>)r.Ids)];
+                }));
+        }
+
+        if (options.Regions is { } regionOptions)
+        {
+            if (databaseRegions is null || queryRegions is null) throw new ArgumentException("the search with region codes needs region codes of the database and the queries");
+            if (databaseRegions.Count != n || queryRegions.Count != q) throw new ArgumentException("region codes do not match the database or the queries");
+            ArgumentOutOfRangeException.ThrowIfNegative(regionOptions.Candidates);
+            var kernel = regionOptions.Kernel ?? SelectiveKernel.Default;
+            var search = new RegionSearch(databaseGlobal, databaseRegions, kernel);
+            methods.Add(("regions", $"{databaseGlobal.Bits}-bit global ranking, top {Math.Min(regionOptions.Candidates, n)} re-ranked by {databaseRegions.Bits}-bit region codes " +
+                                    $"({databaseRegions.MeanRegions.ToString("0.#", CultureInfo.InvariantCulture)} per image; {kernel})",
+                (start, count) =>
+                {
+                    using var g = Slice(queryGlobal, start, count);
+                    return [.. search.Search(g, queryRegions.Slice(start, count), regionOptions.Candidates, 0, options.Threads).Select(r => (IReadOnlyList<int>)r.Ids)];
                 }));
         }
 
@@ -132,6 +157,9 @@ public sealed record MethodScores(string Method, string Description, IReadOnlyLi
 public sealed record BenchmarkReport(string Dataset, string Specification, string Checkpoint, string ConfigHash, int GlobalBits, int LocalBits,
                                      int DatabaseImages, int Queries, double EncodeSeconds, double SearchSeconds, IReadOnlyList<MethodScores> Methods)
 {
+    /// <summary>Bits per region code when the search with region codes ran, else null.</summary>
+    public int? RegionBits { get; init; }
+
     /// <summary>JSON settings of the report (indented, camel case).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 

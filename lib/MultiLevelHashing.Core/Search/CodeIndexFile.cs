@@ -1,28 +1,38 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
 using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search.Regions;
 
 namespace MultiLevelHashing.Search;
 
 /// <summary>
 /// An opened index file: the image ids and one <see cref="PackedCodes"/> per level (e.g. level 0 = global code,
 /// level 1 = local code of the paper's multi-level hashing). The codes are read through a memory mapping, so
-/// opening a large index costs no copy; they stay valid until this object is disposed.
+/// opening a large index costs no copy; they stay valid until this object is disposed. An index may also hold the
+/// region codes of its images (lib/MultiLevelHashing/README.md sections 1.1 and 2.3), mapped the same way.
 /// </summary>
 public sealed class CodeIndex : IDisposable
 {
     private readonly IDisposable? _mapping;
 
-    internal CodeIndex(string path, string[] imageIds, PackedCodes[] levels, IDisposable? mapping)
+    internal CodeIndex(string path, string[] imageIds, PackedCodes[] levels, RegionCodes? regions, IDisposable? mapping)
     {
         Path = path;
         ImageIds = imageIds;
         Levels = levels;
+        Regions = regions;
         _mapping = mapping;
     }
+
+    /// <summary>
+    /// The region codes of every image (image i of <see cref="Regions"/> is row i of every level), or null when the file
+    /// has none (written without them, or in format version 1). Read in place; valid until this object is disposed.
+    /// </summary>
+    public RegionCodes? Regions { get; }
 
     /// <summary>The file this index was read from.</summary>
     public string Path { get; }
@@ -45,24 +55,37 @@ public sealed class CodeIndex : IDisposable
 }
 
 /// <summary>
-/// The index file of a database of multi-level codes: header (magic <c>MLHINDEX</c>, format version, number of
-/// levels and K per level, N), the image ids, the codes of each level as 64-bit words (64-byte aligned, so that
-/// they can be searched in place through a memory mapping), and an XxHash3 checksum of everything before it.
-/// Written atomically; a damaged, truncated or mismatched file gives a <see cref="UserInputException"/> naming it.
-/// All integers little-endian.
+/// The index file of a database of multi-level codes (lib/MultiLevelHashing/README.md section 1.1): header (magic
+/// <c>MLHINDEX</c>, format version, number of levels and K per level, N, and from version 2 the region descriptor:
+/// bits per region code, 0 when there are none, then grid height, grid width and the total number of regions), the
+/// image ids, the codes of each level as 64-bit words (64-byte aligned, so that they can be searched in place through
+/// a memory mapping), in version 2 the optional region section (section 2.3: N + 1 int32 offsets, one
+/// (int32 row, int32 column, float32 strength) position per region, the packed region codes; each part 64-byte
+/// aligned and mapped in place), and an XxHash3 checksum of everything before it. Written atomically; a damaged,
+/// truncated or mismatched file gives a <see cref="UserInputException"/> naming it. Version 1 files (no region
+/// descriptor) still open. All integers little-endian.
 /// </summary>
 public static class CodeIndexFile
 {
-    /// <summary>Current format version.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>Current format version: 2 added the optional region section.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The first format version, without region codes; still read.</summary>
+    public const int FirstFormatVersion = 1;
+
+    /// <summary>Largest grid side an index accepts (a damaged header must not describe an absurd grid).</summary>
+    public const int MaxGridSide = 1 << 12;
 
     private static readonly byte[] Magic = "MLHINDEX"u8.ToArray();
     private static readonly byte[] EndMagic = "MLHEND\0\0"u8.ToArray();
     private const int Alignment = 64;
     private const int TrailerBytes = 16; // checksum (8) + end magic (8)
 
-    /// <summary>Writes <paramref name="imageIds"/> and the codes of every level (same row count) atomically.</summary>
-    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<PackedCodes> levels)
+    /// <summary>
+    /// Writes <paramref name="imageIds"/> and the codes of every level (same row count) atomically, with the region codes
+    /// of the same images when <paramref name="regions"/> is given.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<PackedCodes> levels, RegionCodes? regions = null)
     {
         ArgumentNullException.ThrowIfNull(imageIds);
         ArgumentNullException.ThrowIfNull(levels);
@@ -70,7 +93,7 @@ public static class CodeIndexFile
         foreach (var level in levels)
             if (level.Count != imageIds.Count)
                 throw new ArgumentException($"a level has {level.Count} codes but there are {imageIds.Count} image ids.", nameof(levels));
-        Write(path, imageIds, [.. levels.Select(l => l.Bits)], level => [levels[level]]);
+        Write(path, imageIds, [.. levels.Select(l => l.Bits)], level => [levels[level]], regions);
     }
 
     /// <summary>
@@ -78,15 +101,26 @@ public static class CodeIndexFile
     /// codes stored chunk by chunk: <paramref name="levelChunks"/>(i) yields the codes of level i in row order, in
     /// as many <see cref="PackedCodes"/> as it likes (it keeps ownership; a piece may be disposed once the next is
     /// asked for). The pieces of each level must add up to one code per image, with <paramref name="bits"/>[i] bits.
-    /// The file is the same as <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{PackedCodes})"/> writes.
+    /// The file is the same as <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{PackedCodes}, RegionCodes?)"/>
+    /// writes. <paramref name="regions"/>, when given, are the region codes of the same images, held in memory (they are
+    /// a small share of a database's bytes per image only with few regions; the global and local levels are the ones
+    /// that stream).
     /// </summary>
-    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks)
+    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks,
+        RegionCodes? regions = null)
     {
         ArgumentNullException.ThrowIfNull(imageIds);
         ArgumentNullException.ThrowIfNull(bits);
         ArgumentNullException.ThrowIfNull(levelChunks);
         if (bits.Count is < 1 or > 16) throw new ArgumentException("an index holds 1 to 16 levels of codes.", nameof(bits));
         foreach (int b in bits) BitPacking.ValidateBits(b);
+        if (regions is not null)
+        {
+            if (regions.Count != imageIds.Count)
+                throw new ArgumentException($"region codes of {regions.Count} images but there are {imageIds.Count} image ids.", nameof(regions));
+            if (regions.GridHeight is < 1 or > MaxGridSide || regions.GridWidth is < 1 or > MaxGridSide)
+                throw new ArgumentException($"a {regions.GridHeight} x {regions.GridWidth} grid cannot be stored (sides 1 to {MaxGridSide}).", nameof(regions));
+        }
         using var file = AtomicFile.Begin(path);
         var hash = new XxHash3();
         long written = 0;
@@ -101,12 +135,25 @@ public static class CodeIndexFile
             int pad = (int)((alignment - written % alignment) % alignment);
             if (pad > 0) Put(new byte[pad]);
         }
+        void PutChunked(ReadOnlySpan<byte> bytes)
+        {
+            // In pieces, so that the stream never copies gigabytes at once.
+            const int piece = 1 << 24;
+            for (int at = 0; at < bytes.Length; at += piece) Put(bytes.Slice(at, Math.Min(piece, bytes.Length - at)));
+        }
         Span<byte> scratch = stackalloc byte[8];
         Put(Magic);
         BinaryPrimitives.WriteInt32LittleEndian(scratch, FormatVersion); Put(scratch[..4]);
         BinaryPrimitives.WriteInt32LittleEndian(scratch, bits.Count); Put(scratch[..4]);
         foreach (int b in bits) { BinaryPrimitives.WriteInt32LittleEndian(scratch, b); Put(scratch[..4]); }
         BinaryPrimitives.WriteInt64LittleEndian(scratch, imageIds.Count); Put(scratch);
+        BinaryPrimitives.WriteInt32LittleEndian(scratch, regions?.Bits ?? 0); Put(scratch[..4]);
+        if (regions is not null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(scratch, regions.GridHeight); Put(scratch[..4]);
+            BinaryPrimitives.WriteInt32LittleEndian(scratch, regions.GridWidth); Put(scratch[..4]);
+            BinaryPrimitives.WriteInt64LittleEndian(scratch, regions.TotalRegions); Put(scratch);
+        }
         foreach (string id in imageIds)
         {
             ArgumentNullException.ThrowIfNull(id, nameof(imageIds));
@@ -128,6 +175,15 @@ public static class CodeIndexFile
                 rows += piece.Count;
             }
             if (rows != imageIds.Count) throw new ArgumentException($"level {i} has {rows} codes but there are {imageIds.Count} image ids.", nameof(levelChunks));
+        }
+        if (regions is not null)
+        {
+            PadTo(Alignment);
+            Put(MemoryMarshal.AsBytes(regions.Offsets));
+            PadTo(Alignment);
+            PutChunked(MemoryMarshal.AsBytes(regions.AllPositions));
+            PadTo(Alignment);
+            PutChunked(MemoryMarshal.AsBytes(regions.AllCodes));
         }
         BinaryPrimitives.WriteUInt64LittleEndian(scratch, hash.GetCurrentHashAsUInt64());
         file.Stream.Write(scratch);
@@ -164,8 +220,8 @@ public static class CodeIndexFile
                 return v;
             }
             int version = ReadInt32();
-            if (version != FormatVersion)
-                throw UserInputException.InFile(path, $"index format version {version} is not supported (this build reads version {FormatVersion}).");
+            if (version is < FirstFormatVersion or > FormatVersion)
+                throw UserInputException.InFile(path, $"index format version {version} is not supported (this build reads versions {FirstFormatVersion} to {FormatVersion}).");
             int levelCount = ReadInt32();
             if (levelCount is < 1 or > 16) throw UserInputException.InFile(path, $"damaged header: {levelCount} levels.");
             var bits = new int[levelCount];
@@ -187,6 +243,25 @@ public static class CodeIndexFile
             // Every id takes at least its 4-byte length: a damaged count cannot make us allocate more ids than the file could hold.
             if (n < 0 || n > int.MaxValue || n > (length - TrailerBytes - pos) / 4)
                 throw UserInputException.InFile(path, $"damaged header: {n} images do not fit in a file of {length} bytes.");
+            int regionBits = 0, gridHeight = 0, gridWidth = 0;
+            long totalRegions = 0;
+            if (version >= 2)
+            {
+                regionBits = ReadInt32();
+                if (regionBits != 0)
+                {
+                    if (regionBits < 0 || regionBits % 8 != 0 || regionBits > BitPacking.MaxBits)
+                        throw UserInputException.InFile(path, $"damaged header: {regionBits}-bit region codes.");
+                    gridHeight = ReadInt32();
+                    gridWidth = ReadInt32();
+                    if (gridHeight is < 1 or > MaxGridSide || gridWidth is < 1 or > MaxGridSide)
+                        throw UserInputException.InFile(path, $"damaged header: a {gridHeight} x {gridWidth} region grid.");
+                    totalRegions = (long)(uint)ReadInt32() | ((long)ReadInt32() << 32);
+                    // Each region takes at least its 12-byte position: a damaged count cannot claim more than the file holds.
+                    if (totalRegions < 0 || totalRegions > int.MaxValue || totalRegions > (length - TrailerBytes - pos) / 12)
+                        throw UserInputException.InFile(path, $"damaged header: {totalRegions} regions do not fit in a file of {length} bytes.");
+                }
+            }
             var ids = new string[n];
             for (long r = 0; r < n; r++)
             {
@@ -204,6 +279,9 @@ public static class CodeIndexFile
                 levels[i] = new PackedCodes(bits[i], (int)n, (ulong*)(basePtr + pos), NoOwner.Instance);
                 pos += bytes;
             }
+            RegionCodes? regions = null;
+            if (regionBits != 0)
+                regions = ReadRegions(path, basePtr, ref pos, length, (int)n, regionBits, gridHeight, gridWidth, (int)totalRegions);
             if (pos != length - TrailerBytes) throw UserInputException.InFile(path, $"damaged: {length - TrailerBytes - pos} unexpected bytes before the checksum.");
             if (verifyChecksum)
             {
@@ -213,13 +291,64 @@ public static class CodeIndexFile
                 ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(basePtr + pos, 8));
                 if (hash.GetCurrentHashAsUInt64() != stored) throw UserInputException.InFile(path, "checksum mismatch: the index file is damaged.");
             }
-            return new CodeIndex(path, ids, levels, mapping);
+            return new CodeIndex(path, ids, levels, regions, mapping);
         }
         catch
         {
             mapping.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The region section at <paramref name="pos"/>: offsets, positions and codes, each 64-byte aligned, checked for
+    /// length and consistency (offsets from 0 to the header's total, never decreasing; positions on the grid) so that a
+    /// damaged section is refused even when the checksum is not verified.
+    /// </summary>
+    private static unsafe RegionCodes ReadRegions(string path, byte* basePtr, ref long pos, long length, int images, int bits,
+        int gridHeight, int gridWidth, int totalRegions)
+    {
+        long end = length - TrailerBytes;
+        long Section(long at, long bytes, string what)
+        {
+            at = (at + Alignment - 1) / Alignment * Alignment;
+            if (at + bytes > end) throw UserInputException.InFile(path, $"region {what} are truncated: need {bytes} bytes at offset {at}, file has {length}.");
+            return at;
+        }
+        int wordsPer = BitPacking.WordsPerCode(bits);
+        long offsetsAt = Section(pos, ((long)images + 1) * 4, "offsets");
+        long positionsAt = Section(offsetsAt + ((long)images + 1) * 4, (long)totalRegions * 12, "positions");
+        long codeWords = (long)totalRegions * wordsPer;
+        if (codeWords > int.MaxValue) throw UserInputException.InFile(path, $"damaged header: {totalRegions} regions of {bits} bits are more than one index holds.");
+        long codesAt = Section(positionsAt + (long)totalRegions * 12, codeWords * 8, "codes");
+        pos = codesAt + codeWords * 8;
+        var offsets = new ReadOnlySpan<int>(basePtr + offsetsAt, images + 1);
+        if (offsets[images] != totalRegions)
+            throw UserInputException.InFile(path, $"damaged region section: the offsets end at {offsets[images]} regions but the header counts {totalRegions}.");
+        try
+        {
+            return new RegionCodes(bits, gridHeight, gridWidth,
+                new MappedMemory<ulong>((ulong*)(basePtr + codesAt), (int)codeWords).Memory,
+                new MappedMemory<int>((int*)(basePtr + offsetsAt), images + 1).Memory,
+                new MappedMemory<RegionPosition>((RegionPosition*)(basePtr + positionsAt), totalRegions).Memory);
+        }
+        catch (ArgumentException e)
+        {
+            throw UserInputException.InFile(path, $"damaged region section: {e.Message}.");
+        }
+    }
+
+    /// <summary>Memory over part of a mapping; valid while the <see cref="CodeIndex"/> that owns the mapping is not disposed, as its levels.</summary>
+    private sealed unsafe class MappedMemory<T>(T* pointer, int length) : MemoryManager<T>
+        where T : unmanaged
+    {
+        public override Span<T> GetSpan() => new(pointer, length);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(pointer + elementIndex);
+
+        public override void Unpin() { }
+
+        protected override void Dispose(bool disposing) { }
     }
 
     private sealed unsafe class Mapping : IDisposable

@@ -2,8 +2,10 @@ using System.Diagnostics;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 using MultiLevelHashing.Training;
 using static TorchSharp.torch;
 
@@ -24,6 +26,9 @@ public sealed record DatasetBenchmarkOptions(string CacheDirectory, int BatchSiz
 /// that are cached by checkpoint, image list, chunk size and batch, resumed after an interruption, and optionally split
 /// over machines by <see cref="EncodeShard"/> (<see cref="ChunkedCodeCache"/>); the codes are then searched in place
 /// through a memory mapping and scored under every protocol the ground truth carries (<see cref="CodeBenchmark"/>).
+/// With <see cref="CodeBenchmarkOptions.Regions"/> the region codes of the database and the queries come from the region
+/// coder stored in the checkpoint (<c>mlh regions</c>; section 2.3), kept in the cache beside the codes
+/// (<see cref="RegionCodeCache"/>).
 /// </summary>
 public static class DatasetBenchmark
 {
@@ -33,6 +38,10 @@ public static class DatasetBenchmark
                                       IProgress<ProgressReport>? progress = null)
     {
         var parts = Parts(dataset);
+        // A checkpoint without a region coder is refused before anything is encoded.
+        var stored = options.Search?.Regions is null ? ((RegionHashHead Coder, RegionCoderInfo Info)?)null : Checkpoint.LoadRegionCoder(checkpointPath)
+            ?? throw UserInputException.InFile(checkpointPath, "the checkpoint stores no region coder; run mlh regions --checkpoint C --dataset D first");
+        using var coder = stored?.Coder;
         using var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
         var info = encoding.Info;
         Directory.CreateDirectory(options.CacheDirectory);
@@ -45,10 +54,47 @@ public static class DatasetBenchmark
         double encodeSeconds = encoding.Encoded ? clock.Elapsed.TotalSeconds : 0;
         encoding.Dispose();
 
+        CodeIndex? databaseRegions = null, queryRegions = null;
+        if (stored is { } regionCoder)
+        {
+            clock.Restart();
+            var device = options.Device ?? CPU;
+            DscnnModel? model = null;
+            string key = RegionCodeCache.CoderKey(regionCoder.Coder, regionCoder.Info);
+            // Encoded only when the cache does not hold them yet; the model is loaded only then.
+            CodeIndex Regions(Part part, CodeIndex codes) => RegionCodeCache.GetOrEncode(codes, key, regionCoder.Info.Bits, () =>
+            {
+                model ??= Checkpoint.LoadModel(checkpointPath, device).Model;
+                return RegionCoderEncoding.Encode(model.Backbone, regionCoder.Coder, new ImageFileSource(ImageFiles.Of(part.Images, dataset.Root)),
+                    regionCoder.Info.ImageSize, options.BatchSize, device, progress, $"region codes ({part.Name})");
+            });
+            try
+            {
+                databaseRegions = Regions(parts[0], db);
+                queryRegions = Regions(parts[1], qs);
+            }
+            catch
+            {
+                databaseRegions?.Dispose();
+                throw;
+            }
+            finally
+            {
+                model?.Dispose();
+            }
+            if (model is not null) encodeSeconds += clock.Elapsed.TotalSeconds;
+        }
+        using var databaseRegionIndex = databaseRegions;
+        using var queryRegionIndex = queryRegions;
+
         clock.Restart();
-        var results = CodeBenchmark.Run(dataset.GroundTruth, db.Levels[0], db.Levels[1], qs.Levels[0], qs.Levels[1], options.Search, progress);
+        var results = CodeBenchmark.Run(dataset.GroundTruth, db.Levels[0], db.Levels[1], qs.Levels[0], qs.Levels[1], options.Search, progress,
+            databaseRegions?.Regions, queryRegions?.Regions);
         return new BenchmarkReport(dataset.Name, specification, Path.GetFullPath(checkpointPath), info.Config.Hash(), info.Config.GlobalBits,
-            info.Config.LocalBits, dataset.Database.Count, dataset.Queries.Count, encodeSeconds, clock.Elapsed.TotalSeconds, BenchmarkReport.Scores(results));
+            info.Config.LocalBits, dataset.Database.Count, dataset.Queries.Count, encodeSeconds, clock.Elapsed.TotalSeconds, BenchmarkReport.Scores(results))
+        {
+            RegionBits = databaseRegions?.Regions?.Bits,
+        };
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Model.Backbones;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using TorchSharp;
@@ -24,6 +25,13 @@ public sealed record CheckpointInfo(TrainingConfig Config, int EpochsDone, long 
     /// (<see cref="TrainingOverlap"/>); null in checkpoints written before it was recorded.
     /// </summary>
     public IReadOnlyList<string>? TrainingLandmarks { get; init; }
+
+    /// <summary>
+    /// The PCA-sign region coder stored with the model by <c>mlh regions</c> (lib/MultiLevelHashing/README.md section
+    /// 2.3; its projection is in the tensors <see cref="Checkpoint.RegionWeight"/> and <see cref="Checkpoint.RegionBias"/>),
+    /// or null: checkpoints written before it was stored, or without one, load as before.
+    /// </summary>
+    public RegionCoderInfo? RegionCoder { get; init; }
 }
 
 /// <summary>
@@ -63,6 +71,51 @@ public static class Checkpoint
         if (selection.LocalBits != contents.Info.Config.LocalBits)
             throw UserInputException.InFile(path, $"the selection is for {selection.LocalBits} local bits, the checkpoint's model has {contents.Info.Config.LocalBits}");
         Write(path, contents.Info with { Selection = selection }, [.. contents.Tensors.Select(kv => (kv.Key, kv.Value))]);
+    }
+
+    /// <summary>Tensor name of the stored region coder's weight (B x C).</summary>
+    public const string RegionWeight = "regions.weight";
+
+    /// <summary>Tensor name of the stored region coder's bias (B).</summary>
+    public const string RegionBias = "regions.bias";
+
+    /// <summary>
+    /// Stores the PCA-sign region coder <paramref name="coder"/> (lib/MultiLevelHashing/README.md section 2.3) in the
+    /// checkpoint at <paramref name="path"/> (rewritten atomically; the model, optimizer and bit selection unchanged;
+    /// a coder stored before is replaced), so that <c>mlh index --regions</c> and <c>mlh query --regions</c> code
+    /// images with exactly the same projection.
+    /// </summary>
+    public static void SaveRegionCoder(string path, RegionHashHead coder, RegionCoderInfo info)
+    {
+        if (info.Bits != coder.Bits || info.Channels != coder.Channels)
+            throw new ArgumentException($"the description says {info.Bits} bits from {info.Channels} channels, the coder has {coder.Bits} from {coder.Channels}", nameof(info));
+        using var contents = Read(path);
+        using var weight = coder.Weight.detach().cpu().to(ScalarType.Float32).clone();
+        using var bias = coder.Bias.detach().cpu().to(ScalarType.Float32).clone();
+        var tensors = contents.Tensors.Where(kv => kv.Key is not (RegionWeight or RegionBias)).Select(kv => (kv.Key, kv.Value)).ToList();
+        tensors.Add((RegionWeight, weight));
+        tensors.Add((RegionBias, bias));
+        Write(path, contents.Info with { RegionCoder = info }, tensors);
+    }
+
+    /// <summary>
+    /// The region coder stored in the checkpoint at <paramref name="path"/> with its description, or null when it has
+    /// none (run <c>mlh regions</c>). A stored coder whose tensors do not match its description names the file.
+    /// </summary>
+    public static (RegionHashHead Coder, RegionCoderInfo Info)? LoadRegionCoder(string path)
+    {
+        using var contents = Read(path);
+        if (contents.Info.RegionCoder is not { } info) return null;
+        if (!contents.Tensors.TryGetValue(RegionWeight, out var weight) || !contents.Tensors.TryGetValue(RegionBias, out var bias))
+            throw UserInputException.InFile(path, "the checkpoint describes a region coder but lacks its tensors; run mlh regions again");
+        if (info.Bits <= 0 || info.Bits % 8 != 0 || info.Bits > BitPacking.MaxBits || info.Channels <= 0 ||
+            !weight.shape.SequenceEqual([info.Bits, info.Channels]) || !bias.shape.SequenceEqual([info.Bits]))
+            throw UserInputException.InFile(path, $"the stored region coder's tensors ([{string.Join(",", weight.shape)}], [{string.Join(",", bias.shape)}]) " +
+                                                  $"do not match its {info.Bits} bits from {info.Channels} channels");
+        var coder = new RegionHashHead(info.Channels, info.Bits);
+        coder.SetProjection(weight, bias);
+        coder.eval();
+        return (coder, info);
     }
 
     private static void Write(string path, CheckpointInfo info, IReadOnlyList<(string Name, Tensor Tensor)> tensors)

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using MultiLevelHashing.Cli.Commands;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Model;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
@@ -60,6 +62,32 @@ public sealed class BadImageCommandTests : IDisposable
             System.Console.SetOut(oldOut);
             System.Console.SetError(oldErr);
         }
+    }
+
+    [Fact]
+    public async Task IndexWithRegionsCodesExactlyTheImagesKept()
+    {
+        // A coder fitted here on the readable photos' maps; the index must hold their region codes, in the order of their ids.
+        string[] kept = ["a-graf1", "c-coffee", "d-apple"];
+        var files = new ImageFileSource(ImageFiles.Of(kept.Select(k => Path.Combine(_images, k + ".jpg")), _images));
+        var (model, _) = Checkpoint.LoadModel(_checkpoint);
+        MultiLevelHashing.Search.Regions.RegionCodes expected;
+        using (model)
+        using (var maps = FeatureCache.Compute(model.Backbone, files, 64, 1))
+        using (var coder = RegionHashHead.FromPca(maps, 16))
+        {
+            Checkpoint.SaveRegionCoder(_checkpoint, coder, new RegionCoderInfo(16, coder.Channels, 64, "the readable photos"));
+            expected = coder.Encode(maps);
+        }
+        string index = Path.Combine(_work, "regions.mlhidx");
+        var (code, stdout, stderr) = await Invoke("index", "--images", _images, "--checkpoint", _checkpoint, "--output", index, "--regions");
+        Assert.Equal(0, code);
+        Assert.Contains("skipped 2 image(s)", stderr);
+        Assert.Contains("region codes: 16 bits", stdout);
+        using var db = CodeIndexFile.Open(index);
+        Assert.Equal(kept, db.ImageIds);
+        Assert.Equal(expected.Offsets.ToArray(), db.Regions!.Offsets.ToArray());
+        Assert.Equal(expected.AllCodes.ToArray(), db.Regions.AllCodes.ToArray());
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using MultiLevelHashing.Data;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Training;
 using Xunit.Abstractions;
@@ -24,7 +25,7 @@ namespace MultiLevelHashing.Tests.Reliability;
 [Properties(Arbitrary = [typeof(DamageArbitrary)], MaxTest = FileFuzzTests.CasesPerProperty)]
 public sealed class FileFuzzTests : IDisposable
 {
-    /// <summary>Cases per property (10 properties).</summary>
+    /// <summary>Cases per property (12 properties).</summary>
     public const int CasesPerProperty = 300;
 
     private readonly string _dir = TestPaths.NewTempDirectory("fuzz");
@@ -61,6 +62,22 @@ public sealed class FileFuzzTests : IDisposable
         string path = Path.Combine(Path.GetTempPath(), $"mlh-fuzz-seed-{Guid.NewGuid():N}.mlhidx");
         var ids = Enumerable.Range(0, 30).Select(i => $"img_{i:D3}").ToArray();
         CodeIndexFile.Write(path, ids, [SyntheticCodes.Uniform(30, 64, 1), SyntheticCodes.Uniform(30, 128, 2)]);
+        var bytes = File.ReadAllBytes(path);
+        File.Delete(path);
+        return bytes;
+    });
+
+    private static readonly Lazy<byte[]> IndexWithRegions = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mlh-fuzz-seed-{Guid.NewGuid():N}.mlhidx");
+        var ids = Enumerable.Range(0, 12).Select(i => $"img_{i:D3}").ToArray();
+        var rnd = new Random(4);
+        var offsets = new int[13];
+        for (int i = 0; i < 12; i++) offsets[i + 1] = offsets[i] + rnd.Next(0, 5);
+        var words = new ulong[offsets[12]];
+        for (int w = 0; w < words.Length; w++) words[w] = (ulong)rnd.NextInt64();
+        var positions = Enumerable.Range(0, offsets[12]).Select(_ => new RegionPosition(rnd.Next(3), rnd.Next(3), rnd.NextSingle())).ToArray();
+        CodeIndexFile.Write(path, ids, [SyntheticCodes.Uniform(12, 64, 1)], new RegionCodes(64, 3, 3, words, offsets, positions));
         var bytes = File.ReadAllBytes(path);
         File.Delete(path);
         return bytes;
@@ -161,6 +178,33 @@ public sealed class FileFuzzTests : IDisposable
             using var index = CodeIndexFile.Open(p, verifyChecksum: false);
             foreach (var level in index.Levels) _ = level.ToArray();
             Assert.All(index.Levels, l => Assert.Equal(index.Count, l.Count));
+        });
+    }
+
+    [Property]
+    public void IndexWithRegionsRefusesEveryChange(Damage damage)
+    {
+        byte[] bytes = damage.Apply(IndexWithRegions.Value);
+        var verdict = FuzzHarness.Run("index with regions", NextPath(".mlhidx"), bytes, p => { using var _ = CodeIndexFile.Open(p, [64]); });
+        Assert.Equal(bytes.AsSpan().SequenceEqual(IndexWithRegions.Value) ? Verdict.Accepted : Verdict.Rejected, verdict);
+    }
+
+    [Property]
+    public void IndexWithRegionsWithoutChecksumStaysInBounds(Damage damage)
+    {
+        // The region section's layout checks alone must keep every read of offsets, positions and codes inside the mapping.
+        byte[] bytes = damage.Apply(IndexWithRegions.Value);
+        FuzzHarness.Run("index with regions (no checksum)", NextPath(".mlhidx"), bytes, p =>
+        {
+            using var index = CodeIndexFile.Open(p, verifyChecksum: false);
+            if (index.Regions is not { } regions) return;
+            Assert.Equal(index.Count, regions.Count);
+            for (int i = 0; i < regions.Count; i++)
+            {
+                _ = regions.Codes(i).ToArray();
+                Assert.All(regions.Positions(i).ToArray(), r => Assert.True(r.Row < regions.GridHeight && r.Column < regions.GridWidth));
+            }
+            _ = new RegionMatcher(regions).RankAll(regions);
         });
     }
 

@@ -1,6 +1,7 @@
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
 
 namespace MultiLevelHashing.Tests.Search;
 
@@ -102,5 +103,164 @@ public sealed class CodeIndexFileTests : IDisposable
         Assert.Equal(6, codes.Count);
         Assert.Equal(g.CodeBytes(0), codes.CodeBytes(5));
         Assert.Equal(g.CodeBytes(4), codes.CodeBytes(4));
+    }
+
+    /// <summary>Region codes of <paramref name="n"/> images with 0 to 5 regions each on a 3 x 4 grid.</summary>
+    private static RegionCodes SampleRegions(int n, int bits, int seed)
+    {
+        var rng = new Random(seed);
+        var offsets = new int[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rng.Next(0, 6);
+        int regions = offsets[n], words = (bits + 63) / 64;
+        var codes = new ulong[regions * words];
+        for (int w = 0; w < codes.Length; w++) codes[w] = (ulong)rng.NextInt64() & (bits % 64 == 0 ? ulong.MaxValue : (1UL << (bits % 64)) - 1);
+        var positions = Enumerable.Range(0, regions).Select(_ => new RegionPosition(rng.Next(3), rng.Next(4), rng.NextSingle())).ToArray();
+        return new RegionCodes(bits, 3, 4, codes, offsets, positions);
+    }
+
+    private (string Path, PackedCodes G, RegionCodes Regions) WriteWithRegions(int n = 23)
+    {
+        var ids = Enumerable.Range(0, n).Select(i => $"r{i}").ToArray();
+        var g = SyntheticCodes.Uniform(n, 64, 3);
+        var l = SyntheticCodes.Uniform(n, 72, 4);
+        var regions = SampleRegions(n, 256, 5);
+        string path = Path.Combine(_dir, "regions.mlhindex");
+        CodeIndexFile.Write(path, ids, [g, l], regions);
+        return (path, g, regions);
+    }
+
+    [Fact]
+    public void RoundTripsRegionCodesBesideTheLevels()
+    {
+        var (path, g, regions) = WriteWithRegions();
+        using var index = CodeIndexFile.Open(path, [64, 72]);
+        Assert.Equal(g.ToArray().Data, index.Levels[0].ToArray().Data);
+        var read = index.Regions!;
+        Assert.Equal((256, 3, 4, regions.Count, regions.TotalRegions), (read.Bits, read.GridHeight, read.GridWidth, read.Count, read.TotalRegions));
+        Assert.Equal(regions.Offsets.ToArray(), read.Offsets.ToArray());
+        Assert.Equal(regions.AllPositions.ToArray(), read.AllPositions.ToArray());
+        Assert.Equal(regions.AllCodes.ToArray(), read.AllCodes.ToArray());
+        // The mapped codes score exactly as the in-memory ones (the 256-bit kernel reads them in place).
+        var queries = SampleRegions(4, 256, 6);
+        var inMemory = new RegionMatcher(regions).RankAll(queries);
+        var mapped = new RegionMatcher(read).RankAll(queries);
+        Assert.Equal(inMemory, mapped);
+    }
+
+    [Fact]
+    public void RegionCodesGoThroughTheChunkedWriterToo()
+    {
+        var ids = Enumerable.Range(0, 10).Select(i => $"c{i}").ToArray();
+        var first = SyntheticCodes.Uniform(4, 64, 7);
+        var second = SyntheticCodes.Uniform(6, 64, 8);
+        var regions = SampleRegions(10, 40, 8);
+        string path = Path.Combine(_dir, "chunked.mlhindex");
+        CodeIndexFile.Write(path, ids, [64], _ => [first, second], regions);
+        using var index = CodeIndexFile.Open(path);
+        Assert.Equal(first.ToArray().Data.Concat(second.ToArray().Data), index.Levels[0].ToArray().Data);
+        Assert.Equal(regions.AllCodes.ToArray(), index.Regions!.AllCodes.ToArray());
+        Assert.Equal(40, index.Regions.Bits);
+    }
+
+    [Fact]
+    public void AnIndexWithoutRegionsHasNone()
+    {
+        var (path, _, _, _) = WriteSample(4);
+        using var index = CodeIndexFile.Open(path);
+        Assert.Null(index.Regions);
+    }
+
+    [Fact]
+    public void VersionOneFilesStillOpen()
+    {
+        // A version-1 file: the version-2 layout without the region descriptor (4 zero bytes after N), checksum redone.
+        var (path, ids, g, l) = WriteSample(6);
+        var v2 = File.ReadAllBytes(path);
+        int afterCount = 8 + 4 + 4 + 2 * 4 + 8;
+        Assert.Equal(0, BitConverter.ToInt32(v2, afterCount));
+        var v1 = new MemoryStream();
+        v1.Write(v2, 0, 8);
+        v1.Write(BitConverter.GetBytes(1));
+        v1.Write(v2, 12, afterCount - 12);
+        foreach (string id in ids)
+        {
+            var utf8 = System.Text.Encoding.UTF8.GetBytes(id);
+            v1.Write(BitConverter.GetBytes(utf8.Length));
+            v1.Write(utf8);
+        }
+        foreach (var level in new[] { g, l })
+        {
+            while (v1.Length % 64 != 0) v1.WriteByte(0);
+            v1.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(level.AllWords));
+        }
+        var hash = System.IO.Hashing.XxHash3.HashToUInt64(v1.ToArray());
+        v1.Write(BitConverter.GetBytes(hash));
+        v1.Write("MLHEND\0\0"u8);
+        string old = Path.Combine(_dir, "v1.mlhindex");
+        File.WriteAllBytes(old, v1.ToArray());
+        using var index = CodeIndexFile.Open(old, [64, 72]);
+        Assert.Equal(ids, index.ImageIds);
+        Assert.Equal(l.ToArray().Data, index.Levels[1].ToArray().Data);
+        Assert.Null(index.Regions);
+    }
+
+    [Fact]
+    public void DamagedOrTruncatedRegionSectionsAreRefusedNamingTheFile()
+    {
+        var (path, _, regions) = WriteWithRegions();
+        var bytes = File.ReadAllBytes(path);
+        // A flipped bit inside the region codes (the last section before the trailer) fails the checksum.
+        var flipped = (byte[])bytes.Clone();
+        flipped[^20] ^= 0x01;
+        File.WriteAllBytes(path, flipped);
+        var e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path));
+        Assert.Contains("checksum", e.Message);
+        Assert.Contains(path, e.Message);
+
+        // Without the checksum the layout checks still refuse a region section cut short (trailer kept, codes lost)...
+        var cut = bytes[..^(16 + 64)].Concat(bytes[^16..]).ToArray();
+        File.WriteAllBytes(path, cut);
+        e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: false));
+        Assert.Contains("region", e.Message);
+        Assert.Contains(path, e.Message);
+
+        // ...and a position moved off the grid.
+        int positionsAt = Find(bytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(regions.AllPositions).ToArray());
+        var offGrid = (byte[])bytes.Clone();
+        BitConverter.GetBytes(99).CopyTo(offGrid, positionsAt);
+        File.WriteAllBytes(path, offGrid);
+        e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: false));
+        Assert.Contains("region section", e.Message);
+        Assert.Contains(path, e.Message);
+        File.WriteAllBytes(path, bytes);
+        using (CodeIndexFile.Open(path)) { }
+    }
+
+    [Fact]
+    public void RegionCodesMustDescribeEveryImage()
+    {
+        var ids = Enumerable.Range(0, 5).Select(i => $"i{i}").ToArray();
+        var g = SyntheticCodes.Uniform(5, 64, 1);
+        string path = Path.Combine(_dir, "mismatch.mlhindex");
+        var e = Assert.Throws<ArgumentException>(() => CodeIndexFile.Write(path, ids, [g], SampleRegions(4, 64, 2)));
+        Assert.Contains("4 images", e.Message);
+        Assert.False(File.Exists(path));
+
+        // A file whose offsets disagree with its region count (header says one thing, offsets another) is refused.
+        CodeIndexFile.Write(path, ids, [g], SampleRegions(5, 64, 2));
+        var bytes = File.ReadAllBytes(path);
+        int totalAt = 8 + 4 + 4 + 4 + 8 + 4 + 4 + 4;
+        long total = BitConverter.ToInt64(bytes, totalAt);
+        BitConverter.GetBytes(total - 1).CopyTo(bytes, totalAt);
+        File.WriteAllBytes(path, bytes);
+        var refused = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: false));
+        Assert.Contains(path, refused.Message);
+    }
+
+    private static int Find(byte[] haystack, byte[] needle)
+    {
+        for (int i = 0; i + needle.Length <= haystack.Length; i++)
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        throw new InvalidOperationException("not found");
     }
 }

@@ -17,21 +17,33 @@ public readonly record struct RegionPosition(int Row, int Column, float Strength
 /// </summary>
 public sealed class RegionCodes
 {
-    private readonly ulong[] _words;
-    private readonly int[] _offsets;
-    private readonly RegionPosition[] _positions;
+    // Memory rather than arrays, so that an index file's region section is searched in place through its mapping
+    // (CodeIndexFile); codes built in memory pass their arrays.
+    private readonly ReadOnlyMemory<ulong> _words;
+    private readonly ReadOnlyMemory<int> _offsets;
+    private readonly ReadOnlyMemory<RegionPosition> _positions;
 
     /// <summary>Codes of <c>offsets.Length - 1</c> images; <paramref name="words"/> holds one packed row per region.</summary>
     public RegionCodes(int bits, int gridHeight, int gridWidth, ulong[] words, int[] offsets, RegionPosition[] positions)
+        : this(bits, gridHeight, gridWidth, (ReadOnlyMemory<ulong>)words, offsets, positions)
+    {
+    }
+
+    /// <summary>
+    /// Codes over memory the caller keeps alive and unchanged while they are used (e.g. the memory mapping of an index
+    /// file, lib/MultiLevelHashing/README.md section 1.1); checked as the array constructor checks.
+    /// </summary>
+    public RegionCodes(int bits, int gridHeight, int gridWidth, ReadOnlyMemory<ulong> words, ReadOnlyMemory<int> offsets, ReadOnlyMemory<RegionPosition> positions)
     {
         BitPacking.ValidateBits(bits);
-        if (offsets.Length < 1 || offsets[0] != 0) throw new ArgumentException("offsets must start at 0 and have one entry per image plus one", nameof(offsets));
-        for (int i = 1; i < offsets.Length; i++)
-            if (offsets[i] < offsets[i - 1]) throw new ArgumentException($"offsets must not decrease (image {i - 1})", nameof(offsets));
-        int regions = offsets[^1], wordsPer = (bits + 63) / 64;
+        var offsetSpan = offsets.Span;
+        if (offsetSpan.Length < 1 || offsetSpan[0] != 0) throw new ArgumentException("offsets must start at 0 and have one entry per image plus one", nameof(offsets));
+        for (int i = 1; i < offsetSpan.Length; i++)
+            if (offsetSpan[i] < offsetSpan[i - 1]) throw new ArgumentException($"offsets must not decrease (image {i - 1})", nameof(offsets));
+        int regions = offsetSpan[^1], wordsPer = (bits + 63) / 64;
         if (positions.Length != regions) throw new ArgumentException($"{regions} regions but {positions.Length} positions", nameof(positions));
-        if (words.Length != (long)regions * wordsPer) throw new ArgumentException($"{regions} regions of {bits} bits need {regions * wordsPer} words, got {words.Length}", nameof(words));
-        foreach (var p in positions)
+        if (words.Length != (long)regions * wordsPer) throw new ArgumentException($"{regions} regions of {bits} bits need {(long)regions * wordsPer} words, got {words.Length}", nameof(words));
+        foreach (var p in positions.Span)
             if (p.Row < 0 || p.Row >= gridHeight || p.Column < 0 || p.Column >= gridWidth)
                 throw new ArgumentException($"region at ({p.Row}, {p.Column}) lies outside the {gridHeight} x {gridWidth} grid", nameof(positions));
         Bits = bits;
@@ -59,20 +71,40 @@ public sealed class RegionCodes
     public int Count => _offsets.Length - 1;
 
     /// <summary>Regions over all images.</summary>
-    public int TotalRegions => _offsets[^1];
+    public int TotalRegions => _offsets.Span[^1];
 
     /// <summary>Number of regions of image <paramref name="image"/>.</summary>
-    public int RegionCount(int image) => _offsets[image + 1] - _offsets[image];
+    public int RegionCount(int image)
+    {
+        var offsets = _offsets.Span;
+        return offsets[image + 1] - offsets[image];
+    }
 
     /// <summary>First region of image <paramref name="image"/> in the flat arrays.</summary>
-    public int FirstRegion(int image) => _offsets[image];
+    public int FirstRegion(int image) => _offsets.Span[image];
 
     /// <summary>The packed codes of image <paramref name="image"/>'s regions, one <see cref="WordsPerCode"/> row each.</summary>
-    public ReadOnlySpan<ulong> Codes(int image) =>
-        _words.AsSpan(_offsets[image] * WordsPerCode, (_offsets[image + 1] - _offsets[image]) * WordsPerCode);
+    public ReadOnlySpan<ulong> Codes(int image)
+    {
+        var offsets = _offsets.Span;
+        return _words.Span.Slice(offsets[image] * WordsPerCode, (offsets[image + 1] - offsets[image]) * WordsPerCode);
+    }
 
     /// <summary>The positions of image <paramref name="image"/>'s regions.</summary>
-    public ReadOnlySpan<RegionPosition> Positions(int image) => _positions.AsSpan(_offsets[image], RegionCount(image));
+    public ReadOnlySpan<RegionPosition> Positions(int image)
+    {
+        var offsets = _offsets.Span;
+        return _positions.Span.Slice(offsets[image], offsets[image + 1] - offsets[image]);
+    }
+
+    /// <summary>Every region's packed code, <see cref="WordsPerCode"/> words each, image after image (what an index file stores).</summary>
+    public ReadOnlySpan<ulong> AllCodes => _words.Span;
+
+    /// <summary>The <see cref="Count"/> + 1 offsets: image i owns regions <c>Offsets[i] .. Offsets[i+1]-1</c>.</summary>
+    public ReadOnlySpan<int> Offsets => _offsets.Span;
+
+    /// <summary>Every region's position, image after image.</summary>
+    public ReadOnlySpan<RegionPosition> AllPositions => _positions.Span;
 
     /// <summary>Mean regions per image.</summary>
     public double MeanRegions => Count == 0 ? 0 : (double)TotalRegions / Count;
@@ -124,6 +156,50 @@ public sealed class RegionCodes
         return new RegionCodes(Bits, GridHeight, GridWidth, [.. words], offsets, [.. positions]);
     }
 
+    /// <summary>A copy of images <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 (a batch of queries).</summary>
+    public RegionCodes Slice(int start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(count), $"images {start} .. {start + count - 1} of {Count}");
+        var all = _offsets.Span;
+        int first = all[start], last = all[start + count];
+        var offsets = new int[count + 1];
+        for (int i = 1; i <= count; i++) offsets[i] = all[start + i] - first;
+        return new RegionCodes(Bits, GridHeight, GridWidth, _words.Span.Slice(first * WordsPerCode, (last - first) * WordsPerCode).ToArray(), offsets,
+            _positions.Span[first..last].ToArray());
+    }
+
+    /// <summary>
+    /// The images of <paramref name="parts"/> one after the other (codes encoded a batch at a time joined into one
+    /// database); every part must have the same code length and grid.
+    /// </summary>
+    public static RegionCodes Concat(IReadOnlyList<RegionCodes> parts, int bits, int gridHeight, int gridWidth)
+    {
+        long regions = 0, images = 0;
+        foreach (var part in parts)
+        {
+            if (part.Bits != bits || part.GridHeight != gridHeight || part.GridWidth != gridWidth)
+                throw new ArgumentException($"a part has {part.Bits}-bit codes on a {part.GridHeight} x {part.GridWidth} grid, expected {bits} bits on {gridHeight} x {gridWidth}", nameof(parts));
+            regions += part.TotalRegions;
+            images += part.Count;
+        }
+        int wordsPer = (bits + 63) / 64;
+        if (regions * wordsPer > Array.MaxLength) throw new ArgumentException($"{regions} regions of {bits} bits do not fit one array", nameof(parts));
+        var words = new ulong[regions * wordsPer];
+        var offsets = new int[images + 1];
+        var positions = new RegionPosition[regions];
+        int image = 0, region = 0;
+        foreach (var part in parts)
+        {
+            part.AllCodes.CopyTo(words.AsSpan(region * wordsPer));
+            part.AllPositions.CopyTo(positions.AsSpan(region));
+            var own = part.Offsets;
+            for (int i = 1; i < own.Length; i++) offsets[image + i] = region + own[i];
+            image += part.Count;
+            region += part.TotalRegions;
+        }
+        return new RegionCodes(bits, gridHeight, gridWidth, words, offsets, positions);
+    }
+
     /// <summary>The <paramref name="count"/> strongest regions of every image (all when it has fewer), strongest first; ties by grid order.</summary>
     public RegionCodes Strongest(int count)
     {
@@ -153,7 +229,7 @@ public sealed class RegionCodes
     {
         if (TotalRegions == 0) return double.NaN;
         long ones = 0;
-        foreach (ulong w in _words) ones += BitOperations.PopCount(w);
+        foreach (ulong w in _words.Span) ones += BitOperations.PopCount(w);
         return (double)ones / ((long)TotalRegions * Bits);
     }
 }

@@ -15,6 +15,9 @@ public sealed record RegionRanking(int[] Ids, int[] GlobalDistances, double[] Re
 /// </summary>
 public sealed class RegionSearch
 {
+    /// <summary>Stage-1 candidates stage 2 re-ranks by default: 500, the shortlist of the tables' best multi-level row.</summary>
+    public const int DefaultCandidates = 500;
+
     private readonly HammingIndex _stage1;
 
     /// <summary>A search over the global codes and region codes of the same images (image i of both is the same).</summary>

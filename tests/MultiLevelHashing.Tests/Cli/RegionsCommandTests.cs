@@ -1,0 +1,200 @@
+using System.CommandLine;
+using System.Globalization;
+using MultiLevelHashing.Cli.Commands;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Runtime;
+using MultiLevelHashing.Search;
+using MultiLevelHashing.Search.Regions;
+using MultiLevelHashing.Tests.Data;
+using MultiLevelHashing.Training;
+
+namespace MultiLevelHashing.Tests.Cli;
+
+[Collection(ConsoleCommandCollection.Name)]
+public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<SmokeBenchmarkFixture>
+{
+    private const int Bits = 32, Size = 96;
+
+    private static Task<int> Invoke(TextWriter? output, params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(RegionsCommand.Create(output));
+        root.Subcommands.Add(IndexCommand.Create(output));
+        root.Subcommands.Add(QueryCommand.Create(output));
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    private static string SmokeCheckpoint(string work, string name)
+    {
+        var config = TrainingConfig.Smoke;
+        string path = Path.Combine(work, name);
+        using var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false);
+        DscnnFactory.Initialize(model, seed: 0, includeBackbone: true);
+        Checkpoint.Save(path, config, model, null, 0, new TrainingHistory());
+        return path;
+    }
+
+    [Fact]
+    public async Task RegionsIndexAndQueryRankAsRegionSearchComputedDirectly()
+    {
+        string work = TestPaths.NewTempDirectory("regions");
+        try
+        {
+            var ds = fixture.Dataset;
+            string dataset = fixture.Summary.Directory, ckpt = SmokeCheckpoint(work, "model.ckpt");
+            Assert.Null(Checkpoint.ReadInfo(ckpt).RegionCoder); // checkpoints without a coder load as before
+
+            Assert.Equal(0, await Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", $"{Bits}", "--size", $"{Size}"));
+            var stored = Checkpoint.ReadInfo(ckpt).RegionCoder!;
+            Assert.Equal((Bits, Size), (stored.Bits, stored.ImageSize));
+            Assert.True(stored.Channels >= Bits);
+            Assert.Contains($"{ds.Train.Count} images", stored.Source);
+            var (reloaded, _) = Checkpoint.LoadModel(ckpt); // the model's tensors are untouched and still load
+            reloaded.Dispose();
+
+            string index = Path.Combine(work, "db.mlhidx");
+            Assert.Equal(0, await Invoke(null, "index", "--dataset", dataset, "--checkpoint", ckpt, "--output", index, "--regions", "--batch", "4"));
+
+            // The independent path: the coder from the checkpoint applied to maps computed here, and RegionSearch itself.
+            var query = ds.Queries[0];
+            var box = query.Box;
+            var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
+            var (model, loaded) = Checkpoint.LoadModel(ckpt);
+            RegionCodes databaseRegions, queryRegions;
+            PackedCodes queryGlobal;
+            using (model)
+            using (coder)
+            {
+                using (var maps = FeatureCache.Compute(model.Backbone, ImageFileSource.Database(ds), info.ImageSize, 8))
+                    databaseRegions = coder.Encode(maps);
+                var querySource = new ImageFileSource(ImageFiles.Of([(query.Path, (BoundingBox?)box)], ds.Root));
+                using (var maps = FeatureCache.Compute(model.Backbone, querySource, info.ImageSize, 1))
+                    queryRegions = coder.Encode(maps);
+                queryGlobal = DscnnEncoder.Encode(model, querySource, loaded.Config.ImageSize, 1).Global;
+            }
+
+            int k = 8;
+            string[] expected;
+            using (var db = CodeIndexFile.Open(index, [TrainingConfig.Smoke.GlobalBits, TrainingConfig.Smoke.LocalBits]))
+            {
+                Assert.Equal(ds.Database.Select(d => d.Name), db.ImageIds);
+                var mapped = db.Regions!;
+                Assert.True(mapped.GridHeight * mapped.GridWidth > 1, "every location of a grid is coded");
+                Assert.Equal(databaseRegions.Offsets.ToArray(), mapped.Offsets.ToArray());
+                Assert.Equal(databaseRegions.AllCodes.ToArray(), mapped.AllCodes.ToArray());
+                Assert.Equal(databaseRegions.AllPositions.ToArray(), mapped.AllPositions.ToArray());
+                var ranking = new RegionSearch(db.Levels[0], databaseRegions, SelectiveKernel.Default)
+                    .Search(queryGlobal, queryRegions, RegionSearch.DefaultCandidates, k)[0];
+                Assert.Equal(Math.Min(k, ds.Database.Count), ranking.Reranked); // the whole shortlist is re-ranked by region score
+                expected = [.. ranking.Ids.Select(i => db.ImageIds[i])];
+            }
+
+            string boxText = string.Join(',', new[] { box.X1, box.Y1, box.X2, box.Y2 }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+            var text = new StringWriter();
+            Assert.Equal(0, await Invoke(text, "query", "--index", index, "--checkpoint", ckpt, "--image", query.Path, "--box", boxText,
+                "--regions", "--k", $"{k}"));
+            var rows = Rows(text.ToString());
+            Assert.Equal(expected, rows.Select(r => r[2]));
+            Assert.All(rows, r => Assert.NotEqual("-", r[4]));
+            Assert.Contains($"stage 2 re-ranks the top {ds.Database.Count} by region codes ({Bits} bits", text.ToString());
+
+            // An index without region codes, and a checkpoint without a coder, are refused naming the file.
+            string plainIndex = Path.Combine(work, "plain.mlhidx");
+            Assert.Equal(0, await Invoke(null, "index", "--dataset", dataset, "--checkpoint", ckpt, "--output", plainIndex));
+            var e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, "query", "--index", plainIndex, "--checkpoint", ckpt, "--image", query.Path, "--regions"));
+            Assert.Contains("plain.mlhidx", e.Message);
+            Assert.Contains("mlh index --regions", e.Message);
+            string bare = SmokeCheckpoint(work, "bare.ckpt");
+            e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, "index", "--dataset", dataset, "--checkpoint", bare, "--output",
+                Path.Combine(work, "never.mlhidx"), "--regions"));
+            Assert.Contains("bare.ckpt", e.Message);
+            Assert.Contains("mlh regions", e.Message);
+
+            // A coder of another length than the index's region codes: the index is named.
+            Assert.Equal(0, await Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", "16", "--size", $"{Size}"));
+            e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, "query", "--index", index, "--checkpoint", ckpt, "--image", query.Path, "--regions"));
+            Assert.Contains("db.mlhidx", e.Message);
+            Assert.Contains("32-bit region codes", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [Fact]
+    public async Task BenchmarkScoresTheSearchWithRegionCodesAsRegionSearchComputedDirectly()
+    {
+        string work = TestPaths.NewTempDirectory("regions-benchmark");
+        try
+        {
+            var ds = fixture.Dataset;
+            string dataset = fixture.Summary.Directory, ckpt = SmokeCheckpoint(work, "model.ckpt"), results = Path.Combine(work, "results");
+            var text = new StringWriter();
+            var root = new RootCommand();
+            root.Subcommands.Add(BenchmarkCommand.Create(text));
+            var e = await Assert.ThrowsAsync<UserInputException>(() => root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions",
+                "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            Assert.Contains("model.ckpt", e.Message);
+            Assert.Contains("mlh regions", e.Message);
+
+            Assert.Equal(0, await Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", $"{Bits}", "--size", $"{Size}"));
+            const int candidates = 6;
+            Assert.Equal(0, await root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions", "--candidates", $"{candidates}",
+                "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            var report = BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(results, "results.json")));
+            Assert.Equal(Bits, report.RegionBits);
+            var scored = report.Methods.Single(m => m.Method == "regions");
+            Assert.Contains($"top {candidates} re-ranked by {Bits}-bit region codes", scored.Description);
+
+            // The same search from codes computed here: the stored coder on maps of the database and the cropped queries.
+            var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
+            var (model, loaded) = Checkpoint.LoadModel(ckpt);
+            List<IReadOnlyList<int>> rankings;
+            using (model)
+            using (coder)
+            {
+                RegionCodes Regions(ImageFileSource images)
+                {
+                    using var maps = FeatureCache.Compute(model.Backbone, images, info.ImageSize, 8);
+                    return coder.Encode(maps);
+                }
+                using var db = DscnnEncoder.Encode(model, ImageFileSource.Database(ds), loaded.Config.ImageSize, 8);
+                using var queries = DscnnEncoder.Encode(model, ImageFileSource.Queries(ds), loaded.Config.ImageSize, 8);
+                var search = new RegionSearch(db.Global, Regions(ImageFileSource.Database(ds)), SelectiveKernel.Default);
+                rankings = [.. search.Search(queries.Global, Regions(ImageFileSource.Queries(ds)), candidates).Select(r => (IReadOnlyList<int>)r.Ids)];
+            }
+            foreach (var protocol in ds.GroundTruth.Protocols)
+            {
+                double expected = MeanAveragePrecision.Evaluate(ds.GroundTruth, rankings, protocol).MeanAveragePrecision;
+                var actual = scored.Protocols.Single(p => p.Protocol == BenchmarkReport.ProtocolName(protocol));
+                Assert.Equal(expected, actual.Map, 12);
+            }
+            Assert.Contains("regions", text.ToString());
+
+            // The region codes of the database and the queries are kept in the cache beside their codes: a rerun reads them.
+            var kept = Directory.GetFiles(Path.Combine(work, "cache"), "*.regions-*.mlhidx");
+            Assert.Equal(2, kept.Length);
+            var written = kept.Select(File.GetLastWriteTimeUtc).ToArray();
+            Assert.Equal(0, await root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions", "--candidates", $"{candidates}",
+                "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            Assert.Equal(written, kept.Select(File.GetLastWriteTimeUtc));
+            var again = BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(results, "results.json"))).Methods.Single(m => m.Method == "regions");
+            Assert.Equal(scored.Protocols.Select(p => p.Map), again.Protocols.Select(p => p.Map));
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    /// <summary>The table's rows that have cells, split into trimmed cells (header skipped).</summary>
+    private static List<string[]> Rows(string table) =>
+        table.Split('\n')
+            .Where(line => line.Contains('│') || line.Contains('|'))
+            .Select(line => line.Split('│', '|').Select(cell => cell.Trim()).ToArray())
+            .Skip(1)
+            .ToList();
+}

@@ -7,6 +7,7 @@ using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Tests.Search;
 using MultiLevelHashing.Training;
+using MultiLevelHashing.Tests.Training;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -63,12 +64,7 @@ public class BenchmarkCommandTests
 
     internal static (string Ckpt, TrainingConfig Config) SmokeCheckpoint(string dir)
     {
-        var config = TrainingConfig.Smoke;
-        string path = Path.Combine(dir, "smoke-untrained.ckpt");
-        using var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false);
-        DscnnFactory.Initialize(model, seed: 3, includeBackbone: true);
-        Checkpoint.Save(path, config, model, null, 0, new TrainingHistory());
-        return (path, config);
+        return (UntrainedCheckpoint.Write(Path.Combine(dir, "smoke-untrained.ckpt"), seed: 3), TrainingConfig.Smoke);
     }
 
     /// <summary>Expected mAP per (method, protocol): codes from the library encoder, rankings and AP computed here.</summary>

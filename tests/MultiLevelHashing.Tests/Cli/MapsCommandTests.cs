@@ -6,6 +6,7 @@ using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Training;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using MultiLevelHashing.Tests.Training;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -19,12 +20,7 @@ public class MapsCommandTests
     {
         string work = Path.Combine(Path.GetTempPath(), "mlh-maps-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
-        var config = TrainingConfig.Smoke;
-        using var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false);
-        DscnnFactory.Initialize(model, seed: 0, includeBackbone: true);
-        string path = Path.Combine(work, "model.ckpt");
-        Checkpoint.Save(path, config, model, null, 0, new TrainingHistory());
-        return path;
+        return UntrainedCheckpoint.Write(Path.Combine(work, "model.ckpt"));
     }
 
     private static async Task<(int Code, string Output)> Maps(params string[] args)

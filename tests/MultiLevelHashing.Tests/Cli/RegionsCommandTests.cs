@@ -9,6 +9,7 @@ using MultiLevelHashing.Search;
 using MultiLevelHashing.Search.Regions;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Training;
+using MultiLevelHashing.Tests.Training;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -26,15 +27,7 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
-    private static string SmokeCheckpoint(string work, string name)
-    {
-        var config = TrainingConfig.Smoke;
-        string path = Path.Combine(work, name);
-        using var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false);
-        DscnnFactory.Initialize(model, seed: 0, includeBackbone: true);
-        Checkpoint.Save(path, config, model, null, 0, new TrainingHistory());
-        return path;
-    }
+    private static string SmokeCheckpoint(string work, string name) => UntrainedCheckpoint.Write(Path.Combine(work, name));
 
     [Fact]
     public async Task RegionsIndexAndQueryRankAsRegionSearchComputedDirectly()

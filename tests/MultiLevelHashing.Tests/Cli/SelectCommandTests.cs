@@ -4,6 +4,7 @@ using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Training;
+using MultiLevelHashing.Tests.Training;
 
 namespace MultiLevelHashing.Tests.Cli;
 
@@ -19,15 +20,7 @@ public class SelectCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<S
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
-    private static string SmokeCheckpoint(string work, string name)
-    {
-        var config = TrainingConfig.Smoke;
-        string path = Path.Combine(work, name);
-        using var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false);
-        DscnnFactory.Initialize(model, seed: 0, includeBackbone: true);
-        Checkpoint.Save(path, config, model, null, 0, new TrainingHistory());
-        return path;
-    }
+    private static string SmokeCheckpoint(string work, string name) => UntrainedCheckpoint.Write(Path.Combine(work, name));
 
     [Fact]
     public async Task StoresADeterministicSelectionThatQueriesUse()

@@ -7,6 +7,7 @@ using MultiLevelHashing.Search;
 using MultiLevelHashing.Tests.Data;
 using MultiLevelHashing.Training;
 using static TorchSharp.torch;
+using MultiLevelHashing.Tests.Training;
 
 namespace MultiLevelHashing.Tests.Regions;
 
@@ -17,15 +18,7 @@ public sealed class RegionCoderCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private string SmokeCheckpoint(string name)
-    {
-        var config = TrainingConfig.Smoke;
-        string path = Path.Combine(_dir, name);
-        using var model = DscnnFactory.Create(config.Architecture, config.Seed, pretrainedBackbone: false);
-        DscnnFactory.Initialize(model, seed: 0, includeBackbone: true);
-        Checkpoint.Save(path, config, model, null, 0, new TrainingHistory());
-        return path;
-    }
+    private string SmokeCheckpoint(string name) => UntrainedCheckpoint.Write(Path.Combine(_dir, name));
 
     private static RegionHashHead Coder(int channels, int bits, int seed)
     {

@@ -44,8 +44,14 @@ public static class QueryCommand
             Description = "multi-level search with region codes (an index written by mlh index --regions): rank by the global code, re-rank the top --candidates " +
                           $"(default {RegionSearch.DefaultCandidates} here) by the region similarity of the selective match kernel ({SelectiveKernel.Default})",
         };
+        var verify = new Option<int?>("--verify")
+        {
+            Description = "with --regions: spatially verify the top V results (default 100 when given without a value) and order them by the region score of the matches one placement explains",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var expand = new Option<int?>("--expand") { Description = "with --regions: average query expansion in Hamming space with the top E results (the tables use 5)" };
         var command = new Command("query", "Search an index with one image: top-k by global Hamming distance, the multi-level ranking with --levels, or with region codes with --regions.")
-        { index, checkpoint, image, box, k, levels, regions, candidates, lambda, selected, select, rho };
+        { index, checkpoint, image, box, k, levels, regions, candidates, lambda, selected, select, rho, verify, expand };
         command.SetAction(parse =>
         {
             int count = parse.GetValue(k);
@@ -60,6 +66,12 @@ public static class QueryCommand
             bool byRegions = parse.GetValue(regions);
             if (byRegions && (parse.GetValue(selected) is not null || parse.GetValue(select) is not null || parse.GetValue(rho) is not null))
                 throw new UserInputException("--regions re-ranks by region codes; --selected-bits, --select and --rho choose local bits and do not apply");
+            bool verifying = parse.GetResult(verify) is not null;
+            int verifyDepth = parse.GetValue(verify) ?? DefaultVerificationDepth;
+            int? expansion = parse.GetValue(expand);
+            if (!byRegions && (verifying || expansion is not null)) throw new UserInputException("--verify and --expand work on region codes: add --regions");
+            if (verifyDepth < 1) throw new UserInputException($"--verify must be at least 1, got {verifyDepth}");
+            if (expansion is < 1) throw new UserInputException($"--expand must be at least 1, got {expansion}");
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);
             using var coder = byRegions ? IndexCommand.RegionCoder(ckpt) : null;
@@ -81,9 +93,18 @@ public static class QueryCommand
                 CommandOutput.Writer(output).WriteLine($"stage 2 re-ranks the top {Math.Min(shortlist, db.Count)} by region codes ({db.Regions!.Bits} bits, " +
                                                        $"{queryRegions.RegionCount(0)} query regions; {SelectiveKernel.Default})");
                 var search = new RegionSearch(db.Levels[0], db.Regions, SelectiveKernel.Default);
-                var ranking = search.Search(codes.Global, queryRegions, shortlist, count)[0];
+                int length = verifying ? Math.Max(count, verifyDepth) : count;
+                var ranking = expansion is int e
+                    ? search.SearchExpanded(codes.Global, queryRegions, shortlist, e, length)[0]
+                    : search.Search(codes.Global, queryRegions, shortlist, length)[0];
+                if (expansion is not null) CommandOutput.Writer(output).WriteLine($"the query's code and region scores are averaged with its top {expansion} (query expansion)");
+                if (verifying)
+                {
+                    ranking = search.Verify([ranking], queryRegions, SpatialVerifier.Default, verifyDepth)[0];
+                    CommandOutput.Writer(output).WriteLine($"the top {Math.Min(verifyDepth, ranking.Ids.Length)} are ordered by the region score of spatially consistent matches (region score column)");
+                }
                 table.AddColumns("region score");
-                for (int r = 0; r < ranking.Ids.Length; r++)
+                for (int r = 0; r < Math.Min(count, ranking.Ids.Length); r++)
                     table.AddRow((r + 1).ToString(), Markup.Escape(db.ImageIds[ranking.Ids[r]]), ranking.GlobalDistances[r].ToString(),
                         r < ranking.Reranked ? ranking.RegionScores[r].ToString("0.0000", CultureInfo.InvariantCulture) : "-");
             }
@@ -113,6 +134,9 @@ public static class QueryCommand
     }
 
     /// <summary>Refuses an index without region codes, or with codes of another length than the checkpoint's coder makes, naming the index.</summary>
+    /// <summary>How many results <c>--verify</c> checks when given without a value: the tables' depth.</summary>
+    public const int DefaultVerificationDepth = 100;
+
     internal static void RequireRegions(CodeIndex db, RegionCoderInfo coder)
     {
         if (db.Regions is null)

@@ -69,7 +69,7 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
             }
 
             int k = 8;
-            string[] expected;
+            string[] expected, expectedVerified, expectedExpanded;
             using (var db = CodeIndexFile.Open(index, [TrainingConfig.Smoke.GlobalBits, TrainingConfig.Smoke.LocalBits]))
             {
                 Assert.Equal(ds.Database.Select(d => d.Name), db.ImageIds);
@@ -82,6 +82,11 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
                     .Search(queryGlobal, queryRegions, RegionSearch.DefaultCandidates, k)[0];
                 Assert.Equal(Math.Min(k, ds.Database.Count), ranking.Reranked); // the whole shortlist is re-ranked by region score
                 expected = [.. ranking.Ids.Select(i => db.ImageIds[i])];
+                // --verify: the top 100 verified; --expand 2: query expansion with the top 2.
+                var search = new RegionSearch(db.Levels[0], databaseRegions, SelectiveKernel.Default);
+                var top100 = search.Search(queryGlobal, queryRegions, RegionSearch.DefaultCandidates, 100);
+                expectedVerified = [.. search.Verify(top100, queryRegions, SpatialVerifier.Default, 100)[0].Ids.Take(k).Select(i => db.ImageIds[i])];
+                expectedExpanded = [.. search.SearchExpanded(queryGlobal, queryRegions, RegionSearch.DefaultCandidates, 2, k)[0].Ids.Select(i => db.ImageIds[i])];
             }
 
             string boxText = string.Join(',', new[] { box.X1, box.Y1, box.X2, box.Y2 }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
@@ -92,6 +97,17 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
             Assert.Equal(expected, rows.Select(r => r[2]));
             Assert.All(rows, r => Assert.NotEqual("-", r[4]));
             Assert.Contains($"stage 2 re-ranks the top {ds.Database.Count} by region codes ({Bits} bits", text.ToString());
+
+            text = new StringWriter();
+            Assert.Equal(0, await Invoke(text, "query", "--index", index, "--checkpoint", ckpt, "--image", query.Path, "--box", boxText,
+                "--regions", "--verify", "--k", $"{k}"));
+            Assert.Equal(expectedVerified, Rows(text.ToString()).Select(r => r[2]));
+            text = new StringWriter();
+            Assert.Equal(0, await Invoke(text, "query", "--index", index, "--checkpoint", ckpt, "--image", query.Path, "--box", boxText,
+                "--regions", "--expand", "2", "--k", $"{k}"));
+            Assert.Equal(expectedExpanded, Rows(text.ToString()).Select(r => r[2]));
+            var misuse = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, "query", "--index", index, "--checkpoint", ckpt, "--image", query.Path, "--verify"));
+            Assert.Contains("--regions", misuse.Message);
 
             // An index without region codes, and a checkpoint without a coder, are refused naming the file.
             string plainIndex = Path.Combine(work, "plain.mlhidx");

@@ -179,7 +179,12 @@ public class PaperTablesTests(TinyTablesFixture fixture) : IClassFixture<TinyTab
         var read = ResultSummary.Read(path);
         Assert.Equal(summary.Rows.Count, read.Rows.Count);
         Assert.Equal(summary.Rows.Select(r => (r.Method, r.Bits, r.Protocol, r.Mean, r.Spread)), read.Rows.Select(r => (r.Method, r.Bits, r.Protocol, r.Mean, r.Spread)));
-        Assert.Equal(Result.Row(PaperMethods.Itq, 16).Mean * 100, read.Rows.Single(r => r.Method == PaperMethods.Itq && r.Bits == 16 && r.Protocol == "classic").Mean, 2);
+        Assert.Equal(Result.Row(PaperMethods.Itq, 16).Mean * 100, read.Rows.Single(r => r.Method == PaperMethods.Itq && r.Bits == 16 && r.Protocol == "classic").Mean, 4);
+        // Every cell shows the mean rounded once to one decimal, as the aims do.
+        foreach (var row in Result.Rows)
+            Assert.Equal((100 * row.Mean).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),
+                read.Rows.Single(r => r.Method == row.Method && r.Bits == row.Bits && r.Protocol == row.Protocol.ToString().ToLowerInvariant()).Mean
+                    .ToString("0.0", System.Globalization.CultureInfo.InvariantCulture));
         string markdown = read.ToMarkdown();
         foreach (string method in PaperMethods.CodeLengthRows.Concat(PaperMethods.AblationRows).Concat(PaperMethods.FloatRows))
             Assert.Contains(method, markdown);

@@ -27,6 +27,14 @@ public class ResultSummaryTests
     }
 
     [Fact]
+    public void CellsRoundTheStoredMeanOnce()
+    {
+        // 74.749 stored as 74.75 would show as 74.8; the summary keeps four decimals and shows 74.7, as the aims do.
+        var summary = new ResultSummary(ResultSummary.CurrentVersion, "full", [Row(PaperMethods.Itq, 16, "classic", 74.7490)], []);
+        Assert.Contains("| ITQ | 74.7 ± 0.5 |", summary.CodeLengthTable("classic"));
+    }
+
+    [Fact]
     public void ReadNamesTheFileWhenItIsNotASummaryOrOfAnotherVersion()
     {
         string dir = TestPaths.NewTempDirectory("summary");

@@ -217,7 +217,8 @@ public sealed class RegionCodes
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         return Select((image, own) =>
         {
-            var rng = new System.Random(HashCode.Combine(seed, image) & int.MaxValue);
+            // A fixed mix of seed and image: HashCode.Combine is seeded per process, so it drew other regions in every run.
+            var rng = new System.Random((int)(((uint)seed * 2654435761u) ^ ((uint)image * 40503u + 0x9E3779B9u)) & int.MaxValue);
             var order = Enumerable.Range(0, own.Length).ToArray();
             rng.Shuffle(order);
             return [.. order.Take(count).Order()];

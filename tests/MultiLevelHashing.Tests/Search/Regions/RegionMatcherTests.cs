@@ -164,6 +164,18 @@ public class RegionCodesTests
     }
 
     [Fact]
+    public void RandomRegionsAreTheSameInEveryProcess()
+    {
+        // Pinned: a draw seeded through a per-process hash passes an in-process comparison and changes from run to run.
+        var positions = Enumerable.Range(0, 3 * 10).Select(r => new RegionPosition(r % 10 / 5, r % 5, 1)).ToArray();
+        var codes = new RegionCodes(8, 2, 5, [.. Enumerable.Range(0, 30).Select(r => (ulong)(r % 10))], [0, 10, 20, 30], positions);
+        var drawn = codes.Random(3, 11);
+        Assert.Equal(PinnedDraw, Enumerable.Range(0, 3).Select(i => string.Join(",", drawn.Codes(i).ToArray())).ToArray());
+    }
+
+    private static readonly string[] PinnedDraw = ["5,6,9", "0,7,9", "4,6,7"];
+
+    [Fact]
     public void PositionsOutsideTheGridAndBadOffsetsAreRefused()
     {
         Assert.Throws<ArgumentException>(() => new RegionCodes(8, 2, 2, [1UL], [0, 1], [new(2, 0, 1)]));

@@ -17,8 +17,8 @@ public sealed record MatchSide(string Path, BoundingBox? Box, RegionCodes Codes,
 /// <summary>
 /// Region-to-region matches drawn as lines between a query and a database photo (lib/MultiLevelHashing/README.md
 /// sections 2.7 and 2.8): each query region's best database region under the selective kernel, from grid cell centre to
-/// grid cell centre, the line's opacity by the kernel value; matches that a spatially consistent transform explains
-/// (the verifier's inliers) in green, the others in orange. The grid is drawn over both photos: the network sees each
+/// grid cell centre, the line's opacity by the kernel value; matches that one placement of the query on the grid explains
+/// (the spatial verifier's inliers, when there are at least its minimum) in green, the others in orange. The grid is drawn over both photos: the network sees each
 /// stretched to a square, so a cell is a fixed fraction of the photo's width and height.
 /// </summary>
 public static class MatchSheet
@@ -117,7 +117,7 @@ public static class MatchSheet
             IReadOnlyList<RegionMatch> inliers = verification.Inliers >= verifier.MinInliers ? verification.InlierMatches : [];
             string score = rank < ranking.Reranked ? $", region score {ranking.RegionScores[rank]:0.000}" : "";
             string title = $"query {q.Id} against {dataset.Database[id].Name}, the top {kind} (rank {rank + 1}{score}): " +
-                           $"{matches.Length} matches, {inliers.Count} consistent with one similarity transform";
+                           $"{matches.Length} matches, {inliers.Count} placed by one {(verifier.Model == GridTransformModel.AxisAligned ? "axis-aligned" : "similarity")} transform";
             string path = Write(Path.Combine(folder, $"{q.Id}-{kind}.png"),
                 new MatchSide(q.Path, q.Box, queryRegions, query, $"query {q.Id} (box)"),
                 new MatchSide(dataset.Database[id].Path, null, matcher.Database, id, $"{dataset.Database[id].Name} ({kind})"),

@@ -49,7 +49,10 @@ public static class IndexCommand
             string? target = parse.GetValue(outputFile)?.FullName;
             var checkpointFile = parse.GetValue(checkpoint)!;
             // The coder is checked before any image is encoded: a checkpoint without one ends here, naming it.
-            using var coder = parse.GetValue(regions) && !chunks.DryRun && chunks.Shard is null ? RegionCoder(checkpointFile) : null;
+            var coder = parse.GetValue(regions) && !chunks.DryRun && chunks.Shard is null
+                ? Checkpoint.RequireRegionCoder(checkpointFile.FullName)
+                : ((RegionHashHead Coder, RegionCoderInfo Info)?)null;
+            using var loadedCoder = coder?.Coder;
             return EncodingOptions.RunChunked(CommandOutput.Writer(output), settings, chunks, checkpointFile, target,
                 progress =>
                 {
@@ -81,21 +84,6 @@ public static class IndexCommand
                 });
         });
         return command;
-    }
-
-    /// <summary>The region coder stored in <paramref name="checkpoint"/>; an error naming it when there is none.</summary>
-    internal static StoredCoder RegionCoder(FileInfo checkpoint)
-    {
-        if (!checkpoint.Exists) throw new UserInputException($"{checkpoint.FullName}: checkpoint not found");
-        var (coder, info) = Checkpoint.LoadRegionCoder(checkpoint.FullName)
-            ?? throw UserInputException.InFile(checkpoint.FullName, "the checkpoint stores no region coder; run mlh regions --checkpoint C --dataset D first");
-        return new StoredCoder(coder, info);
-    }
-
-    /// <summary>A region coder loaded from a checkpoint, disposed with the command.</summary>
-    internal sealed record StoredCoder(RegionHashHead Coder, RegionCoderInfo Info) : IDisposable
-    {
-        public void Dispose() => Coder.Dispose();
     }
 
     /// <summary>

@@ -74,8 +74,9 @@ public static class QueryCommand
             if (expansion is < 1) throw new UserInputException($"--expand must be at least 1, got {expansion}");
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);
-            using var coder = byRegions ? IndexCommand.RegionCoder(ckpt) : null;
-            if (coder is not null) RequireRegions(db, coder.Info);
+            var coder = byRegions ? Checkpoint.RequireRegionCoder(ckpt.FullName) : ((RegionHashHead Coder, RegionCoderInfo Info)?)null;
+            using var loadedCoder = coder?.Coder;
+            if (coder is { } stored) RequireRegions(db, stored.Info);
 
             var device = TorchDevice.Default();
             var (model, loaded) = Checkpoint.LoadModel(ckpt.FullName, device);
@@ -84,10 +85,10 @@ public static class QueryCommand
                 loaded.Config.ImageSize, 1, device: device);
 
             var table = new Table().AddColumns("rank", "image", "global distance");
-            if (coder is not null)
+            if (coder is { } regionCoder)
             {
-                var queryRegions = RegionCoderEncoding.Encode(model.Backbone, coder.Coder,
-                    new ImageFileSource(ImageFiles.Of([(imageFile.FullName, crop)], imageFile.DirectoryName!)), coder.Info.ImageSize, 1, device);
+                var queryRegions = RegionCoderEncoding.Encode(model.Backbone, regionCoder.Coder,
+                    new ImageFileSource(ImageFiles.Of([(imageFile.FullName, crop)], imageFile.DirectoryName!)), regionCoder.Info.ImageSize, 1, device);
                 int shortlist = parse.GetResult(candidates) is { Implicit: false } ? parse.GetValue(candidates) : RegionSearch.DefaultCandidates;
                 if (shortlist < 0) throw new UserInputException($"--candidates must be at least 0, got {shortlist}");
                 CommandOutput.Writer(output).WriteLine($"stage 2 re-ranks the top {Math.Min(shortlist, db.Count)} by region codes ({db.Regions!.Bits} bits, " +

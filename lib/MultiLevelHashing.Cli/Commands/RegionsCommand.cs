@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Regions;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Torch;
@@ -14,11 +15,11 @@ namespace MultiLevelHashing.Cli.Commands;
 /// </summary>
 public static class RegionsCommand
 {
-    /// <summary>The 256-bit codes of the tables.</summary>
-    public const int DefaultBits = 256;
+    /// <summary>The region code length of the tables (256 bits).</summary>
+    public static int DefaultBits => RegionStudyConfig.Full.Bits;
 
-    /// <summary>The tables' 224 px input, where ResNet18 gives a 7 x 7 grid.</summary>
-    public const int DefaultImageSize = 224;
+    /// <summary>The tables' input size (224 px, where ResNet18 gives a 7 x 7 grid).</summary>
+    public static int DefaultImageSize => RunPresets.TablesTraining(RunMode.Full).ImageSize;
 
     /// <summary>The command.</summary>
     /// <param name="output">Where the command reports (default: standard output).</param>

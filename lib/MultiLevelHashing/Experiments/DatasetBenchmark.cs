@@ -39,8 +39,7 @@ public static class DatasetBenchmark
     {
         var parts = Parts(dataset);
         // A checkpoint without a region coder is refused before anything is encoded.
-        var stored = options.Search?.Regions is null ? ((RegionHashHead Coder, RegionCoderInfo Info)?)null : Checkpoint.LoadRegionCoder(checkpointPath)
-            ?? throw UserInputException.InFile(checkpointPath, "the checkpoint stores no region coder; run mlh regions --checkpoint C --dataset D first");
+        var stored = options.Search?.Regions is null ? ((RegionHashHead Coder, RegionCoderInfo Info)?)null : Checkpoint.RequireRegionCoder(checkpointPath);
         using var coder = stored?.Coder;
         using var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
         var info = encoding.Info;

@@ -29,7 +29,7 @@ public sealed record RegionStudyConfig(int Bits, SelectiveKernel Kernel, Corresp
     /// 256-bit codes of every 7 x 7 location at 224 px, alpha = 3, tau = 0; shortlists of 100 and 500; 16 regions
     /// (512 bytes) in the compact rows; the top 100 verified, the top 5 expanding the query.
     /// </summary>
-    public static RegionStudyConfig Full => new(256, SelectiveKernel.Default, new CorrespondenceTrainingConfig(), [100, 500], 16);
+    public static RegionStudyConfig Full => new(256, SelectiveKernel.Default, new CorrespondenceTrainingConfig(), [100, RegionSearch.DefaultCandidates], 16);
 
     /// <summary>Seconds: 32-bit codes, a few training steps, short shortlists.</summary>
     public static RegionStudyConfig Smoke => new(32, SelectiveKernel.Default, CorrespondenceTrainingConfig.Smoke, [5, 20], 2, Folds: 2, VerificationDepth: 10, Expansion: 2);

@@ -118,6 +118,14 @@ public static class Checkpoint
         return (coder, info);
     }
 
+    /// <summary>
+    /// <see cref="LoadRegionCoder"/> for the commands that need one: a checkpoint without a stored coder is refused,
+    /// naming the file and the command that stores one.
+    /// </summary>
+    public static (RegionHashHead Coder, RegionCoderInfo Info) RequireRegionCoder(string path) =>
+        LoadRegionCoder(path)
+        ?? throw UserInputException.InFile(path, "the checkpoint stores no region coder; run mlh regions --checkpoint C --dataset D first");
+
     private static void Write(string path, CheckpointInfo info, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
     {
         ChecksummedFile.Write(path, Magic, FormatVersion, w =>

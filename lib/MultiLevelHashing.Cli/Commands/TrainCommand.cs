@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Experiments;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Training;
 using Spectre.Console;
@@ -76,6 +77,7 @@ public static class TrainCommand
                     $"{name.Replace('/', '-')}-{parse.GetValue(preset)}-{config.Hash()}.ckpt");
                 TrainingResult r;
                 string path;
+                RegionCoderInfo? coderBefore;
                 if (imageFolder is not null)
                 {
                     string viewRoot = parse.GetValue(views)?.FullName
@@ -84,15 +86,17 @@ public static class TrainCommand
                     note = ($"self-supervised: {pairs.TrainingPhotos.Count} training photos ({pairs.Views.Train.Count} views), " +
                                              $"{pairs.ValidationPhotos.Count} held out for validation, {pairs.BackgroundPhotos.Count} for backgrounds; views in {pairs.Views.Root}");
                     path = Checkpoint("images-" + Path.GetFileName(pairs.Views.Root));
+                    coderBefore = Training.Checkpoint.StoredRegionCoder(path);
                     r = SelfSupervisedTraining.Train(pairs, config, new TrainingRunOptions { CheckpointPath = path, Resume = parse.GetValue(resume) }, progress);
                 }
                 else
                 {
                     var ds = DatasetArgument.Open(datasetValue!, progress);
                     path = Checkpoint(ds.Name);
+                    coderBefore = Training.Checkpoint.StoredRegionCoder(path);
                     r = DatasetTraining.Train(ds, config, new TrainingRunOptions { CheckpointPath = path, Resume = parse.GetValue(resume) }, progress);
                 }
-                return (r, path);
+                return (r, path, coderBefore);
             });
             using var trained = result.r;
             if (note is not null) CommandOutput.Writer(output).WriteLine(note);
@@ -104,6 +108,10 @@ public static class TrainCommand
                     Percent(ep.ValidationMap), ep.PairsPerSecond.ToString("0", CultureInfo.InvariantCulture));
             CommandOutput.Console(output).Write(table);
             CommandOutput.Writer(output).WriteLine($"config {config.Hash()} (seed {config.Seed}); checkpoint: {result.path}");
+            if (result.coderBefore is not null)
+                CommandOutput.Writer(output).WriteLine(Training.Checkpoint.StoredRegionCoder(result.path) is not null
+                    ? "the region coder stored in the checkpoint was kept: it codes the maps of the same backbone"
+                    : "the region coder stored in the checkpoint was dropped: training changed the backbone whose maps it codes; run mlh regions again");
             if (parse.GetValue(history) is { } h)
                 AtomicFile.WriteAllText(h.FullName, JsonSerializer.Serialize(trained.History, TrainingConfig.JsonOptions));
             return 0;

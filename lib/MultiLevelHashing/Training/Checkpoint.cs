@@ -47,7 +47,13 @@ public static class Checkpoint
 
     private static readonly byte[] Magic = "MLHCKPT\0"u8.ToArray();
 
-    /// <summary>Writes a checkpoint of <paramref name="model"/> (and <paramref name="optimizer"/>) to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="model"/> (and <paramref name="optimizer"/>) to <paramref name="path"/>.
+    /// A region coder that <c>mlh regions</c> stored in the file being replaced is kept when it was fitted on exactly
+    /// this model's backbone (lib/MultiLevelHashing/README.md section 2.3: it codes backbone maps, so training only the
+    /// heads leaves it valid) and dropped otherwise; the bit selection is always dropped, since it depends on the local
+    /// head that training changes.
+    /// </summary>
     public static void Save(string path, TrainingConfig config, DscnnModel model, HashOptimizer? optimizer, int epochsDone, TrainingHistory history,
         IReadOnlyList<string>? trainingLandmarks = null)
     {
@@ -58,7 +64,50 @@ public static class Checkpoint
             if (backboneStored || !name.StartsWith("backbone.", StringComparison.Ordinal)) tensors.Add(("model." + name, t));
         if (optimizer is not null)
             foreach (var (name, t) in optimizer.State()) tensors.Add(("optimizer." + name, t));
+        using var replaced = ReadReplaced(path);
+        if (replaced?.Info.RegionCoder is { } coder && SameBackbone(replaced, model, backboneStored) &&
+            replaced.Tensors.TryGetValue(RegionWeight, out var weight) && replaced.Tensors.TryGetValue(RegionBias, out var bias))
+        {
+            info = info with { RegionCoder = coder };
+            tensors.Add((RegionWeight, weight));
+            tensors.Add((RegionBias, bias));
+        }
         Write(path, info, tensors);
+    }
+
+    /// <summary>
+    /// The description of the region coder stored in the checkpoint at <paramref name="path"/>, or null when there is no
+    /// file, it stores none, or it cannot be read; for reporting what a command that rewrites the file kept.
+    /// </summary>
+    public static RegionCoderInfo? StoredRegionCoder(string path)
+    {
+        using var contents = ReadReplaced(path);
+        return contents?.Info.RegionCoder;
+    }
+
+    // The checkpoint a save is about to replace, or null when there is none or it cannot be read (it is replaced either way).
+    private static Contents? ReadReplaced(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try { return Read(path); }
+        catch (UserInputException) { return null; }
+    }
+
+    // Whether the replaced checkpoint's backbone is exactly the model's: both the unchanged ImageNet weights (not stored),
+    // or both stored with equal tensors.
+    private static bool SameBackbone(Contents replaced, DscnnModel model, bool backboneStored)
+    {
+        if (replaced.Info.BackboneStored != backboneStored) return false;
+        if (!backboneStored) return true;
+        foreach (var (name, t) in model.state_dict())
+        {
+            if (!name.StartsWith("backbone.", StringComparison.Ordinal)) continue;
+            if (!replaced.Tensors.TryGetValue("model." + name, out var stored) || !stored.shape.SequenceEqual(t.shape)) return false;
+            using var here = t.detach().cpu();
+            using var same = here.eq(stored).all();
+            if (!same.item<bool>()) return false;
+        }
+        return true;
     }
 
     /// <summary>

@@ -80,6 +80,44 @@ public class TrainEncodeCommandTests
     }
 
     [Fact]
+    public async Task RetrainingKeepsTheStoredRegionCoderOnlyWhenTheBackboneIsUnchanged()
+    {
+        string dir = TestPaths.NewTempDirectory("cli-retrain-coder");
+        try
+        {
+            string data = TestPaths.TinyBenchmark(dir, landmarks: 6, viewsPerLandmark: 3, distractors: 2, viewSize: 64);
+            string ckpt = Path.Combine(dir, "run.ckpt");
+            var text = new StringWriter();
+            Task<int> Run(params string[] args)
+            {
+                var root = new RootCommand();
+                root.Subcommands.Add(TrainCommand.Create(text));
+                root.Subcommands.Add(RegionsCommand.Create(text));
+                return root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            }
+            string[] headsOnly = ["train", "--dataset", data, "--preset", "smoke", "--size", "48", "--freeze", "HeadsOnly", "--checkpoint", ckpt];
+            Assert.Equal(0, await Run([.. headsOnly, "--epochs", "1"]));
+            Assert.Equal(0, await Run("regions", "--checkpoint", ckpt, "--dataset", data, "--bits", "16", "--size", "48"));
+            var coder = Checkpoint.ReadInfo(ckpt).RegionCoder;
+            Assert.NotNull(coder);
+
+            // Training the heads again (another number of epochs): the backbone whose maps the coder codes is the same
+            // seeded one, unchanged, so the coder stays.
+            Assert.Equal(0, await Run([.. headsOnly, "--epochs", "2"]));
+            Assert.Equal(2, Checkpoint.ReadInfo(ckpt).EpochsDone);
+            Assert.Equal(coder, Checkpoint.ReadInfo(ckpt).RegionCoder);
+            Assert.Contains("region coder stored in the checkpoint was kept", text.ToString());
+
+            // Training the whole network over the same file changes the backbone: the coder is dropped, and the user told.
+            Assert.Equal(0, await Run("train", "--dataset", data, "--preset", "smoke", "--size", "48", "--freeze", "All", "--epochs", "1", "--checkpoint", ckpt));
+            Assert.Null(Checkpoint.ReadInfo(ckpt).RegionCoder);
+            Assert.Contains("region coder stored in the checkpoint was dropped", text.ToString());
+            Assert.Contains("mlh regions", text.ToString());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public async Task SizeOptionsSetTheInputSizeOfTrainingAndOfEncoding()
     {
         // The full preset is the model of the tables (224 px), whatever size the Full training preset has.

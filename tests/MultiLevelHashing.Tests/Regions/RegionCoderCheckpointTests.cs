@@ -56,6 +56,54 @@ public sealed class RegionCoderCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void RewritingTheCheckpointWithTheSameBackboneKeepsTheCoderAndDropsTheSelection()
+    {
+        string path = SmokeCheckpoint("retrained.ckpt");
+        Checkpoint.SaveSelection(path, new SelectedLocalBits(TrainingConfig.Smoke.LocalBits, [1, 2], 0.1, 64, "test"));
+        using var coder = Coder(24, 16, 2);
+        Checkpoint.SaveRegionCoder(path, coder, new RegionCoderInfo(16, 24, 96, "random maps"));
+
+        // Training that leaves the backbone as it was (heads only) rewrites the checkpoint from the same backbone weights.
+        UntrainedCheckpoint.Write(path, seed: 0);
+
+        var info = Checkpoint.ReadInfo(path);
+        Assert.Null(info.Selection);
+        Assert.Equal(new RegionCoderInfo(16, 24, 96, "random maps"), Checkpoint.StoredRegionCoder(path));
+        var (kept, _) = Checkpoint.RequireRegionCoder(path);
+        using (kept)
+        {
+            using var maps = randn([2, 24, 3, 3], generator: new TorchSharp.torch.Generator(3));
+            Assert.Equal(coder.Encode(maps).AllCodes.ToArray(), kept.Encode(maps).AllCodes.ToArray());
+        }
+    }
+
+    [Fact]
+    public void RewritingTheCheckpointWithAnotherBackboneDropsTheCoder()
+    {
+        string path = SmokeCheckpoint("changed.ckpt");
+        using var coder = Coder(24, 16, 2);
+        Checkpoint.SaveRegionCoder(path, coder, new RegionCoderInfo(16, 24, 96, "random maps"));
+
+        // Training that changes the backbone: its maps are no longer the ones the coder was fitted on.
+        UntrainedCheckpoint.Write(path, seed: 1);
+
+        Assert.Null(Checkpoint.StoredRegionCoder(path));
+        Assert.Null(Checkpoint.LoadRegionCoder(path));
+        var (model, _) = Checkpoint.LoadModel(path);
+        model.Dispose();
+    }
+
+    [Fact]
+    public void AnUnreadableFileBeingReplacedIsReplacedAsBefore()
+    {
+        string path = Path.Combine(_dir, "garbage.ckpt");
+        File.WriteAllText(path, "not a checkpoint");
+        Assert.Null(Checkpoint.StoredRegionCoder(path));
+        UntrainedCheckpoint.Write(path);
+        Assert.Null(Checkpoint.ReadInfo(path).RegionCoder);
+    }
+
+    [Fact]
     public void CheckpointsWithoutACoderLoadAsBefore()
     {
         string path = SmokeCheckpoint("old.ckpt");

@@ -32,6 +32,12 @@ public static class BenchmarkCommand
                           $"--candidates (default {RegionSearch.DefaultCandidates} here) by region score ({SelectiveKernel.Default})",
         };
         var candidates = new Option<int>("--candidates") { Description = $"with --levels or --regions: how many stage-1 results are re-ranked (when not given: this default for --levels, {RegionSearch.DefaultCandidates} for --regions)", DefaultValueFactory = _ => MultiLevelSetting.Default.Candidates };
+        var inverted = new Option<int>("--inverted")
+        {
+            Description = "with --regions: also re-rank the M images a region-level inverted file ranks best (vocabulary fitted on the database's region codes), " +
+                          "so that images the global code ranks far down can be found by their regions (0: the global shortlist only)",
+        };
+        var probes = new Option<int>("--probes") { Description = "with --inverted: nearest words each query region visits", DefaultValueFactory = _ => 4 };
         var lambda = new Option<double>("--lambda") { Description = "with --levels: weight of the local bits", DefaultValueFactory = _ => MultiLevelSetting.Default.Lambda };
         var outputFolder = new Option<DirectoryInfo?>("--output") { Description = "folder for results.json and results.md (default: artifacts/benchmark/<dataset>-<checkpoint name>)" };
         var cache = new Option<DirectoryInfo?>("--cache")
@@ -58,7 +64,7 @@ public static class BenchmarkCommand
         var command = new Command("benchmark",
             "Encode a benchmark's database and cropped queries with a trained DSCNN (cached, resumable), rank the whole database for every query, " +
             "and print mAP and mP@1/5/10 under every protocol the ground truth carries (classic; easy, medium, hard); writes results.json and results.md.")
-        { dataset, checkpoint, levels, regions, select, candidates, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun, allowOverlap };
+        { dataset, checkpoint, levels, regions, select, candidates, inverted, probes, lambda, outputFolder, cache, batch, chunk, threads, shard, dryRun, allowOverlap };
         command.SetAction(parse =>
         {
             int batchSize = parse.GetValue(batch), chunkSize = parse.GetValue(chunk), candidateCount = parse.GetValue(candidates), threadCount = parse.GetValue(threads);
@@ -110,7 +116,14 @@ public static class BenchmarkCommand
             // --candidates given on the command line applies to both searches; left out, each keeps its own default.
             var regionSearch = parse.GetValue(regions)
                 ? new RegionBenchmarkOptions(parse.GetResult(candidates) is { Implicit: false } ? candidateCount : RegionSearch.DefaultCandidates, SelectiveKernel.Default)
+                {
+                    InvertedCandidates = parse.GetValue(inverted),
+                    Probes = parse.GetValue(probes),
+                }
                 : null;
+            if (parse.GetValue(inverted) < 0) throw new UserInputException($"--inverted must be at least 0, got {parse.GetValue(inverted)}");
+            if (parse.GetValue(probes) < 1) throw new UserInputException($"--probes must be at least 1, got {parse.GetValue(probes)}");
+            if (parse.GetValue(inverted) > 0 && regionSearch is null) throw new UserInputException("--inverted applies only with --regions");
             var search = new CodeBenchmarkOptions(Levels: parse.GetValue(levels), LevelOptions: new MultiLevelOptions { Setting = new MultiLevelSetting(candidateCount, weight, mask is null ? 1.0 : mask.Count / (double)mask.Bits) },
                                                   LocalMask: mask, Threads: threadCount, Regions: regionSearch);
 

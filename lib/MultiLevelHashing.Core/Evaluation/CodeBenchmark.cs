@@ -23,7 +23,20 @@ public sealed record CodeBenchmarkOptions(bool Levels = false, MultiLevelOptions
 /// <summary>The multi-level search with region codes as a benchmark runs it (lib/MultiLevelHashing/README.md section 2.8).</summary>
 /// <param name="Candidates">Stage-1 candidates re-ranked by region score.</param>
 /// <param name="Kernel">The selective match kernel; <see cref="SelectiveKernel.Default"/> when null.</param>
-public sealed record RegionBenchmarkOptions(int Candidates = RegionSearch.DefaultCandidates, SelectiveKernel? Kernel = null);
+public sealed record RegionBenchmarkOptions(int Candidates = RegionSearch.DefaultCandidates, SelectiveKernel? Kernel = null)
+{
+    /// <summary>
+    /// Images the region-level inverted file adds to the global shortlist (<see cref="RegionInvertedFile"/>, its
+    /// vocabulary fitted on the database's region codes, no labels); 0: stage 1 is the global code only.
+    /// </summary>
+    public int InvertedCandidates { get; init; }
+
+    /// <summary>Words of the inverted file's vocabulary; 0: <see cref="RegionVocabulary.DefaultSize"/> of the database's regions.</summary>
+    public int VocabularySize { get; init; }
+
+    /// <summary>Nearest words each query region visits in the inverted file.</summary>
+    public int Probes { get; init; } = 4;
+}
 
 /// <summary>The scores of one search method under every protocol its ground truth carries.</summary>
 /// <param name="Method">"global" (Hamming ranking of the global code), "multi-level" (local bits) or "regions" (region codes).</param>
@@ -90,13 +103,27 @@ public static class CodeBenchmark
             if (databaseRegions.Count != n || queryRegions.Count != q) throw new ArgumentException("region codes do not match the database or the queries");
             ArgumentOutOfRangeException.ThrowIfNegative(regionOptions.Candidates);
             var kernel = regionOptions.Kernel ?? SelectiveKernel.Default;
-            var search = new RegionSearch(databaseGlobal, databaseRegions, kernel);
-            methods.Add(("regions", $"{databaseGlobal.Bits}-bit global ranking, top {Math.Min(regionOptions.Candidates, n)} re-ranked by {databaseRegions.Bits}-bit region codes " +
+            ArgumentOutOfRangeException.ThrowIfNegative(regionOptions.InvertedCandidates);
+            var matcher = new RegionMatcher(databaseRegions, kernel);
+            RegionInvertedFile? invertedFile = null;
+            string shortlist = $"top {Math.Min(regionOptions.Candidates, n)}";
+            if (regionOptions.InvertedCandidates > 0 && databaseRegions.TotalRegions > 0)
+            {
+                int words = regionOptions.VocabularySize > 0 ? regionOptions.VocabularySize : RegionVocabulary.DefaultSize(databaseRegions.TotalRegions);
+                progress.Report("region inverted file", 0, 1, "files");
+                invertedFile = new RegionInvertedFile(matcher, RegionVocabulary.Fit(databaseRegions, words));
+                progress.Report("region inverted file", 1, 1, "files");
+                shortlist += $" and the inverted file's top {regionOptions.InvertedCandidates} ({invertedFile.Vocabulary.Count} words, {regionOptions.Probes} probes)";
+            }
+            var search = new RegionSearch(databaseGlobal, matcher, invertedFile: invertedFile);
+            int inverted = invertedFile is null ? 0 : regionOptions.InvertedCandidates;
+            methods.Add(("regions", $"{databaseGlobal.Bits}-bit global ranking, {shortlist} re-ranked by {databaseRegions.Bits}-bit region codes " +
                                     $"({databaseRegions.MeanRegions.ToString("0.#", CultureInfo.InvariantCulture)} per image; {kernel})",
                 (start, count) =>
                 {
                     using var g = Slice(queryGlobal, start, count);
-                    return [.. search.Search(g, queryRegions.Slice(start, count), regionOptions.Candidates, 0, options.Threads).Select(r => (IReadOnlyList<int>)r.Ids)];
+                    return [.. search.Search(g, queryRegions.Slice(start, count), regionOptions.Candidates, 0, options.Threads, inverted, regionOptions.Probes)
+                        .Select(r => (IReadOnlyList<int>)r.Ids)];
                 }));
         }
 

@@ -86,6 +86,16 @@ public sealed class RegionMatcher
         return Normalised(Raw(queries, query, Database, image), self, _self[image]);
     }
 
+    /// <summary>Unnormalised K(Q, Q) of query image <paramref name="query"/> of <paramref name="queries"/>: what its similarities are normalised by.</summary>
+    public double SelfSimilarity(RegionCodes queries, int query)
+    {
+        Check(queries);
+        return Raw(queries, query, queries, query);
+    }
+
+    /// <summary>Unnormalised K(D, D) of database image <paramref name="image"/>, computed once at construction.</summary>
+    public double DatabaseSelfSimilarity(int image) => _self[image];
+
     /// <summary>Similarities of one query to the database images <paramref name="images"/>.</summary>
     public double[] Similarities(RegionCodes queries, int query, ReadOnlySpan<int> images)
     {
@@ -154,7 +164,7 @@ public sealed class RegionMatcher
             throw new ArgumentException($"query region codes have {queries.Bits} bits, the database's {Database.Bits}; both must come from the same coder");
     }
 
-    private static double Normalised(double raw, double selfQuery, double selfImage) =>
+    internal static double Normalised(double raw, double selfQuery, double selfImage) =>
         selfQuery > 0 && selfImage > 0 ? raw / Math.Sqrt(selfQuery * selfImage) : 0;
 
     /// <summary>Unnormalised kernel sum of image <paramref name="a"/> of <paramref name="first"/> against image <paramref name="b"/> of <paramref name="second"/>.</summary>

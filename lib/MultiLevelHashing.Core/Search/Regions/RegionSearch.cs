@@ -26,13 +26,20 @@ public sealed class RegionSearch
     {
     }
 
-    /// <summary>A search whose stage 2 is <paramref name="matcher"/>, so that engines with another stage 1 share its self-similarities.</summary>
-    public RegionSearch(PackedCodes global, RegionMatcher matcher, SearchMethod stage1 = SearchMethod.Scan)
+    /// <summary>
+    /// A search whose stage 2 is <paramref name="matcher"/>, so that engines with another stage 1 share its
+    /// self-similarities; with <paramref name="invertedFile"/> (built on the same matcher) stage 1 may also take the
+    /// images the region-level inverted file ranks best (<see cref="Search"/>'s <c>invertedCandidates</c>).
+    /// </summary>
+    public RegionSearch(PackedCodes global, RegionMatcher matcher, SearchMethod stage1 = SearchMethod.Scan, RegionInvertedFile? invertedFile = null)
     {
         if (global.Count != matcher.Database.Count)
             throw new ArgumentException($"{global.Count} global codes but region codes of {matcher.Database.Count} images; both levels must describe the same images.");
+        if (invertedFile is not null && !ReferenceEquals(invertedFile.Matcher, matcher))
+            throw new ArgumentException("the inverted file must be built on the search's own matcher", nameof(invertedFile));
         Global = global;
         Matcher = matcher;
+        InvertedFile = invertedFile;
         _stage1 = new HammingIndex(global, stage1);
         if (stage1 == SearchMethod.Mih) _stage1.Build();
     }
@@ -43,12 +50,24 @@ public sealed class RegionSearch
     /// <summary>The stage-2 matcher over the database's region codes.</summary>
     public RegionMatcher Matcher { get; }
 
+    /// <summary>The region-level inverted file, the second stage-1 source; null when stage 1 is the global code only.</summary>
+    public RegionInvertedFile? InvertedFile { get; }
+
     /// <summary>
     /// Ranks <paramref name="resultCount"/> ids (0: the whole database) per query, re-ranking the best
-    /// <paramref name="candidates"/> of stage 1 by region similarity. Parallel over queries in stage 2.
+    /// <paramref name="candidates"/> of stage 1 by region similarity. Parallel over queries in stage 2. With
+    /// <paramref name="invertedCandidates"/> &gt; 0 (and an <see cref="InvertedFile"/>), the shortlist is the union of the
+    /// global code's best <paramref name="candidates"/> and the inverted file's best <paramref name="invertedCandidates"/>
+    /// (query regions assigned to their <paramref name="probes"/> nearest words), so that a relevant image the global code
+    /// ranks far down can still be re-ranked; images only the inverted file found come after the global shortlist
+    /// before stage 2 orders them all, and leave the rest of the global order.
     /// </summary>
-    public RegionRanking[] Search(PackedCodes globalQueries, RegionCodes queryRegions, int candidates, int resultCount = 0, int threads = 0)
+    public RegionRanking[] Search(PackedCodes globalQueries, RegionCodes queryRegions, int candidates, int resultCount = 0, int threads = 0,
+        int invertedCandidates = 0, int probes = 4)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(invertedCandidates);
+        if (invertedCandidates > 0 && InvertedFile is null)
+            throw new InvalidOperationException("inverted-file candidates asked of a search built without a region-level inverted file");
         if (globalQueries.Count != queryRegions.Count)
             throw new ArgumentException($"{globalQueries.Count} global query codes but region codes of {queryRegions.Count} queries.");
         if (globalQueries.Bits != Global.Bits)
@@ -64,9 +83,40 @@ public sealed class RegionSearch
         Parallel.For(0, q, Parallelism(threads), i =>
         {
             var ids = stage1.Ids.Row(i).ToArray();
-            result[i] = Rerank(ids, stage1.Distances.Row(i).ToArray(), Matcher.Similarities(queryRegions, i, ids.AsSpan(0, rerank)), length);
+            var distances = stage1.Distances.Row(i).ToArray();
+            int head = rerank;
+            if (invertedCandidates > 0)
+                (ids, distances, head) = WithInvertedCandidates(ids, distances, rerank, InvertedFile!.Search(queryRegions, i, invertedCandidates, probes).Ids,
+                    globalQueries.Code(i));
+            result[i] = Rerank(ids, distances, Matcher.Similarities(queryRegions, i, ids.AsSpan(0, head)), length);
         });
         return result;
+    }
+
+    /// <summary>
+    /// Stage 1's ranking with the inverted file's images inserted after the global shortlist (those not in it already),
+    /// and removed from the rest; returns the new shortlist length.
+    /// </summary>
+    private (int[] Ids, int[] Distances, int Head) WithInvertedCandidates(int[] ids, int[] distances, int shortlist, int[] found, ReadOnlySpan<ulong> query)
+    {
+        var inShortlist = new HashSet<int>(ids.AsSpan(0, shortlist).ToArray());
+        var extra = found.Where(inShortlist.Add).ToList();
+        if (extra.Count == 0) return (ids, distances, shortlist);
+        var extraSet = extra.ToHashSet();
+        var outIds = new List<int>(ids.Length + extra.Count);
+        var outDistances = new List<int>(ids.Length + extra.Count);
+        for (int j = 0; j < shortlist; j++) { outIds.Add(ids[j]); outDistances.Add(distances[j]); }
+        foreach (int id in extra)
+        {
+            var code = Global.Code(id);
+            int d = 0;
+            for (int w = 0; w < code.Length; w++) d += System.Numerics.BitOperations.PopCount(code[w] ^ query[w]);
+            outIds.Add(id);
+            outDistances.Add(d);
+        }
+        for (int j = shortlist; j < ids.Length; j++)
+            if (!extraSet.Contains(ids[j])) { outIds.Add(ids[j]); outDistances.Add(distances[j]); }
+        return ([.. outIds], [.. outDistances], shortlist + extra.Count);
     }
 
     /// <summary>

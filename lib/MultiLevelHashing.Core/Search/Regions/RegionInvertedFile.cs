@@ -1,0 +1,110 @@
+using System.Numerics;
+
+namespace MultiLevelHashing.Search.Regions;
+
+/// <summary>
+/// A region-level inverted file (lib/MultiLevelHashing/README.md section 2.8), the second stage-1 source of the search
+/// with region codes: every database region is filed under its nearest word of a <see cref="RegionVocabulary"/>; a query
+/// region visits the lists of its <c>probes</c> nearest words (multiple assignment) and compares its code with every
+/// region filed there under the matcher's <see cref="SelectiveKernel"/>, so that an image is found by its regions even
+/// when its global code ranks it far down, as ASMK finds images (Tolias, Avrithis and Jégou, 2013). The score of an image
+/// is the matcher's similarity restricted to the pairs visited (positive kernel values only), normalised by the same
+/// exact self-similarities; with one word, or every word probed, it is exactly <see cref="RegionMatcher.Similarity"/>
+/// for every image that has a positive one (best-match aggregation; summing all pairs, equal up to float rounding).
+/// </summary>
+public sealed class RegionInvertedFile
+{
+    private readonly int[] _listStart;   // K + 1 offsets into the two arrays below, by word
+    private readonly int[] _listRegion;  // the database region filed there (index into Database.AllCodes rows)
+    private readonly int[] _listImage;   // the image that region belongs to
+    private readonly float[] _table;
+
+    /// <summary>Files every region of <paramref name="matcher"/>'s database under its nearest word of <paramref name="vocabulary"/>.</summary>
+    public RegionInvertedFile(RegionMatcher matcher, RegionVocabulary vocabulary)
+    {
+        var database = matcher.Database;
+        if (vocabulary.Bits != database.Bits)
+            throw new ArgumentException($"a vocabulary of {vocabulary.Bits}-bit codes for {database.Bits}-bit region codes");
+        Matcher = matcher;
+        Vocabulary = vocabulary;
+        _table = matcher.Kernel.Table(database.Bits);
+        int total = database.TotalRegions, wpc = database.WordsPerCode, k = vocabulary.Count;
+        var word = new int[total];
+        var codes = database.AllCodes.ToArray();
+        Parallel.For(0, total, r => word[r] = vocabulary.Nearest(codes.AsSpan(r * wpc, wpc)));
+        _listStart = new int[k + 1];
+        foreach (int w in word) _listStart[w + 1]++;
+        for (int w = 0; w < k; w++) _listStart[w + 1] += _listStart[w];
+        _listRegion = new int[total];
+        _listImage = new int[total];
+        var fill = _listStart[..k];
+        var offsets = database.Offsets;
+        for (int image = 0; image < database.Count; image++)
+            for (int r = offsets[image]; r < offsets[image + 1]; r++)
+            {
+                int at = fill[word[r]]++;
+                (_listRegion[at], _listImage[at]) = (r, image);
+            }
+    }
+
+    /// <summary>The matcher whose database is filed and whose kernel scores the visited pairs.</summary>
+    public RegionMatcher Matcher { get; }
+
+    /// <summary>The words.</summary>
+    public RegionVocabulary Vocabulary { get; }
+
+    /// <summary>Regions filed under word <paramref name="word"/>.</summary>
+    public int ListLength(int word) => _listStart[word + 1] - _listStart[word];
+
+    /// <summary>
+    /// The <paramref name="count"/> database images with the highest inverted-file score for query image
+    /// <paramref name="query"/> of <paramref name="queries"/>, best first (ties by id), with their scores; images no
+    /// visited pair matched are not returned, so fewer may come back.
+    /// </summary>
+    public (int[] Ids, double[] Scores) Search(RegionCodes queries, int query, int count, int probes = 4)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(probes, 1);
+        var database = Matcher.Database;
+        if (queries.Bits != database.Bits)
+            throw new ArgumentException($"query region codes have {queries.Bits} bits, the database's {database.Bits}; both must come from the same coder");
+        int wpc = database.WordsPerCode, nq = queries.RegionCount(query);
+        var raw = new Dictionary<int, double>();
+        var best = new Dictionary<int, float>();
+        bool bestMatch = Matcher.Kernel.Aggregation == RegionAggregation.BestMatch;
+        var qa = queries.Codes(query);
+        var all = database.AllCodes;
+        Span<int> words = stackalloc int[Math.Min(probes, Vocabulary.Count)];
+        for (int r = 0; r < nq; r++)
+        {
+            var q = qa.Slice(r * wpc, wpc);
+            int probed = Vocabulary.Nearest(q, words);
+            best.Clear();
+            for (int p = 0; p < probed; p++)
+            {
+                int w = words[p];
+                for (int e = _listStart[w]; e < _listStart[w + 1]; e++)
+                {
+                    var d = all.Slice(_listRegion[e] * wpc, wpc);
+                    int h = 0;
+                    for (int i = 0; i < wpc; i++) h += BitOperations.PopCount(q[i] ^ d[i]);
+                    float value = _table[h];
+                    if (value <= 0) continue;
+                    int image = _listImage[e];
+                    if (!best.TryGetValue(image, out float current)) best[image] = value;
+                    else best[image] = bestMatch ? Math.Max(current, value) : current + value;
+                }
+            }
+            // Each image's sum grows query region by query region, the order RegionMatcher sums in.
+            foreach (var (image, value) in best) raw[image] = raw.GetValueOrDefault(image) + value;
+        }
+        double self = Matcher.SelfSimilarity(queries, query);
+        var ids = raw.Keys.ToArray();
+        var scores = ids.Select(i => RegionMatcher.Normalised(raw[i], self, Matcher.DatabaseSelfSimilarity(i))).ToArray();
+        var order = RegionMatcher.Order(ids, scores);
+        int keep = Math.Min(count, order.Length);
+        var top = order[..keep];
+        var byId = ids.Select((id, i) => (id, i)).ToDictionary(t => t.id, t => scores[t.i]);
+        return (top, [.. top.Select(id => byId[id])]);
+    }
+}

@@ -112,6 +112,7 @@ public static class TableCharts
         PaperMethods.MultiLevelRegionRandom => "ML, random regions",
         PaperMethods.MultiLevelRegionVerified => "ML + verification",
         PaperMethods.MultiLevelRegionExpanded => "ML + expansion",
+        PaperMethods.MultiLevelRegionInverted => "ML, global + inverted file",
         _ when row.Method.StartsWith(PaperMethods.MultiLevelRegionPca, StringComparison.Ordinal) => "ML, PCA-sign" + row.Method[PaperMethods.MultiLevelRegionPca.Length..],
         _ when row.Method.StartsWith(PaperMethods.MultiLevelRegionTrained, StringComparison.Ordinal) => "ML, trained" + row.Method[PaperMethods.MultiLevelRegionTrained.Length..],
         _ => row.Method,

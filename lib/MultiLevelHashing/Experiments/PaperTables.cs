@@ -86,6 +86,7 @@ public static class PaperMethods
     public const string MultiLevelRegionRandom = "multi-level, random regions";
     public const string MultiLevelRegionVerified = "multi-level, region codes + spatial verification";
     public const string MultiLevelRegionExpanded = "multi-level, region codes + query expansion";
+    public const string MultiLevelRegionInverted = "multi-level, region codes, global + inverted-file shortlist";
 #pragma warning restore CS1591
 
     /// <summary>A multi-level region row at shortlist length <paramref name="candidates"/>.</summary>
@@ -97,12 +98,15 @@ public static class PaperMethods
     /// <summary>The rows of the multi-level ablation table, in order.</summary>
     public static readonly string[] AblationRows = [Global, LocalAll, LocalSelected, Concatenated, MultiLevelAll, MultiLevelDataset, MultiLevelQuery];
 
-    /// <summary>The region-level rows, in order, for shortlists <paramref name="shortlists"/> (the compact, verified and expanded rows use the longest).</summary>
+    /// <summary>
+    /// The region-level rows, in order, for shortlists <paramref name="shortlists"/> (the compact, verified and expanded
+    /// rows use the longest; the inverted-file row adds to the shortest).
+    /// </summary>
     public static string[] RegionRows(IReadOnlyList<int> shortlists) =>
     [
         RegionPca, RegionTrained, RegionLocalHead,
         .. shortlists.SelectMany(n => new[] { Shortlisted(MultiLevelRegionPca, n), Shortlisted(MultiLevelRegionTrained, n) }),
-        MultiLevelRegionStrongest, MultiLevelRegionRandom, MultiLevelRegionVerified, MultiLevelRegionExpanded,
+        MultiLevelRegionInverted, MultiLevelRegionStrongest, MultiLevelRegionRandom, MultiLevelRegionVerified, MultiLevelRegionExpanded,
     ];
 
     /// <summary>The float references, in order.</summary>
@@ -502,6 +506,7 @@ public static class PaperTables
                 MultiLevel(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionTrained, n), trained.Database, trained.Queries, bench, n, recall, seed);
             }
             var chosen = study.Choice.Kept == "trained" ? trained : pca;
+            InvertedFileShortlist(study, chosen.Database, chosen.Queries, bench, seed);
             int longest = study.Config.Shortlists.Max(), t = study.Config.CompactRegions;
             double longestRecall = ShortlistRecall.Mean(truth, stage1, longest, protocols[0]);
             MultiLevel(PaperMethods.MultiLevelRegionStrongest, chosen.Database.Strongest(t), chosen.Queries.Strongest(t), bench, longest, longestRecall, seed,
@@ -533,6 +538,33 @@ public static class PaperTables
                 FormattableString.Invariant($"{study.Choice.Kept}, N={candidates}, top {k} expanded"),
                 seed, [.. search.SearchExpanded(bench.QueryGlobal, queries, candidates, k).Select(r => (IReadOnlyList<int>)r.Ids)],
                 Time(() => search.SearchExpanded(bench.QueryGlobal, queries, candidates, k, config.ResultCount), queries.Count), null);
+        }
+
+        /// <summary>
+        /// The multi-level search at the shortest shortlist N with the region-level inverted file as a second stage-1
+        /// source (<see cref="RegionInvertedFile"/>, vocabulary fitted on the database's region codes with no labels): the
+        /// global code's top N and the inverted file's top <see cref="RegionStudyConfig.InvertedCandidates"/> re-ranked
+        /// together, so that the row shows whether the shortlist, not the region codes, is what limits the short N row.
+        /// </summary>
+        private void InvertedFileShortlist(RegionStudy study, RegionCodes database, RegionCodes queries, EncodedDataset bench, int seed)
+        {
+            var c = study.Config;
+            int shortest = c.Shortlists.Min(), m = c.InvertedCandidates;
+            var matcher = new RegionMatcher(database, c.Kernel);
+            var vocabulary = RegionVocabulary.Fit(database, RegionVocabulary.DefaultSize(database.TotalRegions), seed: seed);
+            var search = new RegionSearch(bench.DatabaseGlobal, matcher, invertedFile: new RegionInvertedFile(matcher, vocabulary));
+            var rankings = search.Search(bench.QueryGlobal, queries, shortest, 0, 0, m, c.Probes);
+            double recall = ShortlistRecall.Mean(dataset.GroundTruth, [.. rankings.Select(r => (IReadOnlyList<int>)r.Ids[..r.Reranked])], int.MaxValue, protocols[0]);
+            double reranked = rankings.Average(r => r.Reranked);
+            int n = bench.DatabaseGlobal.Count, kg = bench.DatabaseGlobal.Bits;
+            double pairs = queries.MeanRegions * database.MeanRegions * database.Bits / n;
+            // Stage 1 compares the global codes and, in the inverted file, each query region with the regions of the words it probes.
+            double probedShare = Math.Min(1.0, c.Probes / (double)vocabulary.Count);
+            Add(PaperMethods.MultiLevelRegionInverted, PaperMethods.Dscnn, kg + RegionBits(database), kg + n * probedShare * pairs + reranked * pairs,
+                $"Hamming top-{Math.Min(shortest, n)} on the global code and the inverted file's top {m}, together re-ranked by region codes",
+                FormattableString.Invariant($"{study.Choice.Kept}, N={shortest} + {m} ({reranked:0} re-ranked on average), {vocabulary.Count} words, {c.Probes} probes, stage-1 recall {recall:0.00}, {c.Kernel}"),
+                seed, [.. rankings.Select(r => (IReadOnlyList<int>)r.Ids)],
+                Time(() => search.Search(bench.QueryGlobal, queries, shortest, config.ResultCount, 0, m, c.Probes), queries.Count), null);
         }
 
         private void MultiLevel(string method, RegionCodes database, RegionCodes queries, EncodedDataset bench, int candidates, double recall, int seed,

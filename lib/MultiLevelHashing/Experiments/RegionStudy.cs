@@ -19,20 +19,22 @@ namespace MultiLevelHashing.Experiments;
 /// <param name="Folds">Validation folds over the training landmarks; fold 0 chooses between the PCA-sign and the trained coder.</param>
 /// <param name="VerificationDepth">How many of the multi-level search's results spatial verification checks.</param>
 /// <param name="Expansion">How many top results average query expansion adds to the query.</param>
+/// <param name="InvertedCandidates">Images the region-level inverted file adds to the shortest global shortlist.</param>
+/// <param name="Probes">Nearest words each query region visits in the inverted file.</param>
 public sealed record RegionStudyConfig(int Bits, SelectiveKernel Kernel, CorrespondenceTrainingConfig Training, IReadOnlyList<int> Shortlists,
-    int CompactRegions, int Folds = 4, int VerificationDepth = 100, int Expansion = 5)
+    int CompactRegions, int Folds = 4, int VerificationDepth = 100, int Expansion = 5, int InvertedCandidates = 100, int Probes = 4)
 {
     /// <summary>The spatial verification of the verified row.</summary>
     public SpatialVerifier Verifier { get; init; } = SpatialVerifier.Default;
 
     /// <summary>
-    /// 256-bit codes of every 7 x 7 location at 224 px, alpha = 3, tau = 0; shortlists of 100 and 500; 16 regions
-    /// (512 bytes) in the compact rows; the top 100 verified, the top 5 expanding the query.
+    /// 256-bit codes of every 7 x 7 location at 224 px, alpha = 3, tau = 0; shortlists of 100 and 500, and 100 more from
+    /// the inverted file; 16 regions (512 bytes) in the compact rows; the top 100 verified, the top 5 expanding the query.
     /// </summary>
     public static RegionStudyConfig Full => new(256, SelectiveKernel.Default, new CorrespondenceTrainingConfig(), [100, RegionSearch.DefaultCandidates], 16);
 
     /// <summary>Seconds: 32-bit codes, a few training steps, short shortlists.</summary>
-    public static RegionStudyConfig Smoke => new(32, SelectiveKernel.Default, CorrespondenceTrainingConfig.Smoke, [5, 20], 2, Folds: 2, VerificationDepth: 10, Expansion: 2);
+    public static RegionStudyConfig Smoke => new(32, SelectiveKernel.Default, CorrespondenceTrainingConfig.Smoke, [5, 20], 2, Folds: 2, VerificationDepth: 10, Expansion: 2, InvertedCandidates: 5);
 }
 
 /// <summary>Region-alone mAP (0-1) of both coders on the validation fold, and the coder kept.</summary>

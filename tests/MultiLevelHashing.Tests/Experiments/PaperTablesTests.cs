@@ -146,6 +146,20 @@ public class PaperTablesTests(TinyTablesFixture fixture) : IClassFixture<TinyTab
     }
 
     [Fact]
+    public void TheInvertedFileShortlistHoldsAtLeastTheGlobalShortlistsPositives()
+    {
+        int shortest = fixture.Config.Regions.Shortlists.Min();
+        static double Recall(string setting) => double.Parse(
+            System.Text.RegularExpressions.Regex.Match(setting, @"stage-1 recall ([0-9.]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var inverted = Result.Row(PaperMethods.MultiLevelRegionInverted);
+        var globalOnly = Result.Row(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionPca, shortest));
+        Assert.Equal(fixture.Config.Seeds.Count, inverted.PerSeed.Count);
+        Assert.Contains($"N={shortest} + {fixture.Config.Regions.InvertedCandidates}", inverted.Setting);
+        // The union contains the global top N, so its recall can only be higher.
+        Assert.True(Recall(inverted.Setting) >= Recall(globalOnly.Setting), $"{inverted.Setting} against {globalOnly.Setting}");
+    }
+
+    [Fact]
     public void CurvesCoverTheMainMethodsFromZeroToFullRecall()
     {
         Assert.Contains(Result.Curves, c => c.Method == PaperMethods.MultiLevelQuery);

@@ -227,7 +227,7 @@ public static class MatchSheet
     /// <summary>
     /// The sheets of query <paramref name="query"/>'s highest-ranked positive and highest-ranked negative in
     /// <paramref name="ranking"/> (a region-level search's ranking): what region matching finds on the same landmark, and
-    /// what it finds on another one. Titles give the rank, the region score, the matches and the verifier's inliers.
+    /// what it finds on another one; the query's own photo, from which it is cut, is skipped. Titles give the rank, the region score, the matches and the verifier's inliers.
     /// Written under <paramref name="folder"/> as <c>&lt;query id&gt;-positive.png</c> and <c>-negative.png</c>.
     /// </summary>
     public static IReadOnlyList<(string Path, string Title)> WriteTopPositiveAndNegative(string folder, LandmarkDataset dataset, int query,
@@ -237,10 +237,12 @@ public static class MatchSheet
         var positives = relevance.Positives.ToHashSet();
         var ignored = relevance.Ignored.ToHashSet();
         var q = dataset.Queries[query];
+        // The query is cut out of its own photo, a database positive: matching the crop to it says nothing, so it is skipped.
+        int own = dataset.GroundTruth.IndexOf(q.ImageName);
         var sheets = new List<(string, string)>();
         foreach (var (kind, wanted) in new[] { ("positive", true), ("negative", false) })
         {
-            int rank = Array.FindIndex(ranking.Ids, id => !ignored.Contains(id) && positives.Contains(id) == wanted);
+            int rank = Array.FindIndex(ranking.Ids, id => !ignored.Contains(id) && id != own && positives.Contains(id) == wanted);
             if (rank < 0) continue;
             int id = ranking.Ids[rank];
             var matches = matcher.Matches(queryRegions, query, id);

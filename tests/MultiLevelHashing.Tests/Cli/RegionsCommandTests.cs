@@ -161,7 +161,8 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
             // The same search from codes computed here: the stored coder on maps of the database and the cropped queries.
             var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
             var (model, loaded) = Checkpoint.LoadModel(ckpt);
-            List<IReadOnlyList<int>> rankings;
+            List<IReadOnlyList<int>> rankings, invertedRankings;
+            const int inverted = 4, probes = 2;
             using (model)
             using (coder)
             {
@@ -172,8 +173,15 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
                 }
                 using var db = DscnnEncoder.Encode(model, ImageFileSource.Database(ds), loaded.Config.ImageSize, 8);
                 using var queries = DscnnEncoder.Encode(model, ImageFileSource.Queries(ds), loaded.Config.ImageSize, 8);
-                var search = new RegionSearch(db.Global, Regions(ImageFileSource.Database(ds)), SelectiveKernel.Default);
-                rankings = [.. search.Search(queries.Global, Regions(ImageFileSource.Queries(ds)), candidates).Select(r => (IReadOnlyList<int>)r.Ids)];
+                var databaseRegions = Regions(ImageFileSource.Database(ds));
+                var queryRegions = Regions(ImageFileSource.Queries(ds));
+                var search = new RegionSearch(db.Global, databaseRegions, SelectiveKernel.Default);
+                rankings = [.. search.Search(queries.Global, queryRegions, candidates).Select(r => (IReadOnlyList<int>)r.Ids)];
+                // --inverted: the vocabulary fitted on the database's region codes with seed 0 at the default size.
+                var matcher = new RegionMatcher(databaseRegions, SelectiveKernel.Default);
+                var file = new RegionInvertedFile(matcher, RegionVocabulary.Fit(databaseRegions, RegionVocabulary.DefaultSize(databaseRegions.TotalRegions)));
+                invertedRankings = [.. new RegionSearch(db.Global, matcher, invertedFile: file)
+                    .Search(queries.Global, queryRegions, candidates, 0, 0, inverted, probes).Select(r => (IReadOnlyList<int>)r.Ids)];
             }
             foreach (var protocol in ds.GroundTruth.Protocols)
             {
@@ -192,6 +200,19 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
             Assert.Equal(written, kept.Select(File.GetLastWriteTimeUtc));
             var again = BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(results, "results.json"))).Methods.Single(m => m.Method == "regions");
             Assert.Equal(scored.Protocols.Select(p => p.Map), again.Protocols.Select(p => p.Map));
+
+            // With the inverted file's top 4 added to the shortlist.
+            Assert.Equal(0, await root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions", "--candidates", $"{candidates}",
+                "--inverted", $"{inverted}", "--probes", $"{probes}", "--cache", Path.Combine(work, "cache"), "--output", results])
+                .InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            var withFile = BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(results, "results.json"))).Methods.Single(m => m.Method == "regions");
+            Assert.Contains($"the inverted file's top {inverted}", withFile.Description);
+            foreach (var protocol in ds.GroundTruth.Protocols)
+                Assert.Equal(MeanAveragePrecision.Evaluate(ds.GroundTruth, invertedRankings, protocol).MeanAveragePrecision,
+                    withFile.Protocols.Single(p => p.Protocol == BenchmarkReport.ProtocolName(protocol)).Map, 12);
+            var misuse = await Assert.ThrowsAsync<UserInputException>(() => root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt,
+                "--inverted", "3", "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            Assert.Contains("--regions", misuse.Message);
         }
         finally
         {

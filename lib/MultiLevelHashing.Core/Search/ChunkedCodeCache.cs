@@ -144,7 +144,7 @@ public static class ChunkedCodeCache
         return chunk =>
         {
             var (start, count) = Range(chunk, chunkSize, ids.Count);
-            if (positions is not null) return [.. positions.Where(p => p >= start && p < start + count)];
+            if (positions is not null) return positions[LowerBound(positions, start)..LowerBound(positions, start + count)];
             using var stored = ReadChunk(ChunkPath(parts, chunk), start, count, bits);
             return stored is null ? null : [.. stored.Kept.Select(k => start + k)];
         };
@@ -378,6 +378,13 @@ public static class ChunkedCodeCache
         if (same) return index;
         index.Dispose();
         return null;
+    }
+
+    /// <summary>The first index of <paramref name="sorted"/> (increasing) whose value is at least <paramref name="value"/>.</summary>
+    internal static int LowerBound(int[] sorted, int value)
+    {
+        int at = Array.BinarySearch(sorted, value);
+        return at >= 0 ? at : ~at;
     }
 
     private static (int Start, int Count) Range(int chunk, int chunkSize, int total)

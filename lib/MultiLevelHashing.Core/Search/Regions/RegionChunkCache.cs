@@ -53,7 +53,7 @@ public static class RegionChunkCache
         int[]? Kept(int chunk)
         {
             int start = chunk * chunkSize, end = Math.Min(ids.Count, start + chunkSize);
-            int from = LowerBound(positions, start), to = LowerBound(positions, end);
+            int from = ChunkedCodeCache.LowerBound(positions, start), to = ChunkedCodeCache.LowerBound(positions, end);
             return positions[from..to];
         }
         string parts = PartsDirectory(path);
@@ -272,12 +272,6 @@ public static class RegionChunkCache
     {
         int start = chunk * chunkSize;
         return (start, Math.Min(chunkSize, total - start));
-    }
-
-    private static int LowerBound(int[] sorted, int value)
-    {
-        int at = Array.BinarySearch(sorted, value);
-        return at >= 0 ? at : ~at;
     }
 
     private static string ChunkPath(string parts, int chunk) => Path.Combine(parts, $"chunk-{chunk:D6}.bin");

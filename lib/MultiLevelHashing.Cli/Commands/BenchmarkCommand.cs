@@ -54,7 +54,8 @@ public static class BenchmarkCommand
         };
         var shard = EncodingOptions.Shard();
         shard.Description = "i/n: encode only shard i (0..n-1) of the database and the queries into --cache (chunk c belongs to shard c mod n), " +
-                            "search nothing; a later run without --shard on the same cache (any machine) encodes what is missing and scores";
+                            "search nothing (with --regions also the region codes of its chunks); a later run without --shard on the same cache (any machine) " +
+                            "encodes what is missing and scores";
         var dryRun = EncodingOptions.DryRun();
         var threads = new Option<int>("--threads") { Description = "search threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var allowOverlap = new Option<bool>("--allow-training-overlap")
@@ -91,7 +92,8 @@ public static class BenchmarkCommand
             var encodeOptions = new DatasetBenchmarkOptions(cacheDir, batchSize, chunkSize, null, TorchDevice.Default());
             if (dry)
             {
-                var plans = ConsoleProgress.Run(progress => DatasetBenchmark.Plan(spec.Open(progress), ckpt.FullName, encodeOptions, shardValue ?? CodeShard.All));
+                var plans = ConsoleProgress.Run(progress => DatasetBenchmark.Plan(spec.Open(progress), ckpt.FullName, encodeOptions, shardValue ?? CodeShard.All,
+                    parse.GetValue(regions)));
                 foreach (var plan in plans) Print(EncodingOptions.PlanText(plan, shardValue ?? CodeShard.All, chunkSize));
                 return 0;
             }
@@ -99,7 +101,8 @@ public static class BenchmarkCommand
             AtomicFile.CheckWritable(cacheDir);
             if (shardValue is { } only)
             {
-                var work = ConsoleProgress.Run(progress => DatasetBenchmark.EncodeShard(spec.Open(progress), ckpt.FullName, encodeOptions, only, progress));
+                var work = ConsoleProgress.Run(progress => DatasetBenchmark.EncodeShard(spec.Open(progress), ckpt.FullName, encodeOptions, only, progress,
+                    regions: parse.GetValue(regions)));
                 Print($"{EncodingOptions.ShardText(only, work.Parts)} in {work.Seconds:0.0} s");
                 Print("run mlh benchmark without --shard (same --cache, --chunk and --batch) once every shard is done");
                 return 0;

@@ -92,10 +92,15 @@ internal static class EncodingOptions
     /// writable before anything else, then prints the plan (<c>--dry-run</c>), encodes one shard (<c>--shard</c>), or
     /// makes (or finds) the whole list's index in the cache and hands it to <paramref name="write"/>, whose message is
     /// printed to <paramref name="output"/>; it also gets the image list and the progress, for work on the images kept (region
-    /// codes). <paramref name="outputStem"/> names the private cache when no <c>--cache</c> is given.
+    /// codes). <paramref name="outputStem"/> names the private cache when no <c>--cache</c> is given. <paramref name="shardWork"/>,
+    /// when given, runs in a shard after its codes are stored (the shard's region codes: it gets the encoding, the cache's
+    /// index path, the image list, the shard and the progress) and its message is added to the shard's; <paramref name="planMore"/>,
+    /// when given, is the plan of that work, printed by <c>--dry-run</c> after the codes' plan.
     /// </summary>
     public static int RunChunked(TextWriter output, Settings settings, ChunkSettings chunks, FileInfo checkpoint, string? outputStem,
-                                 Func<IProgress<ProgressReport>, ImageList> list, Func<CachedCodes, ImageList, IProgress<ProgressReport>, string> write)
+                                 Func<IProgress<ProgressReport>, ImageList> list, Func<CachedCodes, ImageList, IProgress<ProgressReport>, string> write,
+                                 Func<CachedEncoding, string, ImageList, CodeShard, IProgress<ProgressReport>, string>? shardWork = null,
+                                 Func<CachedEncoding, string, ImageList, CodeShard, PartPlan>? planMore = null)
     {
         if (outputStem is null && chunks.Shard is null && !chunks.DryRun)
             throw new UserInputException("--output is required (unless --shard or --dry-run)");
@@ -116,14 +121,17 @@ internal static class EncodingOptions
             if (chunks.DryRun)
             {
                 var plan = ChunkedCodeCache.Plan(index, images.Ids, encoding.Bits, chunks.ChunkSize, shard, encoding.AllowsSkipped);
-                return (PlanText(new PartPlan(images.Part, index, images.Ids, plan), shard, chunks.ChunkSize), (IReadOnlyList<string>)[]);
+                string text = PlanText(new PartPlan(images.Part, index, images.Ids, plan), shard, chunks.ChunkSize);
+                if (planMore is not null) text += Environment.NewLine + PlanText(planMore(encoding, index, images, shard), shard, chunks.ChunkSize);
+                return (text, (IReadOnlyList<string>)[]);
             }
             var encoder = encoding.Encoder(images.Images, images.Root);
             if (chunks.Shard is { } s)
             {
                 var work = ChunkedCodeCache.EncodeShard(index, images.Ids, encoding.Bits, chunks.ChunkSize, s, encoder, encoding.AllowsSkipped,
                     $"encode (shard {s})", progress);
-                return (ShardText(s, [(images.Part, work)]) + "; run again without --shard (same --cache, --chunk and --batch) once every shard is done", []);
+                string more = shardWork is null ? "" : "; " + shardWork(encoding, index, images, s, progress);
+                return (ShardText(s, [(images.Part, work)]) + more + "; run again without --shard (same --cache, --chunk and --batch) once every shard is done", []);
             }
             using var cached = ChunkedCodeCache.Ensure(index, images.Ids, encoding.Bits, chunks.ChunkSize, encoder, encoding.AllowsSkipped, "encode", progress);
             if (cached.Index.Count == 0) throw new UserInputException($"none of the {images.Ids.Count} images could be read; nothing to write");

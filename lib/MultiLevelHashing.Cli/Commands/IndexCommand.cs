@@ -1,5 +1,6 @@
 using MultiLevelHashing.Data;
 using System.CommandLine;
+using MultiLevelHashing.Experiments;
 using MultiLevelHashing.Cli.Console;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Regions;
@@ -15,7 +16,7 @@ namespace MultiLevelHashing.Cli.Commands;
 /// <c>mlh index</c>: encodes a dataset's database (or an image folder) into one index file of global and local codes, a
 /// chunk at a time to disk (resumable; <c>--shard</c> splits the work over machines sharing <c>--cache</c>); with
 /// <c>--regions</c> also the region codes of every image (lib/MultiLevelHashing/README.md section 2.3) by the coder
-/// <c>mlh regions</c> stored in the checkpoint.
+/// <c>mlh regions</c> stored in the checkpoint, coded in the same chunks (resumable, shardable) and streamed to the output.
 /// </summary>
 public static class IndexCommand
 {
@@ -32,7 +33,7 @@ public static class IndexCommand
         var regions = new Option<bool>("--regions")
         {
             Description = "also store every image's region codes (all locations of the backbone map, by the region coder mlh regions stored in the checkpoint), " +
-                          "for mlh query --regions; computed when the output is written (not by --shard or --dry-run) and kept in the cache",
+                          "for mlh query --regions; coded chunk by chunk into the cache (resumable; with --shard only the shard's chunks, after its codes)",
         };
         var encoding = new EncodingOptions.Declared();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes (and region codes with --regions).")
@@ -49,7 +50,7 @@ public static class IndexCommand
             string? target = parse.GetValue(outputFile)?.FullName;
             var checkpointFile = parse.GetValue(checkpoint)!;
             // The coder is checked before any image is encoded: a checkpoint without one ends here, naming it.
-            var coder = parse.GetValue(regions) && !chunks.DryRun && chunks.Shard is null
+            var coder = parse.GetValue(regions)
                 ? Checkpoint.RequireRegionCoder(checkpointFile.FullName)
                 : ((RegionHashHead Coder, RegionCoderInfo Info)?)null;
             using var loadedCoder = coder?.Coder;
@@ -67,10 +68,14 @@ public static class IndexCommand
                     string summary = $"{cached.Index.Count} images indexed in {target} (global {levels[0].Bits} bits, local {levels[1].Bits} bits";
                     if (coder is { } stored)
                     {
-                        // Kept in the cache beside the codes, so that a rerun on the same --cache encodes no region either.
-                        using var regionIndex = RegionCodeCache.GetOrEncode(cached.Index, RegionCodeCache.CoderKey(stored.Coder, stored.Info), stored.Info.Bits,
-                            () => EncodeRegions(stored.Coder, stored.Info, checkpointFile.FullName, list, cached.Index.ImageIds, settings.BatchSize, progress));
+                        // Coded chunk by chunk into the cache beside the codes, so that a killed run resumes and a rerun on the same
+                        // --cache codes no region either.
+                        using var encoder = new RegionChunkEncoder(checkpointFile.FullName, stored.Coder, stored.Info, list.Images, list.Root, settings.BatchSize,
+                            TorchDevice.Default());
+                        using var regionIndex = RegionCodeCache.GetOrEncode(cached.Index, list.Ids, chunks.ChunkSize, RegionCodeCache.CoderKey(stored.Coder, stored.Info),
+                            stored.Info.Bits, encoder.Encode, "region codes", progress);
                         var codes = regionIndex.Regions!;
+                        // The region codes are read through the cache file's mapping and written out as they are read.
                         CodeIndexFile.Write(target!, cached.Index.ImageIds, levels, codes);
                         return summary + $", region codes: {codes.Bits} bits at {codes.MeanRegions:0.#} locations per image on a {codes.GridHeight} x {codes.GridWidth} grid)";
                     }
@@ -81,29 +86,20 @@ public static class IndexCommand
                         source.CopyTo(s);
                     });
                     return summary + ")";
-                });
+                },
+                coder is not { } shardCoder ? null : (encoding, index, list, shard, progress) =>
+                {
+                    using var encoder = new RegionChunkEncoder(checkpointFile.FullName, shardCoder.Coder, shardCoder.Info, list.Images, list.Root, settings.BatchSize,
+                        TorchDevice.Default(), $"region codes (shard {shard})");
+                    var work = RegionCodeCache.EncodeShard(index, list.Ids, encoding.Bits, encoding.AllowsSkipped, chunks.ChunkSize,
+                        RegionCodeCache.CoderKey(shardCoder.Coder, shardCoder.Info), shardCoder.Info.Bits, shard, encoder.Encode, $"region codes (shard {shard})", progress);
+                    return $"region codes: encoded {work.EncodedChunks} chunks ({work.EncodedImages} images), {work.StoredChunks} chunks ({work.StoredImages} images) already stored";
+                },
+                coder is not { } planCoder ? null : (encoding, index, list, shard) =>
+                    new PartPlan($"{list.Part} region codes", RegionCodeCache.PathFor(index, RegionCodeCache.CoderKey(planCoder.Coder, planCoder.Info)), list.Ids,
+                        RegionCodeCache.Plan(index, list.Ids, encoding.Bits, encoding.AllowsSkipped, chunks.ChunkSize, RegionCodeCache.CoderKey(planCoder.Coder, planCoder.Info),
+                            planCoder.Info.Bits, shard)));
         });
         return command;
-    }
-
-    /// <summary>
-    /// Region codes of the images the cache kept (<paramref name="kept"/>: the list's ids in order, less those that could
-    /// not be read), from the checkpoint model's backbone maps at the coder's image size.
-    /// </summary>
-    private static RegionCodes EncodeRegions(RegionHashHead coder, RegionCoderInfo info, string checkpoint, EncodingOptions.ImageList list,
-        IReadOnlyList<string> kept, int batchSize, IProgress<ProgressReport> progress)
-    {
-        var files = new List<(string Path, BoundingBox? Crop)>(kept.Count);
-        int next = 0;
-        foreach (string id in kept)
-        {
-            while (next < list.Ids.Count && list.Ids[next] != id) next++;
-            if (next == list.Ids.Count) throw new InvalidOperationException($"indexed image '{id}' is not in the image list, or out of its order");
-            files.Add(list.Images[next++]);
-        }
-        var device = TorchDevice.Default();
-        var (model, _) = Checkpoint.LoadModel(checkpoint, device);
-        using var _ = model;
-        return RegionCoderEncoding.Encode(model.Backbone, coder, new ImageFileSource(ImageFiles.Of(files, list.Root)), info.ImageSize, batchSize, device, progress);
     }
 }

@@ -127,6 +127,47 @@ public static class ChunkedCodeCache
         return plan;
     }
 
+    /// <summary>
+    /// Which images of <paramref name="ids"/> the stored codes of a chunk keep, as list positions in order: from the
+    /// index when it is complete, else from the chunk's stored file; null for a chunk that is not stored (yet). Work that
+    /// follows the codes chunk by chunk (the region codes, <see cref="Regions.RegionChunkCache"/>) codes exactly these
+    /// images, also in a shard run, before the index exists.
+    /// </summary>
+    public static Func<int, int[]?> KeptImages(string indexPath, IReadOnlyList<string> ids, IReadOnlyList<int> bits, int chunkSize, bool allowSkipped)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        int[]? positions = null;
+        if (TryOpen(indexPath, ids, bits, allowSkipped) is { } index)
+            using (index) positions = Positions(index.ImageIds, ids);
+        string parts = PartsDirectory(indexPath);
+        return chunk =>
+        {
+            var (start, count) = Range(chunk, chunkSize, ids.Count);
+            if (positions is not null) return positions[LowerBound(positions, start)..LowerBound(positions, start + count)];
+            using var stored = ReadChunk(ChunkPath(parts, chunk), start, count, bits);
+            return stored is null ? null : [.. stored.Kept.Select(k => start + k)];
+        };
+    }
+
+    /// <summary>
+    /// The position in <paramref name="ids"/> of every id of <paramref name="kept"/>, which must be an ordered
+    /// subsequence of it (the images an index kept of its list).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="kept"/> is not an ordered subsequence of <paramref name="ids"/>.</exception>
+    public static int[] Positions(IReadOnlyList<string> kept, IReadOnlyList<string> ids)
+    {
+        var positions = new int[kept.Count];
+        int next = 0;
+        for (int j = 0; j < kept.Count; j++)
+        {
+            while (next < ids.Count && !string.Equals(ids[next], kept[j], StringComparison.Ordinal)) next++;
+            if (next == ids.Count) throw new ArgumentException($"image '{kept[j]}' is not in the image list, or out of its order", nameof(kept));
+            positions[j] = next++;
+        }
+        return positions;
+    }
+
     /// <summary>The folder that holds the chunks of <paramref name="indexPath"/> while it is being made.</summary>
     public static string PartsDirectory(string indexPath) => indexPath + ".parts";
 
@@ -337,6 +378,13 @@ public static class ChunkedCodeCache
         if (same) return index;
         index.Dispose();
         return null;
+    }
+
+    /// <summary>The first index of <paramref name="sorted"/> (increasing) whose value is at least <paramref name="value"/>.</summary>
+    internal static int LowerBound(int[] sorted, int value)
+    {
+        int at = Array.BinarySearch(sorted, value);
+        return at >= 0 ? at : ~at;
     }
 
     private static (int Start, int Count) Range(int chunk, int chunkSize, int total)

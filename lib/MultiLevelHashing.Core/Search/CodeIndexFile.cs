@@ -55,6 +55,19 @@ public sealed class CodeIndex : IDisposable
 }
 
 /// <summary>
+/// The region section of an index file given in pieces (lib/MultiLevelHashing/README.md section 1.3), for
+/// <see cref="CodeIndexFile.Write(string, IReadOnlyList{string}, IReadOnlyList{int}, Func{int, IEnumerable{PackedCodes}}, RegionSection)"/>:
+/// the header's descriptor (bits, grid, total regions, which come before the ids, so they are known up front) and
+/// <paramref name="Pieces"/>, which yields the region codes of consecutive images, in order, each call from the start.
+/// </summary>
+/// <param name="Bits">Bits per region code.</param>
+/// <param name="GridHeight">Rows of the grid every piece refers to.</param>
+/// <param name="GridWidth">Columns of the grid.</param>
+/// <param name="TotalRegions">Regions over all pieces.</param>
+/// <param name="Pieces">The pieces, image after image; called once per pass (three times), a piece may be released once the next is asked for.</param>
+public sealed record RegionSection(int Bits, int GridHeight, int GridWidth, long TotalRegions, Func<IEnumerable<RegionCodes>> Pieces);
+
+/// <summary>
 /// The index file of a database of multi-level codes (lib/MultiLevelHashing/README.md section 1.1): header (magic
 /// <c>MLHINDEX</c>, format version, number of levels and K per level, N, and from version 2 the region descriptor:
 /// bits per region code, 0 when there are none, then grid height, grid width and the total number of regions), the
@@ -102,12 +115,38 @@ public static class CodeIndexFile
     /// as many <see cref="PackedCodes"/> as it likes (it keeps ownership; a piece may be disposed once the next is
     /// asked for). The pieces of each level must add up to one code per image, with <paramref name="bits"/>[i] bits.
     /// The file is the same as <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{PackedCodes}, RegionCodes?)"/>
-    /// writes. <paramref name="regions"/>, when given, are the region codes of the same images, held in memory (they are
-    /// a small share of a database's bytes per image only with few regions; the global and local levels are the ones
-    /// that stream).
+    /// writes. <paramref name="regions"/>, when given, are the region codes of the same images, held in memory; region
+    /// codes that do not fit in memory stream through <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{int}, Func{int, IEnumerable{PackedCodes}}, RegionSection)"/>.
     /// </summary>
     public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks,
         RegionCodes? regions = null)
+    {
+        if (regions is null)
+        {
+            WriteCore(path, imageIds, bits, levelChunks, null);
+            return;
+        }
+        if (regions.Count != imageIds.Count)
+            throw new ArgumentException($"region codes of {regions.Count} images but there are {imageIds.Count} image ids.", nameof(regions));
+        WriteCore(path, imageIds, bits, levelChunks, new RegionSection(regions.Bits, regions.GridHeight, regions.GridWidth, regions.TotalRegions, () => [regions]));
+    }
+
+    /// <summary>
+    /// As the other streaming writer, with region codes that also arrive in pieces (lib/MultiLevelHashing/README.md
+    /// section 1.3): <see cref="RegionSection.Pieces"/> is enumerated three times (offsets, then positions, then codes),
+    /// so at most one piece needs to be in memory at a time. The file is byte for byte the one the in-memory writer makes
+    /// from the pieces joined by <see cref="RegionCodes.Concat"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The pieces do not add up to one region list per image, or disagree with the section's bits, grid or total.</exception>
+    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks,
+        RegionSection regions)
+    {
+        ArgumentNullException.ThrowIfNull(regions);
+        WriteCore(path, imageIds, bits, levelChunks, regions);
+    }
+
+    private static void WriteCore(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks,
+        RegionSection? regions)
     {
         ArgumentNullException.ThrowIfNull(imageIds);
         ArgumentNullException.ThrowIfNull(bits);
@@ -116,10 +155,11 @@ public static class CodeIndexFile
         foreach (int b in bits) BitPacking.ValidateBits(b);
         if (regions is not null)
         {
-            if (regions.Count != imageIds.Count)
-                throw new ArgumentException($"region codes of {regions.Count} images but there are {imageIds.Count} image ids.", nameof(regions));
+            BitPacking.ValidateBits(regions.Bits);
             if (regions.GridHeight is < 1 or > MaxGridSide || regions.GridWidth is < 1 or > MaxGridSide)
                 throw new ArgumentException($"a {regions.GridHeight} x {regions.GridWidth} grid cannot be stored (sides 1 to {MaxGridSide}).", nameof(regions));
+            if (regions.TotalRegions is < 0 or > int.MaxValue || regions.TotalRegions * BitPacking.WordsPerCode(regions.Bits) > int.MaxValue)
+                throw new ArgumentException($"{regions.TotalRegions} regions of {regions.Bits} bits are more than one index holds.", nameof(regions));
         }
         using var file = AtomicFile.Begin(path);
         var hash = new XxHash3();
@@ -178,12 +218,47 @@ public static class CodeIndexFile
         }
         if (regions is not null)
         {
+            // Three passes over the pieces (offsets, positions, codes: the order the sections lie in the file), each piece
+            // checked against the header before its bytes go out.
             PadTo(Alignment);
-            Put(MemoryMarshal.AsBytes(regions.Offsets));
+            BinaryPrimitives.WriteInt32LittleEndian(scratch, 0); Put(scratch[..4]);
+            long images = 0, region = 0;
+            var shifted = new int[4096];
+            foreach (var piece in regions.Pieces())
+            {
+                if (piece.Bits != regions.Bits || piece.GridHeight != regions.GridHeight || piece.GridWidth != regions.GridWidth)
+                    throw new ArgumentException($"a piece of region codes has {piece.Bits} bits on a {piece.GridHeight} x {piece.GridWidth} grid; the section has {regions.Bits} bits on {regions.GridHeight} x {regions.GridWidth}.", nameof(regions));
+                if (images + piece.Count > imageIds.Count) throw new ArgumentException($"the region codes cover more than the {imageIds.Count} images.", nameof(regions));
+                if (region + piece.TotalRegions > regions.TotalRegions) throw new ArgumentException($"the region codes hold more than the {regions.TotalRegions} regions declared.", nameof(regions));
+                var own = piece.Offsets;
+                for (int at = 1; at < own.Length; at += shifted.Length)
+                {
+                    int n = Math.Min(shifted.Length, own.Length - at);
+                    for (int i = 0; i < n; i++) shifted[i] = (int)(region + own[at + i]);
+                    if (BitConverter.IsLittleEndian) Put(MemoryMarshal.AsBytes(shifted.AsSpan(0, n)));
+                    else foreach (int v in shifted.AsSpan(0, n)) { BinaryPrimitives.WriteInt32LittleEndian(scratch, v); Put(scratch[..4]); }
+                }
+                images += piece.Count;
+                region += piece.TotalRegions;
+            }
+            if (images != imageIds.Count) throw new ArgumentException($"region codes of {images} images but there are {imageIds.Count} image ids.", nameof(regions));
+            if (region != regions.TotalRegions) throw new ArgumentException($"the region codes hold {region} regions, {regions.TotalRegions} were declared.", nameof(regions));
             PadTo(Alignment);
-            PutChunked(MemoryMarshal.AsBytes(regions.AllPositions));
+            region = 0;
+            foreach (var piece in regions.Pieces())
+            {
+                PutChunked(MemoryMarshal.AsBytes(piece.AllPositions));
+                region += piece.TotalRegions;
+            }
+            if (region != regions.TotalRegions) throw new ArgumentException("the pieces of region codes changed between passes.", nameof(regions));
             PadTo(Alignment);
-            PutChunked(MemoryMarshal.AsBytes(regions.AllCodes));
+            region = 0;
+            foreach (var piece in regions.Pieces())
+            {
+                PutChunked(MemoryMarshal.AsBytes(piece.AllCodes));
+                region += piece.TotalRegions;
+            }
+            if (region != regions.TotalRegions) throw new ArgumentException("the pieces of region codes changed between passes.", nameof(regions));
         }
         BinaryPrimitives.WriteUInt64LittleEndian(scratch, hash.GetCurrentHashAsUInt64());
         file.Stream.Write(scratch);

@@ -27,8 +27,8 @@ public sealed record DatasetBenchmarkOptions(string CacheDirectory, int BatchSiz
 /// over machines by <see cref="EncodeShard"/> (<see cref="ChunkedCodeCache"/>); the codes are then searched in place
 /// through a memory mapping and scored under every protocol the ground truth carries (<see cref="CodeBenchmark"/>).
 /// With <see cref="CodeBenchmarkOptions.Regions"/> the region codes of the database and the queries come from the region
-/// coder stored in the checkpoint (<c>mlh regions</c>; section 2.3), kept in the cache beside the codes
-/// (<see cref="RegionCodeCache"/>).
+/// coder stored in the checkpoint (<c>mlh regions</c>; section 2.3), coded chunk by chunk into the cache beside the codes
+/// (<see cref="RegionCodeCache"/>): resumed like them, and split over machines by <see cref="EncodeShard"/> as well.
 /// </summary>
 public static class DatasetBenchmark
 {
@@ -58,15 +58,17 @@ public static class DatasetBenchmark
         {
             clock.Restart();
             var device = options.Device ?? CPU;
-            DscnnModel? model = null;
             string key = RegionCodeCache.CoderKey(regionCoder.Coder, regionCoder.Info);
-            // Encoded only when the cache does not hold them yet; the model is loaded only then.
-            CodeIndex Regions(Part part, CodeIndex codes) => RegionCodeCache.GetOrEncode(codes, key, regionCoder.Info.Bits, () =>
+            var encoders = new List<RegionChunkEncoder>();
+            // Coded chunk by chunk, only where the cache does not hold them yet; a model is loaded only then.
+            CodeIndex Regions(Part part, CodeIndex codes)
             {
-                model ??= Checkpoint.LoadModel(checkpointPath, device).Model;
-                return RegionCoderEncoding.Encode(model.Backbone, regionCoder.Coder, new ImageFileSource(ImageFiles.Of(part.Images, dataset.Root)),
-                    regionCoder.Info.ImageSize, options.BatchSize, device, progress, $"region codes ({part.Name})");
-            });
+                var encoder = new RegionChunkEncoder(checkpointPath, regionCoder.Coder, regionCoder.Info, part.Images, dataset.Root, options.BatchSize, device,
+                    $"region codes ({part.Name})");
+                encoders.Add(encoder);
+                return RegionCodeCache.GetOrEncode(codes, part.Ids, options.ChunkSize, key, regionCoder.Info.Bits, encoder.Encode, $"region codes ({part.Name})", progress);
+            }
+            bool encoded;
             try
             {
                 databaseRegions = Regions(parts[0], db);
@@ -79,9 +81,10 @@ public static class DatasetBenchmark
             }
             finally
             {
-                model?.Dispose();
+                encoded = encoders.Any(e => e.Encoded);
+                foreach (var e in encoders) e.Dispose();
             }
-            if (model is not null) encodeSeconds += clock.Elapsed.TotalSeconds;
+            if (encoded) encodeSeconds += clock.Elapsed.TotalSeconds;
         }
         using var databaseRegionIndex = databaseRegions;
         using var queryRegionIndex = queryRegions;
@@ -99,30 +102,56 @@ public static class DatasetBenchmark
     /// <summary>
     /// Encodes only the chunks of the database and of the queries that <paramref name="shard"/> owns and that are not in
     /// the cache yet (<c>mlh benchmark --shard i/n</c>); a later <see cref="Run"/> with the same cache, chunk size and
-    /// batch finds them, encodes the rest, and scores exactly as if one machine had encoded everything.
+    /// batch finds them, encodes the rest, and scores exactly as if one machine had encoded everything. With
+    /// <paramref name="regions"/> the shard also codes the region codes of its chunks (<see cref="RegionCodeCache.EncodeShard"/>)
+    /// with the coder stored in the checkpoint, which a later <see cref="Run"/> with region search joins.
     /// </summary>
     public static ShardReport EncodeShard(LandmarkDataset dataset, string checkpointPath, DatasetBenchmarkOptions options, CodeShard shard,
-                                          IProgress<ProgressReport>? progress = null)
+                                          IProgress<ProgressReport>? progress = null, bool regions = false)
     {
         var parts = Parts(dataset);
+        // A checkpoint without a region coder is refused before anything is encoded.
+        var stored = regions ? Checkpoint.RequireRegionCoder(checkpointPath) : ((RegionHashHead Coder, RegionCoderInfo Info)?)null;
+        using var coder = stored?.Coder;
         using var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
         Directory.CreateDirectory(options.CacheDirectory);
         var clock = Stopwatch.StartNew();
-        var work = parts.Select(part => (part.Name, ChunkedCodeCache.EncodeShard(encoding.IndexPath(options.CacheDirectory, dataset.Name, part.Name, part.Images),
-            part.Ids, encoding.Bits, options.ChunkSize, shard, encoding.Encoder(part.Images, dataset.Root), allowSkipped: false,
-            $"encode {part.Name} (shard {shard})", progress))).ToList();
+        var work = new List<(string Part, ChunkWork Work)>();
+        foreach (var part in parts)
+        {
+            string index = encoding.IndexPath(options.CacheDirectory, dataset.Name, part.Name, part.Images);
+            work.Add((part.Name, ChunkedCodeCache.EncodeShard(index, part.Ids, encoding.Bits, options.ChunkSize, shard, encoding.Encoder(part.Images, dataset.Root),
+                allowSkipped: false, $"encode {part.Name} (shard {shard})", progress)));
+            if (stored is not { } regionCoder) continue;
+            string task = $"region codes ({part.Name}, shard {shard})";
+            using var encoder = new RegionChunkEncoder(checkpointPath, regionCoder.Coder, regionCoder.Info, part.Images, dataset.Root, options.BatchSize,
+                options.Device ?? CPU, task);
+            work.Add(($"{part.Name} region codes", RegionCodeCache.EncodeShard(index, part.Ids, encoding.Bits, allowSkipped: false, options.ChunkSize,
+                RegionCodeCache.CoderKey(regionCoder.Coder, regionCoder.Info), regionCoder.Info.Bits, shard, encoder.Encode, task, progress)));
+        }
         return new ShardReport(shard, work, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The chunks of the database and the queries <paramref name="shard"/> would encode (<c>--dry-run</c>); loads no model.</summary>
-    public static IReadOnlyList<PartPlan> Plan(LandmarkDataset dataset, string checkpointPath, DatasetBenchmarkOptions options, CodeShard shard)
+    /// <summary>
+    /// The chunks of the database and the queries <paramref name="shard"/> would encode (<c>--dry-run</c>), and with
+    /// <paramref name="regions"/> their region chunks; loads no model.
+    /// </summary>
+    public static IReadOnlyList<PartPlan> Plan(LandmarkDataset dataset, string checkpointPath, DatasetBenchmarkOptions options, CodeShard shard, bool regions = false)
     {
         var encoding = new CachedEncoding(checkpointPath, options.BatchSize, options.ChunkSize, options.Device);
-        return [.. Parts(dataset).Select(part =>
+        var stored = regions ? Checkpoint.RequireRegionCoder(checkpointPath) : ((RegionHashHead Coder, RegionCoderInfo Info)?)null;
+        using var coder = stored?.Coder;
+        string? key = stored is { } c ? RegionCodeCache.CoderKey(c.Coder, c.Info) : null;
+        var plans = new List<PartPlan>();
+        foreach (var part in Parts(dataset))
         {
             string index = encoding.IndexPath(options.CacheDirectory, dataset.Name, part.Name, part.Images);
-            return new PartPlan(part.Name, index, part.Ids, ChunkedCodeCache.Plan(index, part.Ids, encoding.Bits, options.ChunkSize, shard, allowSkipped: false));
-        })];
+            plans.Add(new PartPlan(part.Name, index, part.Ids, ChunkedCodeCache.Plan(index, part.Ids, encoding.Bits, options.ChunkSize, shard, allowSkipped: false)));
+            if (stored is { } regionCoder)
+                plans.Add(new PartPlan($"{part.Name} region codes", RegionCodeCache.PathFor(index, key!), part.Ids,
+                    RegionCodeCache.Plan(index, part.Ids, encoding.Bits, allowSkipped: false, options.ChunkSize, key!, regionCoder.Info.Bits, shard)));
+        }
+        return plans;
     }
 
     private sealed record Part(string Name, List<(string Path, BoundingBox? Crop)> Images, string[] Ids);

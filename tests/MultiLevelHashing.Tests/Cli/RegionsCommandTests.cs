@@ -4,6 +4,7 @@ using MultiLevelHashing.Cli.Commands;
 using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Search.Regions;
@@ -213,6 +214,33 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
             var misuse = await Assert.ThrowsAsync<UserInputException>(() => root.Parse(["benchmark", "--dataset", dataset, "--checkpoint", ckpt,
                 "--inverted", "3", "--cache", Path.Combine(work, "cache"), "--output", results]).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
             Assert.Contains("--regions", misuse.Message);
+
+            // mlh benchmark --shard i/n --regions: each shard codes its chunks' region codes too; the joining run's region
+            // files and scores are those of a single run with the same chunks, byte for byte.
+            string[] Chunked(string cacheDir, params string[] rest) =>
+                ["benchmark", "--dataset", dataset, "--checkpoint", ckpt, "--regions", "--candidates", $"{candidates}", "--chunk", "20", "--cache", cacheDir, .. rest];
+            string singleCache = Path.Combine(work, "single-cache"), shared = Path.Combine(work, "shared-cache");
+            Assert.Equal(0, await root.Parse(Chunked(singleCache, "--output", Path.Combine(work, "single-results")))
+                .InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            foreach (string shard in new[] { "1/2", "0/2" })
+            {
+                var shardText = new StringWriter();
+                var shardRoot = new RootCommand();
+                shardRoot.Subcommands.Add(BenchmarkCommand.Create(shardText));
+                Assert.Equal(0, await shardRoot.Parse(Chunked(shared, "--shard", shard)).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+                // 54 database images in chunks of 20: chunks 0 and 2 are shard 0's, chunk 1 is shard 1's.
+                Assert.Contains($"database region codes: encoded {(shard == "0/2" ? 2 : 1)} chunks", shardText.ToString());
+            }
+            Assert.Equal(0, await root.Parse(Chunked(shared, "--output", Path.Combine(work, "shared-results")))
+                .InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            var singleFiles = Directory.GetFiles(singleCache, "*.regions-*.mlhidx");
+            Assert.Equal(2, singleFiles.Length);
+            foreach (string file in singleFiles)
+                Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(shared, Path.GetFileName(file))));
+            Assert.Empty(Directory.GetDirectories(shared, "*.parts"));
+            string Scores(string folder) => System.Text.Json.JsonSerializer.Serialize(
+                BenchmarkReport.FromJson(File.ReadAllText(Path.Combine(work, folder, "results.json"))).Methods);
+            Assert.Equal(Scores("single-results"), Scores("shared-results"));
         }
         finally
         {
@@ -221,6 +249,84 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
     }
 
     /// <summary>The table's rows that have cells, split into trimmed cells (header skipped).</summary>
+    /// <summary>
+    /// <c>mlh index --regions</c> codes region codes a chunk at a time into the cache (lib/MultiLevelHashing/README.md
+    /// section 1.3): they equal <see cref="RegionCoderEncoding.Encode"/> over the readable images in one go (one image per
+    /// batch, so that the chunks cannot change a batch); two shards and a
+    /// joining run write the single run's bytes, and the joining run decodes no image (the images are overwritten with
+    /// zeros, keeping their size and time, before it: it can only succeed by finding every chunk stored).
+    /// </summary>
+    [Fact]
+    public async Task IndexRegionCodesByChunksAndShardsEqualTheInMemoryCodesAndTheSingleRunsBytes()
+    {
+        string work = TestPaths.NewTempDirectory("regions-chunks");
+        try
+        {
+            var ds = fixture.Dataset;
+            string dataset = fixture.Summary.Directory, ckpt = SmokeCheckpoint(work, "model.ckpt");
+            Assert.Equal(0, await Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", $"{Bits}", "--size", $"{Size}"));
+            string images = Path.Combine(work, "images");
+            Directory.CreateDirectory(images);
+            var database = ds.Database.Take(13).ToList();
+            foreach (var image in database) File.Copy(image.Path, Path.Combine(images, Path.GetFileName(image.Path)));
+            string first = Path.GetFileNameWithoutExtension(database.Select(d => d.Path).Order(StringComparer.Ordinal).First());
+            File.WriteAllBytes(Path.Combine(images, first + "_bad.jpg"), [0xFF, 0xD8, 0xFF, 0x00]); // second in the list: left out of the first chunk
+            var readable = Directory.GetFiles(images).Where(p => !p.Contains("_bad")).Order(StringComparer.Ordinal).ToList();
+            string[] Common(params string[] rest) => ["index", "--images", images, "--checkpoint", ckpt, "--regions", "--batch", "1", "--chunk", "5", .. rest];
+
+            string single = Path.Combine(work, "single.mlhidx");
+            var run = await BadImageCommandTests.Invoke(Common("--output", single));
+            Assert.Equal(0, run.Code);
+            Assert.Contains("_bad", run.Stderr);
+
+            // The independent truth: the coder over the readable images' maps in one go. One image per batch, as above: the
+            // strengths' last bits depend on which images share a batch, and chunks (less the unreadable image) split batches.
+            var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
+            var (model, _) = Checkpoint.LoadModel(ckpt);
+            RegionCodes truth;
+            using (model)
+            using (coder)
+                truth = RegionCoderEncoding.Encode(model.Backbone, coder, new ImageFileSource(ImageFiles.Of(readable, images)), info.ImageSize, 1, TorchSharp.torch.CPU);
+            using (var index = CodeIndexFile.Open(single))
+            {
+                Assert.Equal(readable.Select(Path.GetFileNameWithoutExtension), index.ImageIds);
+                var stored = index.Regions!;
+                Assert.Equal((truth.Bits, truth.GridHeight, truth.GridWidth), (stored.Bits, stored.GridHeight, stored.GridWidth));
+                Assert.Equal(truth.Offsets.ToArray(), stored.Offsets.ToArray());
+                Assert.Equal(truth.AllPositions.ToArray(), stored.AllPositions.ToArray());
+                Assert.Equal(truth.AllCodes.ToArray(), stored.AllCodes.ToArray());
+            }
+
+            string cache = Path.Combine(work, "cache");
+            foreach (string shard in new[] { "1/2", "0/2" })
+            {
+                var part = await BadImageCommandTests.Invoke(Common("--cache", cache, "--shard", shard));
+                Assert.Equal(0, part.Code);
+                Assert.Contains($"region codes: encoded {(shard == "0/2" ? 2 : 1)} chunks", part.Stdout);
+            }
+            var dry = await BadImageCommandTests.Invoke(Common("--cache", cache, "--dry-run"));
+            Assert.Equal(0, dry.Code);
+            Assert.Contains("shard 0/1 of images region codes (14 images in chunks of 5): 3 chunks, 0 to encode", dry.Stdout);
+            Assert.DoesNotContain("to encode\n", dry.Stdout.ReplaceLineEndings("\n"));
+            var noted = Directory.GetFiles(images).ToDictionary(p => p, File.GetLastWriteTimeUtc);
+            foreach (var (path, time) in noted)
+            {
+                File.WriteAllBytes(path, new byte[new FileInfo(path).Length]);
+                File.SetLastWriteTimeUtc(path, time);
+            }
+            string joined = Path.Combine(work, "joined.mlhidx");
+            var join = await BadImageCommandTests.Invoke(Common("--cache", cache, "--output", joined));
+            Assert.True(join.Code == 0, join.Stderr + join.Stdout);
+            Assert.Contains("nothing encoded", join.Stdout);
+            Assert.Equal(File.ReadAllBytes(single), File.ReadAllBytes(joined));
+            Assert.Empty(Directory.GetDirectories(cache, "*.parts"));
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
     private static List<string[]> Rows(string table) =>
         table.Split('\n')
             .Where(line => line.Contains('│') || line.Contains('|'))

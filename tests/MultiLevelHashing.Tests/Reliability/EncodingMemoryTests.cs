@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using MultiLevelHashing.Data;
+using MultiLevelHashing.Model;
+using MultiLevelHashing.Regions;
 using MultiLevelHashing.Tests.Cli;
 using MultiLevelHashing.Tests.Data;
+using MultiLevelHashing.Training;
 using Xunit.Abstractions;
 
 namespace MultiLevelHashing.Tests.Reliability;
@@ -11,7 +15,10 @@ namespace MultiLevelHashing.Tests.Reliability;
 /// <c>/usr/bin/time -v</c> (README.md, "Past one machine"). A measurement, not a check of this build: it runs only when
 /// MLH_MEASURE_MEMORY lists the sizes (e.g. "5000,50000"), on a smoke checkpoint (the small CNN at 64 px) and copies of
 /// eight generated 64 x 48 JPEG files, and prints the numbers. MLH_MEASURE_RUNS picks the runs (default
-/// "encode,index,dry-run"; dry-run is <c>mlh encode --dry-run</c>: the image list and plan without the network). With MLH_MEASURE_SHARDS=n it also times n shards of
+/// "encode,index,dry-run"; dry-run is <c>mlh encode --dry-run</c>: the image list and plan without the network;
+/// index-regions is <c>mlh index --regions</c> with a 32-bit PCA-sign region coder fitted here on the eight images' maps,
+/// whose region codes are coded chunk by chunk and streamed, so that they add one chunk, not N x h x w codes, to the
+/// peak). With MLH_MEASURE_SHARDS=n it also times n shards of
 /// <c>mlh encode</c> run one after the other and the joining run, whose files must equal the single run's.
 /// </summary>
 public sealed class EncodingMemoryTests(ITestOutputHelper output)
@@ -30,6 +37,7 @@ public sealed class EncodingMemoryTests(ITestOutputHelper output)
             string variants = Path.Combine(dir, "variants");
             Directory.CreateDirectory(variants);
             for (int v = 0; v < 8; v++) LandmarkFixture.WriteImage(Path.Combine(variants, $"{v}.jpg"), pattern: v, seed: v);
+            string? regionCkpt = runs.Contains("index-regions") ? WithRegionCoder(ckpt, variants) : null;
             foreach (int n in sizes!.Split(',').Select(int.Parse))
             {
                 string images = Path.Combine(dir, $"images-{n}");
@@ -38,10 +46,11 @@ public sealed class EncodingMemoryTests(ITestOutputHelper output)
                 foreach (string run in runs)
                 {
                     // dry-run: the image list, its ids and the plan, without the network (what grows with the number of images).
-                    string command = run == "index" ? "index" : "encode";
-                    string target = Path.Combine(dir, $"out-{n}", command == "encode" ? "codes.npy" : "db.mlhidx");
-                    var (rss, wall) = Measure([command, "--images", images, "--checkpoint", ckpt, "--output", target, .. run == "dry-run" ? ["--dry-run"] : (string[])[]]);
-                    output.WriteLine($"mlh {command}{(run == "dry-run" ? " --dry-run" : "")}, {n} images: peak RSS {rss / 1024.0:F1} MiB, wall {wall}");
+                    string command = run.StartsWith("index", StringComparison.Ordinal) ? "index" : "encode";
+                    string target = Path.Combine(dir, $"out-{n}", command == "encode" ? "codes.npy" : $"{run}.mlhidx");
+                    string[] extra = run switch { "dry-run" => ["--dry-run"], "index-regions" => ["--regions"], _ => [] };
+                    var (rss, wall) = Measure([command, "--images", images, "--checkpoint", run == "index-regions" ? regionCkpt! : ckpt, "--output", target, .. extra]);
+                    output.WriteLine($"mlh {command} {string.Join(' ', extra)}, {n} images: peak RSS {rss / 1024.0:F1} MiB, wall {wall}");
                 }
                 if (Environment.GetEnvironmentVariable("MLH_MEASURE_SHARDS") is { Length: > 0 } shardText)
                 {
@@ -63,6 +72,23 @@ public sealed class EncodingMemoryTests(ITestOutputHelper output)
             }
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>A copy of <paramref name="ckpt"/> with a 32-bit PCA-sign region coder fitted on the maps of the images in <paramref name="folder"/>.</summary>
+    internal static string WithRegionCoder(string ckpt, string folder)
+    {
+        string copy = Path.Combine(Path.GetDirectoryName(ckpt)!, "with-regions.ckpt");
+        File.Copy(ckpt, copy);
+        var (model, info) = Checkpoint.LoadModel(copy);
+        using (model)
+        {
+            int size = info.Config.ImageSize;
+            using var maps = FeatureCache.Compute(model.Backbone, new ImageFileSource(ImageFiles.Of(Directory.GetFiles(folder).Order(StringComparer.Ordinal), folder)), size, 8);
+            int bits = Math.Min(32, (int)maps.shape[1]);
+            using var coder = RegionHashHead.FromPca(maps, bits);
+            Checkpoint.SaveRegionCoder(copy, coder, new RegionCoderInfo(bits, (int)maps.shape[1], size, "the measurement's eight images"));
+        }
+        return copy;
     }
 
     /// <summary>Runs mlh under /usr/bin/time -v: the maximum resident set size in KiB and the wall time.</summary>

@@ -115,8 +115,8 @@ public sealed partial class DatasetSpec
             if (unified.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && !Directory.Exists(t))
             {
                 string preset = unified[prefix.Length..].ToLowerInvariant();
-                if (preset is not ("smoke" or "full"))
-                    throw Error(text, $"unknown mini-landmarks preset '{preset}' (expected smoke or full)");
+                if (preset is not ("smoke" or "full" or "large"))
+                    throw Error(text, $"unknown mini-landmarks preset '{preset}' (expected smoke, full or large)");
                 return new DatasetSpec(text, DatasetSpecKind.MiniLandmarksPreset, "mini-landmarks-" + preset, preset, null, null, null, [], null);
             }
 

@@ -14,6 +14,9 @@ public class DatasetSpecTests
         Assert.Equal(DatasetSpecKind.MiniLandmarksPreset, smoke.Kind);
         Assert.Equal("smoke", smoke.Preset);
         Assert.Equal("full", DatasetSpec.Parse("mini-landmarks:Full/").Preset);
+        // Every preset the syntax names and mlh prepare generates.
+        var large = DatasetSpec.Parse("mini-landmarks/large");
+        Assert.Equal(("large", "mini-landmarks-large"), (large.Preset, large.Name));
 
         var r = DatasetSpec.Parse("ROxford5k: images=/data/oxbuild_images , gnd=/data/gnd_roxford5k.pkl");
         Assert.Equal(DatasetSpecKind.Benchmark, r.Kind);

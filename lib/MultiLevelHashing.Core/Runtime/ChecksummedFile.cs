@@ -33,6 +33,23 @@ public static class ChecksummedFile
     }
 
     /// <summary>
+    /// The payload of <paramref name="path"/> as <see cref="ReadPayload"/> reads it, or null when the file does not exist or
+    /// fails any check: for caches, whose damaged entries are computed again rather than reported.
+    /// </summary>
+    public static byte[]? TryReadPayload(string path, ReadOnlySpan<byte> magic, int version, string kind)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return ReadPayload(path, magic, version, kind);
+        }
+        catch (UserInputException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The verified payload of <paramref name="path"/>. <paramref name="kind"/> names the file kind in errors
     /// ("checkpoint", "feature cache"). Throws <see cref="UserInputException"/> naming the file when it is missing,
     /// of another kind or version, truncated, or damaged.

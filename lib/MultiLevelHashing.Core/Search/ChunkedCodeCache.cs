@@ -432,16 +432,7 @@ public static class ChunkedCodeCache
     /// <summary>The stored chunk when it is intact and holds exactly these images and code lengths; else null (it is made again).</summary>
     private static StoredChunk? ReadChunk(string path, int start, int count, IReadOnlyList<int> bits)
     {
-        if (!File.Exists(path)) return null;
-        byte[] payload;
-        try
-        {
-            payload = ChecksummedFile.ReadPayload(path, ChunkMagic, ChunkVersion, "chunk of codes");
-        }
-        catch (UserInputException)
-        {
-            return null;
-        }
+        if (ChecksummedFile.TryReadPayload(path, ChunkMagic, ChunkVersion, "chunk of codes") is not { } payload) return null;
         using var r = new BinaryReader(new MemoryStream(payload));
         try
         {

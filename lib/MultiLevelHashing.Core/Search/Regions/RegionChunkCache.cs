@@ -311,16 +311,7 @@ public static class RegionChunkCache
     /// <summary>The stored chunk when it is intact and holds exactly these images and code length; else null (it is made again).</summary>
     private static RegionCodes? ReadChunk(string path, int start, int count, int[] images, int bits)
     {
-        if (!File.Exists(path)) return null;
-        byte[] payload;
-        try
-        {
-            payload = ChecksummedFile.ReadPayload(path, ChunkMagic, ChunkVersion, "chunk of region codes");
-        }
-        catch (UserInputException)
-        {
-            return null;
-        }
+        if (ChecksummedFile.TryReadPayload(path, ChunkMagic, ChunkVersion, "chunk of region codes") is not { } payload) return null;
         using var r = new BinaryReader(new MemoryStream(payload));
         try
         {

@@ -118,12 +118,9 @@ public static class MatchSheet
         var footerLines = footer is null ? [] : Wrap(footer, small, width - 2 * Gap);
         int footerHeight = footerLines.Count * LineHeight + (footer is null || colourMax is null ? 0 : BarHeight + 6);
         int height = titleHeight + photoHeight + CaptionHeight + footerHeight + Gap / 2;
-        var sheet = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        using var canvas = new SKCanvas(sheet);
-        canvas.Clear(new SKColor(24, 24, 24));
-        using var white = new SKPaint { Color = SKColors.White, IsAntialias = true };
-        for (int i = 0; i < titleLines.Count; i++)
-            canvas.DrawText(titleLines[i], Gap, TitleHeight - 8 + i * LineHeight, SKTextAlign.Left, font, white);
+        var (sheet, canvas, white) = TitledSheet(width, height, new SKColor(24, 24, 24), titleLines, font);
+        using var _ = canvas;
+        using var __ = white;
 
         var leftOrigin = new SKPoint(Gap, titleHeight);
         var rightOrigin = new SKPoint(Gap + left.Width + 2 * Gap, titleHeight);
@@ -201,12 +198,9 @@ public static class MatchSheet
         var titleLines = Wrap(title, font, width - 2 * Gap);
         int titleHeight = TitleHeight + (titleLines.Count - 1) * LineHeight;
         int height = titleHeight + panels.Sum(p => p.Height) + (panels.Count - 1) * 4;
-        var sheet = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        using var canvas = new SKCanvas(sheet);
-        canvas.Clear(new SKColor(60, 60, 60));
-        using var white = new SKPaint { Color = SKColors.White, IsAntialias = true };
-        for (int i = 0; i < titleLines.Count; i++)
-            canvas.DrawText(titleLines[i], Gap, TitleHeight - 8 + i * LineHeight, SKTextAlign.Left, font, white);
+        var (sheet, canvas, white) = TitledSheet(width, height, new SKColor(60, 60, 60), titleLines, font);
+        using var _ = canvas;
+        using var __ = white;
         int y = titleHeight;
         foreach (var panel in panels)
         {
@@ -258,6 +252,18 @@ public static class MatchSheet
             sheets.Add((path, title));
         }
         return sheets;
+    }
+
+    /// <summary>A blank sheet on <paramref name="background"/> with the wrapped title drawn at its top, its canvas and the white text paint.</summary>
+    private static (SKBitmap Sheet, SKCanvas Canvas, SKPaint White) TitledSheet(int width, int height, SKColor background, IReadOnlyList<string> titleLines, SKFont font)
+    {
+        var sheet = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var canvas = new SKCanvas(sheet);
+        canvas.Clear(background);
+        var white = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        for (int i = 0; i < titleLines.Count; i++)
+            canvas.DrawText(titleLines[i], Gap, TitleHeight - 8 + i * LineHeight, SKTextAlign.Left, font, white);
+        return (sheet, canvas, white);
     }
 
     /// <summary>The centre of a region's grid cell on a drawn photo: cell (r, c) covers the fractions [c, c+1]/w and [r, r+1]/h of it.</summary>

@@ -69,42 +69,81 @@ public sealed class RegionInvertedFile
         if (queries.Bits != database.Bits)
             throw new ArgumentException($"query region codes have {queries.Bits} bits, the database's {database.Bits}; both must come from the same coder");
         int wpc = database.WordsPerCode, nq = queries.RegionCount(query);
-        var raw = new Dictionary<int, double>();
-        var best = new Dictionary<int, float>();
+        // Per-image accumulators indexed by id, reused by the thread's later queries: no hashing per visited pair, and
+        // only the images touched are reset.
+        var scratch = _scratch.Value!;
+        scratch.EnsureSize(database.Count);
+        var (raw, best, stamp) = (scratch.Raw, scratch.Best, scratch.Stamp);
+        var scored = new List<int>();
+        var touched = new List<int>();
         bool bestMatch = Matcher.Kernel.Aggregation == RegionAggregation.BestMatch;
         var qa = queries.Codes(query);
         var all = database.AllCodes;
-        Span<int> words = stackalloc int[Math.Min(probes, Vocabulary.Count)];
-        for (int r = 0; r < nq; r++)
+        int probeCount = Math.Min(probes, Vocabulary.Count);
+        Span<int> words = probeCount <= 64 ? stackalloc int[probeCount] : new int[probeCount];
+        try
         {
-            var q = qa.Slice(r * wpc, wpc);
-            int probed = Vocabulary.Nearest(q, words);
-            best.Clear();
-            for (int p = 0; p < probed; p++)
+            for (int r = 0; r < nq; r++)
             {
-                int w = words[p];
-                for (int e = _listStart[w]; e < _listStart[w + 1]; e++)
+                var q = qa.Slice(r * wpc, wpc);
+                int probed = Vocabulary.Nearest(q, words);
+                for (int p = 0; p < probed; p++)
                 {
-                    var d = all.Slice(_listRegion[e] * wpc, wpc);
-                    int h = 0;
-                    for (int i = 0; i < wpc; i++) h += BitOperations.PopCount(q[i] ^ d[i]);
-                    float value = _table[h];
-                    if (value <= 0) continue;
-                    int image = _listImage[e];
-                    if (!best.TryGetValue(image, out float current)) best[image] = value;
-                    else best[image] = bestMatch ? Math.Max(current, value) : current + value;
+                    int w = words[p];
+                    for (int e = _listStart[w]; e < _listStart[w + 1]; e++)
+                    {
+                        var d = all.Slice(_listRegion[e] * wpc, wpc);
+                        int h = 0;
+                        for (int i = 0; i < wpc; i++) h += BitOperations.PopCount(q[i] ^ d[i]);
+                        float value = _table[h];
+                        if (value <= 0) continue;
+                        int image = _listImage[e];
+                        if (stamp[image] != r + 1)
+                        {
+                            stamp[image] = r + 1;
+                            best[image] = value;
+                            touched.Add(image);
+                        }
+                        else best[image] = bestMatch ? Math.Max(best[image], value) : best[image] + value;
+                    }
                 }
+                // Each image's sum grows query region by query region, the order RegionMatcher sums in.
+                foreach (int image in touched)
+                {
+                    if (raw[image] == 0) scored.Add(image);
+                    raw[image] += best[image];
+                }
+                touched.Clear();
             }
-            // Each image's sum grows query region by query region, the order RegionMatcher sums in.
-            foreach (var (image, value) in best) raw[image] = raw.GetValueOrDefault(image) + value;
+            double self = Matcher.SelfSimilarity(queries, query);
+            var ids = scored.ToArray();
+            var scores = ids.Select(i => RegionMatcher.Normalised(raw[i], self, Matcher.DatabaseSelfSimilarity(i))).ToArray();
+            var order = Enumerable.Range(0, ids.Length).ToArray();
+            Array.Sort(order, (a, b) => scores[a] != scores[b] ? scores[b].CompareTo(scores[a]) : ids[a].CompareTo(ids[b]));
+            int keep = Math.Min(count, order.Length);
+            return ([.. order[..keep].Select(i => ids[i])], [.. order[..keep].Select(i => scores[i])]);
         }
-        double self = Matcher.SelfSimilarity(queries, query);
-        var ids = raw.Keys.ToArray();
-        var scores = ids.Select(i => RegionMatcher.Normalised(raw[i], self, Matcher.DatabaseSelfSimilarity(i))).ToArray();
-        var order = RegionMatcher.Order(ids, scores);
-        int keep = Math.Min(count, order.Length);
-        var top = order[..keep];
-        var byId = ids.Select((id, i) => (id, i)).ToDictionary(t => t.id, t => scores[t.i]);
-        return (top, [.. top.Select(id => byId[id])]);
+        finally
+        {
+            foreach (int image in scored) raw[image] = 0;
+            foreach (int image in scored) stamp[image] = 0;
+            foreach (int image in touched) stamp[image] = 0;
+        }
+    }
+
+    private readonly ThreadLocal<Scratch> _scratch = new(() => new Scratch());
+
+    /// <summary>A thread's accumulators: raw sums, the current query region's best value, and which query region last touched each image.</summary>
+    private sealed class Scratch
+    {
+        public double[] Raw = [];
+        public float[] Best = [];
+        public int[] Stamp = [];
+
+        public void EnsureSize(int images)
+        {
+            if (Raw.Length >= images) return;
+            (Raw, Best, Stamp) = (new double[images], new float[images], new int[images]);
+        }
     }
 }

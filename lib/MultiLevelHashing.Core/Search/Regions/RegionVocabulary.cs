@@ -21,10 +21,12 @@ public sealed class RegionVocabulary
     }
 
     /// <summary>
-    /// The vocabulary size used when none is given: about 100 database regions per word (ASMK's 65k words for tens of
-    /// millions of descriptors is the same order), at least 16 words and at most 65,536.
+    /// The vocabulary size used when none is given: about 100 database regions per word, at least 16 words and at most
+    /// 8,192. The cap keeps the exhaustive nearest-word search cheap: fitting compares every sampled code with every word
+    /// in each round, and every query region compares itself with every word (ASMK's 65k words need an approximate
+    /// assignment, which this vocabulary does not have).
     /// </summary>
-    public static int DefaultSize(long totalRegions) => (int)Math.Clamp(totalRegions / 100, 16, 65_536);
+    public static int DefaultSize(long totalRegions) => (int)Math.Clamp(totalRegions / 100, 16, 8_192);
 
     /// <summary>Bits per code.</summary>
     public int Bits { get; }

@@ -144,7 +144,7 @@ public static class ChunkedCodeCache
         return chunk =>
         {
             var (start, count) = Range(chunk, chunkSize, ids.Count);
-            if (positions is not null) return positions[LowerBound(positions, start)..LowerBound(positions, start + count)];
+            if (positions is not null) return InChunk(positions, chunk, chunkSize, ids.Count);
             using var stored = ReadChunk(ChunkPath(parts, chunk), start, count, bits);
             return stored is null ? null : [.. stored.Kept.Select(k => start + k)];
         };
@@ -224,7 +224,7 @@ public static class ChunkedCodeCache
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
     }
 
-    private static IEnumerable<int> Owned(int total, int chunkSize, CodeShard shard)
+    internal static IEnumerable<int> Owned(int total, int chunkSize, CodeShard shard)
     {
         int chunks = (total + chunkSize - 1) / chunkSize;
         for (int c = shard.Index; c < chunks; c += shard.Count) yield return c;
@@ -380,20 +380,27 @@ public static class ChunkedCodeCache
         return null;
     }
 
+    /// <summary>The list positions among <paramref name="positions"/> (increasing) that chunk <paramref name="chunk"/> covers.</summary>
+    internal static int[] InChunk(int[] positions, int chunk, int chunkSize, int total)
+    {
+        var (start, count) = Range(chunk, chunkSize, total);
+        return positions[LowerBound(positions, start)..LowerBound(positions, start + count)];
+    }
+
     /// <summary>The first index of <paramref name="sorted"/> (increasing) whose value is at least <paramref name="value"/>.</summary>
-    internal static int LowerBound(int[] sorted, int value)
+    private static int LowerBound(int[] sorted, int value)
     {
         int at = Array.BinarySearch(sorted, value);
         return at >= 0 ? at : ~at;
     }
 
-    private static (int Start, int Count) Range(int chunk, int chunkSize, int total)
+    internal static (int Start, int Count) Range(int chunk, int chunkSize, int total)
     {
         int start = chunk * chunkSize;
         return (start, Math.Min(chunkSize, total - start));
     }
 
-    private static string ChunkPath(string parts, int chunk) => Path.Combine(parts, $"chunk-{chunk:D6}.bin");
+    internal static string ChunkPath(string parts, int chunk) => Path.Combine(parts, $"chunk-{chunk:D6}.bin");
 
     private static void WriteChunk(string path, int start, int count, int[] kept, IReadOnlyList<string> skipped, PackedCodes[] levels)
     {
@@ -471,7 +478,7 @@ public static class ChunkedCodeCache
     }
 
     /// <summary>Reports a chunk's own progress (0..count) as progress over the whole list.</summary>
-    private sealed class OffsetProgress(IProgress<ProgressReport> outer, string task, long offset, long total) : IProgress<ProgressReport>
+    internal sealed class OffsetProgress(IProgress<ProgressReport> outer, string task, long offset, long total) : IProgress<ProgressReport>
     {
         public void Report(ProgressReport value) => outer.Report(new ProgressReport(task, offset + value.Done, total, value.Unit, value.Detail));
     }

@@ -27,8 +27,8 @@ public static class RegionChunkCache
     /// </summary>
     public delegate RegionCodes EncodeChunk(IReadOnlyList<int> images, IProgress<ProgressReport>? progress);
 
-    /// <summary>The folder that holds the region chunks of <paramref name="path"/> while it is being made.</summary>
-    public static string PartsDirectory(string path) => path + ".parts";
+    /// <summary>The folder that holds the region chunks of <paramref name="path"/> while it is being made (as the code cache's).</summary>
+    public static string PartsDirectory(string path) => ChunkedCodeCache.PartsDirectory(path);
 
     /// <summary>
     /// The index file at <paramref name="path"/> holding the images of <paramref name="codes"/> (ids and level 0), and
@@ -50,12 +50,7 @@ public static class RegionChunkCache
             return found;
         }
         var positions = ChunkedCodeCache.Positions(codes.ImageIds, ids);
-        int[]? Kept(int chunk)
-        {
-            int start = chunk * chunkSize, end = Math.Min(ids.Count, start + chunkSize);
-            int from = ChunkedCodeCache.LowerBound(positions, start), to = ChunkedCodeCache.LowerBound(positions, end);
-            return positions[from..to];
-        }
+        int[]? Kept(int chunk) => ChunkedCodeCache.InChunk(positions, chunk, chunkSize, ids.Count);
         string parts = PartsDirectory(path);
         try
         {
@@ -161,7 +156,7 @@ public static class RegionChunkCache
             }
             var codes = images.Length == 0
                 ? new RegionCodes(bits, 1, 1, [], [0], [])
-                : encode(images, progress is null ? null : new OffsetProgress(progress, task, done, all));
+                : encode(images, progress is null ? null : new ChunkedCodeCache.OffsetProgress(progress, task, done, all));
             if (codes.Bits != bits) throw new ArgumentException($"the region encoder returned {codes.Bits}-bit codes, expected {bits}");
             if (codes.Count != images.Length) throw new ArgumentException($"the region encoder returned codes of {codes.Count} images for images {start}..{start + count - 1}, expected {images.Length}");
             WriteChunk(chunkPath, start, count, images, codes);
@@ -262,19 +257,12 @@ public static class RegionChunkCache
         return null;
     }
 
-    private static IEnumerable<int> Owned(int total, int chunkSize, CodeShard shard)
-    {
-        int chunks = (total + chunkSize - 1) / chunkSize;
-        for (int c = shard.Index; c < chunks; c += shard.Count) yield return c;
-    }
+    // The chunks are the code cache's: the same ranges, owners and file names.
+    private static IEnumerable<int> Owned(int total, int chunkSize, CodeShard shard) => ChunkedCodeCache.Owned(total, chunkSize, shard);
 
-    private static (int Start, int Count) Range(int chunk, int chunkSize, int total)
-    {
-        int start = chunk * chunkSize;
-        return (start, Math.Min(chunkSize, total - start));
-    }
+    private static (int Start, int Count) Range(int chunk, int chunkSize, int total) => ChunkedCodeCache.Range(chunk, chunkSize, total);
 
-    private static string ChunkPath(string parts, int chunk) => Path.Combine(parts, $"chunk-{chunk:D6}.bin");
+    private static string ChunkPath(string parts, int chunk) => ChunkedCodeCache.ChunkPath(parts, chunk);
 
     // Payload: int32 start, count (the list range), bits, grid height, grid width, kept K, K x int32 list positions,
     // int32 regions R, (K + 1) x int32 offsets, R x (int32 row, int32 column, float32 strength), R x ceil(B/64) uint64.
@@ -338,11 +326,5 @@ public static class RegionChunkCache
         {
             return null;
         }
-    }
-
-    /// <summary>Reports a chunk's own progress (0..its images) as progress over the whole list.</summary>
-    private sealed class OffsetProgress(IProgress<ProgressReport> outer, string task, long offset, long total) : IProgress<ProgressReport>
-    {
-        public void Report(ProgressReport value) => outer.Report(new ProgressReport(task, offset + value.Done, total, value.Unit, value.Detail));
     }
 }

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace MultiLevelHashing.Search.Regions;
 
 /// <summary>
@@ -30,8 +28,12 @@ public sealed class RegionInvertedFile
         _table = matcher.Kernel.Table(database.Bits);
         int total = database.TotalRegions, wpc = database.WordsPerCode, k = vocabulary.Count;
         var word = new int[total];
-        var codes = database.AllCodes.ToArray();
-        Parallel.For(0, total, r => word[r] = vocabulary.Nearest(codes.AsSpan(r * wpc, wpc)));
+        Parallel.For(0, database.Count, image =>
+        {
+            var codes = database.Codes(image);
+            int first = database.FirstRegion(image);
+            for (int r = 0; r < database.RegionCount(image); r++) word[first + r] = vocabulary.Nearest(codes.Slice(r * wpc, wpc));
+        });
         _listStart = new int[k + 1];
         foreach (int w in word) _listStart[w + 1]++;
         for (int w = 0; w < k; w++) _listStart[w + 1] += _listStart[w];
@@ -92,10 +94,7 @@ public sealed class RegionInvertedFile
                     int w = words[p];
                     for (int e = _listStart[w]; e < _listStart[w + 1]; e++)
                     {
-                        var d = all.Slice(_listRegion[e] * wpc, wpc);
-                        int h = 0;
-                        for (int i = 0; i < wpc; i++) h += BitOperations.PopCount(q[i] ^ d[i]);
-                        float value = _table[h];
+                        float value = _table[BitPacking.Hamming(q, all.Slice(_listRegion[e] * wpc, wpc))];
                         if (value <= 0) continue;
                         int image = _listImage[e];
                         if (stamp[image] != r + 1)

@@ -108,11 +108,8 @@ public sealed class RegionSearch
         for (int j = 0; j < shortlist; j++) { outIds.Add(ids[j]); outDistances.Add(distances[j]); }
         foreach (int id in extra)
         {
-            var code = Global.Code(id);
-            int d = 0;
-            for (int w = 0; w < code.Length; w++) d += System.Numerics.BitOperations.PopCount(code[w] ^ query[w]);
             outIds.Add(id);
-            outDistances.Add(d);
+            outDistances.Add(BitPacking.Hamming(Global.Code(id), query));
         }
         for (int j = shortlist; j < ids.Length; j++)
             if (!extraSet.Contains(ids[j])) { outIds.Add(ids[j]); outDistances.Add(distances[j]); }

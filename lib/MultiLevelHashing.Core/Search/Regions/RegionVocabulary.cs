@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace MultiLevelHashing.Search.Regions;
 
 /// <summary>
@@ -133,8 +131,7 @@ public sealed class RegionVocabulary
         var centroids = _centroids.AsSpan();
         for (int word = 0, o = 0; word < Count; word++, o += wpc)
         {
-            int d = 0;
-            for (int w = 0; w < wpc; w++) d += BitOperations.PopCount(code[w] ^ centroids[o + w]);
+            int d = BitPacking.Hamming(code, centroids.Slice(o, wpc));
             if (d < bestDistance) (best, bestDistance) = (word, d);
         }
         return best;
@@ -154,8 +151,7 @@ public sealed class RegionVocabulary
         var centroids = _centroids.AsSpan();
         for (int word = 0, o = 0; word < Count; word++, o += wpc)
         {
-            int d = 0;
-            for (int w = 0; w < wpc; w++) d += BitOperations.PopCount(code[w] ^ centroids[o + w]);
+            int d = BitPacking.Hamming(code, centroids.Slice(o, wpc));
             if (found == want && d >= distances[want - 1]) continue;
             // Insertion into the sorted head; a later word with an equal distance goes after the earlier ones.
             int at = found == want ? want - 1 : found++;

@@ -186,7 +186,7 @@ public static class ImageLoader
 
     /// <summary>
     /// Loads, crops to <paramref name="crop"/> (rounded outward, clipped to the image) and resizes. With
-    /// <see cref="JpegDecoding.Reduced"/> (opt-in through <see cref="ImageLoadOptions.JpegDecoding"/>) a JPEG that is
+    /// <see cref="JpegDecoding.Reduced"/> (the default of <see cref="ImageLoadOptions.JpegDecoding"/>) a JPEG that is
     /// to be made smaller is decoded at a reduced scale first (<see cref="ReducedJpeg"/>).
     /// </summary>
     public static Image<Rgb24> LoadRgb(string path, BoundingBox? crop, ImageResize? resize, ImageLoadOptions? options = null)

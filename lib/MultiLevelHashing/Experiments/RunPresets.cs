@@ -1,4 +1,5 @@
 using MultiLevelHashing.Attention;
+using MultiLevelHashing.Data.MiniLandmarks;
 using MultiLevelHashing.Runtime;
 using MultiLevelHashing.Search;
 using MultiLevelHashing.Training;
@@ -46,6 +47,12 @@ public static class RunPresets
 
     /// <summary>The configuration of the reported tables of a mode: <see cref="PaperTablesConfig.Full"/> or <see cref="PaperTablesConfig.Smoke"/>.</summary>
     public static PaperTablesConfig Tables(RunMode mode) => mode == RunMode.Full ? PaperTablesConfig.Full : PaperTablesConfig.Smoke;
+
+    /// <summary>
+    /// The benchmark the region rows are also reported on (table 9d, <see cref="PaperTables.RunRegionRows"/>):
+    /// mini-landmarks/large in full mode; in smoke mode none, and the notebook runs the same code on its smoke benchmark.
+    /// </summary>
+    public static MiniLandmarksConfig? SecondBenchmark(RunMode mode) => mode == RunMode.Full ? MiniLandmarksConfig.Large : null;
 
     /// <summary>The bit-selection study of a mode on <see cref="TablesTraining"/>'s model.</summary>
     public static BitSelectionStudyConfig Selection(RunMode mode) => mode == RunMode.Full

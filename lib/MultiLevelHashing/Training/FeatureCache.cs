@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Runtime;
@@ -18,10 +19,14 @@ public static class FeatureCache
     private static readonly byte[] Magic = "MLHFEAT\0"u8.ToArray();
     private const int Version = 2;
 
-    /// <summary>File name for a feature-config hash and an image-set fingerprint.</summary>
+    /// <summary>
+    /// File name for a feature-config hash and an image-set fingerprint, under the process's JPEG decoding mode
+    /// (<see cref="ImageLoadOptions.JpegDecoding"/>), which changes the pixels and so the features.
+    /// </summary>
     public static string FileName(string featureHash, string fingerprint)
     {
-        string images = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint)))[..16].ToLowerInvariant();
+        string decoded = $"{fingerprint}|jpeg {ImageLoadOptions.Default.JpegDecoding}";
+        string images = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(decoded)))[..16].ToLowerInvariant();
         return $"features-{featureHash}-{images}.bin";
     }
 

@@ -185,7 +185,7 @@ public sealed class ReducedJpegTests : IDisposable
     [Fact]
     public void TheModeComesFromTheEnvironment()
     {
-        Assert.Equal(JpegDecoding.Full, new ImageLoadOptions().JpegDecoding);
+        Assert.Equal(JpegDecoding.Reduced, new ImageLoadOptions().JpegDecoding);
         Assert.Equal(JpegDecoding.Full, ImageLoadOptions.FromEnvironment(k => k == ImageLoadOptions.JpegDecodingVariable ? "Full" : null).JpegDecoding);
         Assert.Equal(JpegDecoding.Reduced, ImageLoadOptions.FromEnvironment(k => k == ImageLoadOptions.JpegDecodingVariable ? "reduced" : null).JpegDecoding);
         var e = Assert.Throws<UserInputException>(() => ImageLoadOptions.FromEnvironment(k => k == ImageLoadOptions.JpegDecodingVariable ? "half" : null));

@@ -27,6 +27,32 @@ public class ResultSummaryTests
     }
 
     [Fact]
+    public void RowsOfASecondBenchmarkGetTheirOwnRegionTableAndLeaveTheMainTablesAlone()
+    {
+        var main = Toy();
+        var second = new ResultSummary(ResultSummary.CurrentVersion, "full",
+            [.. new[] { Row(PaperMethods.Gap, 16384, "classic", 54.6), Row(PaperMethods.Global, 64, "classic", 32.7), Row(PaperMethods.Itq, 64, "classic", 11.1),
+                        Row(PaperMethods.RegionPca, 1617 * 8, "classic", 64.8) }.Select(r => r with { Dataset = "toy/large" })],
+            [new AimCheck("a region aim, toy/large", "numbers", true)]);
+        var merged = ResultSummary.Merge("full", [main, second]);
+        Assert.Equal(["toy", "toy/large"], merged.Datasets);
+        // The main tables read the first benchmark only: the second's ITQ and global rows must not leak into them.
+        Assert.Equal(main.CodeLengthTable("classic"), merged.CodeLengthTable("classic"));
+        Assert.Equal("", merged.RegionTable());
+        string large = merged.RegionTable("toy/large");
+        Assert.Contains("| GAP | 2048 |", large);
+        Assert.Contains("| DSCNN global code, 64 bits | 8 |", large);
+        Assert.Contains("| region codes alone, PCA-sign | 1617 |", large);
+        Assert.DoesNotContain("ITQ", large);
+        Assert.True(large.IndexOf("GAP", StringComparison.Ordinal) < large.IndexOf("region codes alone", StringComparison.Ordinal));
+        string markdown = merged.ToMarkdown();
+        Assert.Contains("## Region-level codes on toy/large", markdown);
+        Assert.Contains("**met**: a region aim, toy/large: numbers", markdown);
+        Assert.Contains("Region-level codes on toy/large, with its own GAP", merged.ReadmeTable());
+        Assert.DoesNotContain("toy/large", main.ToMarkdown());
+    }
+
+    [Fact]
     public void CellsRoundTheStoredMeanOnce()
     {
         // 74.749 stored as 74.75 would show as 74.8; the summary keeps four decimals and shows 74.7, as the aims do.

@@ -102,15 +102,21 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
 
     private IEnumerable<string> Protocols => Rows.Select(r => r.Protocol).Distinct();
 
-    private SummaryRow? Find(string method, string protocol, int? bits = null) =>
-        Rows.FirstOrDefault(r => r.Method == method && r.Protocol == protocol && (bits is null || r.Bits == bits));
+    /// <summary>The benchmarks of the rows, in order; the first has every table, the others region rows (RunRegionRows).</summary>
+    public IReadOnlyList<string> Datasets => [.. Rows.Select(r => r.Dataset).Distinct()];
+
+    private string? MainDataset => Rows.Count == 0 ? null : Rows[0].Dataset;
+
+    private SummaryRow? Find(string method, string protocol, int? bits = null, string? dataset = null) =>
+        Rows.FirstOrDefault(r => r.Method == method && r.Protocol == protocol && (bits is null || r.Bits == bits) && r.Dataset == (dataset ?? MainDataset));
 
     /// <summary>The hashing methods against code length under <paramref name="protocol"/> (the paper's main table).</summary>
     public string CodeLengthTable(string protocol)
     {
-        var lengths = Rows.Where(r => PaperMethods.CodeLengthRows.Contains(r.Method)).Select(r => r.Bits).Distinct().Order().ToList();
+        var main = Rows.Where(r => r.Dataset == MainDataset).ToList();
+        var lengths = main.Where(r => PaperMethods.CodeLengthRows.Contains(r.Method)).Select(r => r.Bits).Distinct().Order().ToList();
         var table = new MarkdownTable([$"method ({protocol} mAP, %)", .. lengths.Select(b => $"{b} bits")]);
-        foreach (string method in PaperMethods.CodeLengthRows.Where(m => Rows.Any(r => r.Method == m)))
+        foreach (string method in PaperMethods.CodeLengthRows.Where(m => main.Any(r => r.Method == m)))
             table.Row([method, .. lengths.Select(b => Cell(Find(method, protocol, b)))]);
         return table.ToString();
     }
@@ -130,7 +136,7 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         int? globalBits = multiLevel is not null && local is not null ? multiLevel.Bits - local.Bits : null;
         var table = new MarkdownTable(["codes", "bits stored", "bits compared per image", .. protocols.Select(p => $"{p} mAP (%)"),
             $"{first} mP@10 (%)", "ms per query: scan / MIH", "setting"]);
-        var methods = PaperMethods.FloatRows.Concat(PaperMethods.AblationRows).Where(m => Rows.Any(r => r.Method == m));
+        var methods = PaperMethods.FloatRows.Concat(PaperMethods.AblationRows).Where(m => Rows.Any(r => r.Method == m && r.Dataset == MainDataset));
         foreach (string method in methods)
         {
             if (method == PaperMethods.Global && globalBits is null) continue;
@@ -149,25 +155,32 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
 
     /// <summary>
     /// The region-level rows (region codes alone and multi-level with region codes; lib/MultiLevelHashing/README.md
-    /// section 2.8), with bytes stored per image; empty when the run has none.
+    /// section 2.8) of <paramref name="dataset"/> (default: the first benchmark), with bytes stored per image; empty when
+    /// the run has none. On a second benchmark, which has no other table, its GAP and global-code rows come first as the
+    /// references.
     /// </summary>
-    public string RegionTable()
+    public string RegionTable(string? dataset = null)
     {
+        dataset ??= MainDataset;
         var protocols = Protocols.ToList();
-        var methods = Rows.Select(r => r.Method).Distinct().Where(m => m.Contains("region", StringComparison.Ordinal)).ToList();
+        var rows = Rows.Where(r => r.Dataset == dataset).ToList();
+        var methods = rows.Select(r => r.Method).Distinct().Where(m => m.Contains("region", StringComparison.Ordinal)).ToList();
         if (protocols.Count == 0 || methods.Count == 0) return "";
+        if (dataset != MainDataset)
+            methods = [.. new[] { PaperMethods.Gap, PaperMethods.Global }.Where(m => rows.Any(r => r.Method == m)), .. methods];
         string first = protocols[0];
         var text = new StringBuilder();
         text.AppendLine($"| codes | bytes per image | bits compared per image | {string.Join(" | ", protocols.Select(p => $"{p} mAP (%)"))} | {first} mP@10 (%) | ms per query: scan / MIH | setting |");
         text.AppendLine($"|---|---|---|{string.Concat(protocols.Select(_ => "---|"))}---|---|---|");
         foreach (string method in methods)
         {
-            var head = Find(method, first)!;
+            var head = Find(method, first, dataset: dataset)!;
             string time = head.QueryMsMultiIndex is { } mih
                 ? string.Create(CultureInfo.InvariantCulture, $"{head.QueryMs:0.000} / {mih:0.000}")
                 : string.Create(CultureInfo.InvariantCulture, $"{head.QueryMs:0.000}");
-            text.AppendLine($"| {method} | {head.Bits / 8} | {head.BitsCompared.ToString("0", CultureInfo.InvariantCulture)} | " +
-                $"{string.Join(" | ", protocols.Select(p => Cell(Find(method, p))))} | {head.PrecisionAt10.ToString("0.0", CultureInfo.InvariantCulture)} | {time} | {head.Setting} |");
+            string name = method == PaperMethods.Global ? $"{method}, {head.Bits} bits" : method;
+            text.AppendLine($"| {name} | {head.Bits / 8} | {head.BitsCompared.ToString("0", CultureInfo.InvariantCulture)} | " +
+                $"{string.Join(" | ", protocols.Select(p => Cell(Find(method, p, dataset: dataset))))} | {head.PrecisionAt10.ToString("0.0", CultureInfo.InvariantCulture)} | {time} | {head.Setting} |");
         }
         return text.ToString();
     }
@@ -184,20 +197,27 @@ public sealed record ResultSummary(int FormatVersion, string Mode, IReadOnlyList
         int seeds = Rows.Max(r => r.Seeds.Count);
         string regions = RegionTable();
         return $"{dataset}, test queries, mean ± sd over {seeds} seeds (mode {Mode}).\n\n{CodeLengthTable(first)}\n{AblationTable()}\n" +
-               (regions.Length > 0 ? $"{regions}\n" : "") + AimList();
+               (regions.Length > 0 ? $"{regions}\n" : "") + SecondBenchmarks(headings: false) + AimList();
     }
+
+    /// <summary>The region tables of every benchmark after the first, each under a heading or a line naming it.</summary>
+    private string SecondBenchmarks(bool headings) => string.Concat(Datasets.Skip(1).Select(d => RegionTable(d) is { Length: > 0 } table
+        ? (headings ? $"## Region-level codes on {d}\n\nWith" : $"Region-level codes on {d}, with") +
+          $" its own GAP and global code (the DSCNN trained on {d}'s training split):\n\n{table}\n"
+        : ""));
 
     /// <summary>The whole summary as Markdown: the code-length table under every protocol, the ablations, the aims.</summary>
     public string ToMarkdown()
     {
         var text = new StringBuilder($"# Results summary ({Mode} mode)\n\n");
         if (Rows.Count == 0) return text.Append("No tables were computed in this run.\n").ToString();
-        text.AppendLine($"Dataset {Rows[0].Dataset}; mAP and mP@10 in percent, mean ± sd over seeds {string.Join(", ", Rows.SelectMany(r => r.Seeds).Distinct().Order())}.\n");
+        text.AppendLine($"Dataset {Rows[0].Dataset}{string.Concat(Datasets.Skip(1).Select(d => $" (region rows also on {d})"))}; mAP and mP@10 in percent, mean ± sd over seeds {string.Join(", ", Rows.SelectMany(r => r.Seeds).Distinct().Order())}.\n");
         foreach (string protocol in Protocols)
             text.AppendLine($"## Hashing at equal code lengths, {protocol}\n\n{CodeLengthTable(protocol)}");
         text.AppendLine($"## Multi-level ablations and float references\n\n{AblationTable()}");
         if (RegionTable() is { Length: > 0 } regions)
             text.AppendLine($"## Region-level codes (planar landmarks composited into scenes favour region matching)\n\n{regions}");
+        text.Append(SecondBenchmarks(headings: true));
         text.AppendLine($"## Aims\n\n{AimList()}");
         return text.ToString();
     }

@@ -8,7 +8,8 @@ One run measures one thing and prints one JSON line on stdout:
                        codes u_g and u_l of every image, for the comparison of codes
   --mode train-heads   training steps of the two heads on fixed feature maps F (steps/s)
   --mode train-layer4  training steps of layer4 and the heads, the whole backbone in the forward pass (steps/s)
-  --mode e2e           JPEG files to codes: decoding and resizing in DataLoader workers, in parallel with the network
+  --mode e2e           JPEG files to codes: decoding and resizing in DataLoader workers (--workers), in parallel with the
+                       network; with --draft, PIL decodes at reduced scale (Image.draft)
   --mode check         prints the library versions and exits
 
 Usage: /usr/bin/python3 dscnn_benchmark.py --weights model.safetensors --mode infer --input batch.npy ...
@@ -236,8 +237,8 @@ def train_steps(model, inputs, heads_only, steps, warmup, lr=3e-4, weight_decay=
 # ---------------------------------------------------------------- end to end from files
 
 class JpegFiles(torch.utils.data.Dataset):
-    def __init__(self, paths, size):
-        self.paths, self.size = paths, size
+    def __init__(self, paths, size, draft=False):
+        self.paths, self.size, self.draft = paths, size, draft
 
     def __len__(self):
         return len(self.paths)
@@ -245,13 +246,16 @@ class JpegFiles(torch.utils.data.Dataset):
     def __getitem__(self, i):
         from PIL import Image
         with Image.open(self.paths[i]) as image:
+            if self.draft:
+                # PIL's reduced-scale JPEG decoding: libjpeg's 1/2, 1/4 or 1/8 scale, the smallest at least this size.
+                image.draft("RGB", (self.size, self.size))
             image = image.convert("RGB").resize((self.size, self.size), Image.BICUBIC)
             return torch.from_numpy(np.asarray(image, dtype=np.uint8).transpose(2, 0, 1).copy())
 
 
-def end_to_end(model, folder, size, batch, workers):
+def end_to_end(model, folder, size, batch, workers, draft):
     paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.lower().endswith((".jpg", ".jpeg")))
-    loader = torch.utils.data.DataLoader(JpegFiles(paths, size), batch_size=batch, num_workers=workers,
+    loader = torch.utils.data.DataLoader(JpegFiles(paths, size, draft), batch_size=batch, num_workers=workers,
                                          prefetch_factor=4 if workers > 0 else 2, persistent_workers=False)
     done = 0
     with torch.no_grad():
@@ -279,6 +283,7 @@ def main():
     parser.add_argument("--codes-out", help="infer: write u_g and u_l of every input image to <this>.global.npy / .local.npy")
     parser.add_argument("--images", help="e2e: folder of JPEG files")
     parser.add_argument("--workers", type=int, default=1, help="e2e: DataLoader worker processes")
+    parser.add_argument("--draft", action="store_true", help="e2e: decode JPEG files at reduced scale with PIL's Image.draft")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -318,8 +323,8 @@ def main():
         rate = train_steps(model, inputs, args.mode == "train-heads", args.steps, args.warmup)
         print(json.dumps({"mode": args.mode, "rate": rate, "batch": inputs.shape[0], "threads": torch.get_num_threads()}))
     else:
-        rate, n = end_to_end(model, args.images, args.size, args.batch, args.workers)
-        print(json.dumps({"mode": args.mode, "rate": rate, "images": n, "workers": args.workers, "threads": torch.get_num_threads()}))
+        rate, n = end_to_end(model, args.images, args.size, args.batch, args.workers, args.draft)
+        print(json.dumps({"mode": args.mode, "rate": rate, "images": n, "workers": args.workers, "draft": args.draft, "threads": torch.get_num_threads()}))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,9 @@ public sealed class PyTorchBenchCommandTests : IDisposable
             R(ComparisonWorkload.TrainLayer4, T, 1), R(ComparisonWorkload.TrainLayer4, P, 2),
             // End to end 18 (median of 12, 18, 19): 90.0% of inference's 20.
             R(ComparisonWorkload.EndToEnd, T, 12), R(ComparisonWorkload.EndToEnd, T, 19), R(ComparisonWorkload.EndToEnd, T, 18), R(ComparisonWorkload.EndToEnd, P, 5),
+            // PyTorch's standard pipeline (2 workers) 12 and 18 (median 15): 18 / 15 = 1.20, met; with Image.draft 20: 0.90, no target.
+            R(ComparisonWorkload.EndToEnd, PyTorchBenchmark.PyTorchTwoWorkersSide, 12), R(ComparisonWorkload.EndToEnd, PyTorchBenchmark.PyTorchTwoWorkersSide, 18),
+            R(ComparisonWorkload.EndToEnd, PyTorchBenchmark.PyTorchDraftSide, 20),
         };
         var sweep = new List<PyTorchSweepRun> { new(1, 8, 4), new(1, 8, 6), new(2, 8, 1), new(2, 8, 2) };
         var agreement = new[] { new PyTorchComparison.CodeAgreement(1e-6, 10, 0, 0), new PyTorchComparison.CodeAgreement(2e-5, 20, 1, 3e-6) };
@@ -133,6 +136,12 @@ public sealed class PyTorchBenchCommandTests : IDisposable
         Assert.Contains("| training, layer4 + heads | steps/s | 1.00 | 2.00 | 0.50 | >= 0.95 | no (47.4% short) |", report);
         Assert.Contains("| end to end / inference, TorchSharp | - | 90.0% | 20.0% | - | >= 80% | yes |", report);
         Assert.Contains("| inference (decoded images) | 10.00 30.00 20.00 | 40.00 10.00 25.00 |", report);
+        Assert.Contains("| end to end against PyTorch, 2 workers | img/s | 18.00 | 15.00 | 1.20 | >= 1.20 | yes |", report);
+        Assert.Contains("| end to end against PyTorch, 2 workers, Image.draft | img/s | 18.00 | 20.00 | 0.90 | - | - |", report);
+        Assert.Contains("| end to end, PyTorch, 2 workers |  | 12.00 18.00 |", report);
+        // Spreads of rows and sides with more than one run: inference 3.0 and 4.0 (the widest: PyTorch, 40 against 10),
+        // heads 2.0 and 1.0, end to end 19/12 = 1.58 and 2 workers 18/12 = 1.5; their median is (1.58 + 2.0) / 2 = 1.79.
+        Assert.Contains("up to 4.00x its slowest (inference (decoded images), PyTorch); the median over rows and sides is 1.79x", report);
         Assert.Contains("    detail 18", report);
         Assert.Contains("| global (24 bits) | 10 | 1.0e-6 | 0 | - |", report);
         Assert.Contains("| local (40 bits) | 20 | 2.0e-5 | 1 | 3.0e-6 |", report);

@@ -33,7 +33,8 @@ public static class IndexCommand
         var regions = new Option<bool>("--regions")
         {
             Description = "also store every image's region codes (all locations of the backbone map, by the region coder mlh regions stored in the checkpoint), " +
-                          "for mlh query --regions; coded chunk by chunk into the cache (resumable; with --shard only the shard's chunks, after its codes)",
+                          "for mlh query --regions, with the vocabulary of their inverted file (mlh query --inverted); coded chunk by chunk into the cache " +
+                          "(resumable; with --shard only the shard's chunks, after its codes)",
         };
         var encoding = new EncodingOptions.Declared();
         var command = new Command("index", "Encode database images with a trained DSCNN into an index file of global-level and local-level codes (and region codes with --regions).")
@@ -75,9 +76,13 @@ public static class IndexCommand
                         using var regionIndex = RegionCodeCache.GetOrEncode(cached.Index, list.Ids, chunks.ChunkSize, RegionCodeCache.CoderKey(stored.Coder, stored.Info),
                             stored.Info.Bits, encoder.Encode, "region codes", progress);
                         var codes = regionIndex.Regions!;
+                        // The vocabulary of the region-level inverted file (mlh query --inverted), fitted on them with the
+                        // deterministic default, is stored beside them.
+                        var vocabulary = codes.TotalRegions > 0 ? RegionVocabulary.FitDefault(codes) : null;
                         // The region codes are read through the cache file's mapping and written out as they are read.
-                        CodeIndexFile.Write(target!, cached.Index.ImageIds, levels, codes);
-                        return summary + $", region codes: {codes.Bits} bits at {codes.MeanRegions:0.#} locations per image on a {codes.GridHeight} x {codes.GridWidth} grid)";
+                        CodeIndexFile.Write(target!, cached.Index.ImageIds, levels, codes, vocabulary);
+                        return summary + $", region codes: {codes.Bits} bits at {codes.MeanRegions:0.#} locations per image on a {codes.GridHeight} x {codes.GridWidth} grid" +
+                               (vocabulary is null ? ")" : $", a vocabulary of {vocabulary.Count} words for mlh query --inverted)");
                     }
                     // The cache's index is an index file already: copied byte for byte, atomically.
                     AtomicFile.Write(target!, s =>

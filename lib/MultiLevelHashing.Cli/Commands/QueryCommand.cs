@@ -50,8 +50,14 @@ public static class QueryCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var expand = new Option<int?>("--expand") { Description = "with --regions: average query expansion in Hamming space with the top E results (the tables use 5)" };
+        var inverted = new Option<int>("--inverted")
+        {
+            Description = "with --regions: also re-rank the M images the region-level inverted file ranks best (the vocabulary mlh index --regions stored in the index), " +
+                          "so that images the global code ranks far down can be found by their regions (0: the global shortlist only)",
+        };
+        var probes = new Option<int>("--probes") { Description = "with --inverted: nearest words each query region visits", DefaultValueFactory = _ => 4 };
         var command = new Command("query", "Search an index with one image: top-k by global Hamming distance, the multi-level ranking with --levels, or with region codes with --regions.")
-        { index, checkpoint, image, box, k, levels, regions, candidates, lambda, selected, select, rho, verify, expand };
+        { index, checkpoint, image, box, k, levels, regions, candidates, lambda, selected, select, rho, verify, expand, inverted, probes };
         command.SetAction(parse =>
         {
             int count = parse.GetValue(k);
@@ -72,11 +78,17 @@ public static class QueryCommand
             if (!byRegions && (verifying || expansion is not null)) throw new UserInputException("--verify and --expand work on region codes: add --regions");
             if (verifyDepth < 1) throw new UserInputException($"--verify must be at least 1, got {verifyDepth}");
             if (expansion is < 1) throw new UserInputException($"--expand must be at least 1, got {expansion}");
+            int invertedCount = parse.GetValue(inverted), probeCount = parse.GetValue(probes);
+            if (invertedCount < 0) throw new UserInputException($"--inverted must be at least 0, got {invertedCount}");
+            if (probeCount < 1) throw new UserInputException($"--probes must be at least 1, got {probeCount}");
+            if (invertedCount > 0 && !byRegions) throw new UserInputException("--inverted works on region codes: add --regions");
+            if (invertedCount > 0 && expansion is not null) throw new UserInputException("--inverted and --expand cannot be combined");
             var info = Checkpoint.ReadInfo(ckpt.FullName);
             using var db = CodeIndexFile.Open(parse.GetValue(index)!.FullName, [info.Config.GlobalBits, info.Config.LocalBits]);
             var coder = byRegions ? Checkpoint.RequireRegionCoder(ckpt.FullName) : ((RegionHashHead Coder, RegionCoderInfo Info)?)null;
             using var loadedCoder = coder?.Coder;
             if (coder is { } stored) RequireRegions(db, stored.Info);
+            if (invertedCount > 0) RequireVocabulary(db);
 
             var device = TorchDevice.Default();
             var (model, loaded) = Checkpoint.LoadModel(ckpt.FullName, device);
@@ -93,11 +105,14 @@ public static class QueryCommand
                 if (shortlist < 0) throw new UserInputException($"--candidates must be at least 0, got {shortlist}");
                 CommandOutput.Writer(output).WriteLine($"stage 2 re-ranks the top {Math.Min(shortlist, db.Count)} by region codes ({db.Regions!.Bits} bits, " +
                                                        $"{queryRegions.RegionCount(0)} query regions; {SelectiveKernel.Default})");
-                var search = new RegionSearch(db.Levels[0], db.Regions, SelectiveKernel.Default);
+                // The benchmark's search: with --inverted, the inverted file over the index's region codes, with its stored words.
+                var search = RegionSearch.Create(db.Levels[0], db.Regions, SelectiveKernel.Default, invertedCount > 0 ? db.Vocabulary : null);
+                if (invertedCount > 0)
+                    CommandOutput.Writer(output).WriteLine($"stage 1 also takes the inverted file's top {invertedCount} ({db.Vocabulary!.Count} words, {probeCount} probes)");
                 int length = verifying ? Math.Max(count, verifyDepth) : count;
                 var ranking = expansion is int e
                     ? search.SearchExpanded(codes.Global, queryRegions, shortlist, e, length)[0]
-                    : search.Search(codes.Global, queryRegions, shortlist, length)[0];
+                    : search.Search(codes.Global, queryRegions, shortlist, length, 0, invertedCount, probeCount)[0];
                 if (expansion is not null) CommandOutput.Writer(output).WriteLine($"the query's code and region scores are averaged with its top {expansion} (query expansion)");
                 if (verifying)
                 {
@@ -145,6 +160,14 @@ public static class QueryCommand
         if (db.Regions.Bits != coder.Bits)
             throw UserInputException.InFile(db.Path, $"the index holds {db.Regions.Bits}-bit region codes but the checkpoint's region coder makes {coder.Bits}-bit codes; " +
                                                      "index again with mlh index --regions");
+    }
+
+    /// <summary>Refuses <c>--inverted</c> on an index that stores no region vocabulary, naming the index.</summary>
+    internal static void RequireVocabulary(CodeIndex db)
+    {
+        if (db.Vocabulary is null)
+            throw UserInputException.InFile(db.Path, "the index holds no region vocabulary for --inverted; write it again with mlh index --regions " +
+                                                     $"(index format version {CodeIndexFile.VocabularyFormatVersion} or later)");
     }
 
     private static (BitMask Mask, string How) ChooseMask(FileInfo? maskFile, string? select, double? rho, CheckpointInfo info, DscnnModel model,

@@ -104,18 +104,22 @@ public static class CodeBenchmark
             ArgumentOutOfRangeException.ThrowIfNegative(regionOptions.Candidates);
             var kernel = regionOptions.Kernel ?? SelectiveKernel.Default;
             ArgumentOutOfRangeException.ThrowIfNegative(regionOptions.InvertedCandidates);
-            var matcher = new RegionMatcher(databaseRegions, kernel);
-            RegionInvertedFile? invertedFile = null;
+            RegionVocabulary? vocabulary = null;
             string shortlist = $"top {Math.Min(regionOptions.Candidates, n)}";
             if (regionOptions.InvertedCandidates > 0 && databaseRegions.TotalRegions > 0)
             {
-                int words = regionOptions.VocabularySize > 0 ? regionOptions.VocabularySize : RegionVocabulary.DefaultSize(databaseRegions.TotalRegions);
                 progress.Report("region inverted file", 0, 1, "files");
-                invertedFile = new RegionInvertedFile(matcher, RegionVocabulary.Fit(databaseRegions, words));
+                vocabulary = regionOptions.VocabularySize > 0
+                    ? RegionVocabulary.Fit(databaseRegions, regionOptions.VocabularySize)
+                    : RegionVocabulary.FitDefault(databaseRegions);
+            }
+            var search = RegionSearch.Create(databaseGlobal, databaseRegions, kernel, vocabulary);
+            var invertedFile = search.InvertedFile;
+            if (invertedFile is not null)
+            {
                 progress.Report("region inverted file", 1, 1, "files");
                 shortlist += $" and the inverted file's top {regionOptions.InvertedCandidates} ({invertedFile.Vocabulary.Count} words, {regionOptions.Probes} probes)";
             }
-            var search = new RegionSearch(databaseGlobal, matcher, invertedFile: invertedFile);
             int inverted = invertedFile is null ? 0 : regionOptions.InvertedCandidates;
             methods.Add(("regions", $"{databaseGlobal.Bits}-bit global ranking, {shortlist} re-ranked by {databaseRegions.Bits}-bit region codes " +
                                     $"({databaseRegions.MeanRegions.ToString("0.#", CultureInfo.InvariantCulture)} per image; {kernel})",

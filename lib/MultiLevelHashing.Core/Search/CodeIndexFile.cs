@@ -19,14 +19,22 @@ public sealed class CodeIndex : IDisposable
 {
     private readonly IDisposable? _mapping;
 
-    internal CodeIndex(string path, string[] imageIds, PackedCodes[] levels, RegionCodes? regions, IDisposable? mapping)
+    internal CodeIndex(string path, string[] imageIds, PackedCodes[] levels, RegionCodes? regions, RegionVocabulary? vocabulary, IDisposable? mapping)
     {
         Path = path;
         ImageIds = imageIds;
         Levels = levels;
         Regions = regions;
+        Vocabulary = vocabulary;
         _mapping = mapping;
     }
+
+    /// <summary>
+    /// The vocabulary of the region-level inverted file fitted on <see cref="Regions"/> when the index was written
+    /// (lib/MultiLevelHashing/README.md section 2.8), or null when the file has none (no region codes, or written before
+    /// format version 3). Copied out of the file: it stays valid after this object is disposed.
+    /// </summary>
+    public RegionVocabulary? Vocabulary { get; }
 
     /// <summary>
     /// The region codes of every image (image i of <see cref="Regions"/> is row i of every level), or null when the file
@@ -65,23 +73,33 @@ public sealed class CodeIndex : IDisposable
 /// <param name="GridWidth">Columns of the grid.</param>
 /// <param name="TotalRegions">Regions over all pieces.</param>
 /// <param name="Pieces">The pieces, image after image; called once per pass (three times), a piece may be released once the next is asked for.</param>
-public sealed record RegionSection(int Bits, int GridHeight, int GridWidth, long TotalRegions, Func<IEnumerable<RegionCodes>> Pieces);
+public sealed record RegionSection(int Bits, int GridHeight, int GridWidth, long TotalRegions, Func<IEnumerable<RegionCodes>> Pieces)
+{
+    /// <summary>The region-level inverted file's vocabulary to store after the region codes (of <see cref="Bits"/>-bit codes); null: none.</summary>
+    public RegionVocabulary? Vocabulary { get; init; }
+}
 
 /// <summary>
 /// The index file of a database of multi-level codes (lib/MultiLevelHashing/README.md section 1.1): header (magic
 /// <c>MLHINDEX</c>, format version, number of levels and K per level, N, and from version 2 the region descriptor:
 /// bits per region code, 0 when there are none, then grid height, grid width and the total number of regions), the
 /// image ids, the codes of each level as 64-bit words (64-byte aligned, so that they can be searched in place through
-/// a memory mapping), in version 2 the optional region section (section 2.3: N + 1 int32 offsets, one
+/// a memory mapping), from version 2 the optional region section (section 2.3: N + 1 int32 offsets, one
 /// (int32 row, int32 column, float32 strength) position per region, the packed region codes; each part 64-byte
-/// aligned and mapped in place), and an XxHash3 checksum of everything before it. Written atomically; a damaged,
-/// truncated or mismatched file gives a <see cref="UserInputException"/> naming it. Version 1 files (no region
-/// descriptor) still open. All integers little-endian.
+/// aligned and mapped in place), from version 3 after the region codes the optional vocabulary of the region-level
+/// inverted file (section 2.8: int32 word count K, 0 when there is none; then int32 bits, the int32 words asked for,
+/// rounds, seed and sample size it was fitted with, the K packed centroids 64-byte aligned, and an XxHash3 of the
+/// centroids' bytes), and an XxHash3 checksum of everything before it. Written atomically; a damaged, truncated or
+/// mismatched file gives a <see cref="UserInputException"/> naming it. Version 1 files (no region descriptor) and
+/// version 2 files (no vocabulary) still open. All integers little-endian.
 /// </summary>
 public static class CodeIndexFile
 {
-    /// <summary>Current format version: 2 added the optional region section.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>Current format version: 2 added the optional region section, 3 the optional vocabulary after it.</summary>
+    public const int FormatVersion = 3;
+
+    /// <summary>The first format version that may hold a region vocabulary.</summary>
+    public const int VocabularyFormatVersion = 3;
 
     /// <summary>The first format version, without region codes; still read.</summary>
     public const int FirstFormatVersion = 1;
@@ -96,9 +114,11 @@ public static class CodeIndexFile
 
     /// <summary>
     /// Writes <paramref name="imageIds"/> and the codes of every level (same row count) atomically, with the region codes
-    /// of the same images when <paramref name="regions"/> is given.
+    /// of the same images when <paramref name="regions"/> is given, and the vocabulary of their inverted file when
+    /// <paramref name="vocabulary"/> is given.
     /// </summary>
-    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<PackedCodes> levels, RegionCodes? regions = null)
+    public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<PackedCodes> levels, RegionCodes? regions = null,
+        RegionVocabulary? vocabulary = null)
     {
         ArgumentNullException.ThrowIfNull(imageIds);
         ArgumentNullException.ThrowIfNull(levels);
@@ -106,7 +126,7 @@ public static class CodeIndexFile
         foreach (var level in levels)
             if (level.Count != imageIds.Count)
                 throw new ArgumentException($"a level has {level.Count} codes but there are {imageIds.Count} image ids.", nameof(levels));
-        Write(path, imageIds, [.. levels.Select(l => l.Bits)], level => [levels[level]], regions);
+        Write(path, imageIds, [.. levels.Select(l => l.Bits)], level => [levels[level]], regions, vocabulary);
     }
 
     /// <summary>
@@ -114,25 +134,27 @@ public static class CodeIndexFile
     /// codes stored chunk by chunk: <paramref name="levelChunks"/>(i) yields the codes of level i in row order, in
     /// as many <see cref="PackedCodes"/> as it likes (it keeps ownership; a piece may be disposed once the next is
     /// asked for). The pieces of each level must add up to one code per image, with <paramref name="bits"/>[i] bits.
-    /// The file is the same as <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{PackedCodes}, RegionCodes?)"/>
+    /// The file is the same as <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{PackedCodes}, RegionCodes?, RegionVocabulary?)"/>
     /// writes. <paramref name="regions"/>, when given, are the region codes of the same images, held in memory; region
     /// codes that do not fit in memory stream through <see cref="Write(string, IReadOnlyList{string}, IReadOnlyList{int}, Func{int, IEnumerable{PackedCodes}}, RegionSection)"/>.
     /// </summary>
     public static void Write(string path, IReadOnlyList<string> imageIds, IReadOnlyList<int> bits, Func<int, IEnumerable<PackedCodes>> levelChunks,
-        RegionCodes? regions = null)
+        RegionCodes? regions = null, RegionVocabulary? vocabulary = null)
     {
         if (regions is null)
         {
+            if (vocabulary is not null) throw new ArgumentException("a region vocabulary is stored only beside region codes.", nameof(vocabulary));
             WriteCore(path, imageIds, bits, levelChunks, null);
             return;
         }
         if (regions.Count != imageIds.Count)
             throw new ArgumentException($"region codes of {regions.Count} images but there are {imageIds.Count} image ids.", nameof(regions));
-        WriteCore(path, imageIds, bits, levelChunks, new RegionSection(regions.Bits, regions.GridHeight, regions.GridWidth, regions.TotalRegions, () => [regions]));
+        WriteCore(path, imageIds, bits, levelChunks,
+            new RegionSection(regions.Bits, regions.GridHeight, regions.GridWidth, regions.TotalRegions, () => [regions]) { Vocabulary = vocabulary });
     }
 
     /// <summary>
-    /// As the other streaming writer, with region codes that also arrive in pieces (lib/MultiLevelHashing/README.md
+    /// As the other streaming writer, with region codes (and their vocabulary, <see cref="RegionSection.Vocabulary"/>) that also arrive in pieces (lib/MultiLevelHashing/README.md
     /// section 1.3): <see cref="RegionSection.Pieces"/> is enumerated three times (offsets, then positions, then codes),
     /// so at most one piece needs to be in memory at a time. The file is byte for byte the one the in-memory writer makes
     /// from the pieces joined by <see cref="RegionCodes.Concat"/>.
@@ -160,6 +182,8 @@ public static class CodeIndexFile
                 throw new ArgumentException($"a {regions.GridHeight} x {regions.GridWidth} grid cannot be stored (sides 1 to {MaxGridSide}).", nameof(regions));
             if (regions.TotalRegions is < 0 or > int.MaxValue || regions.TotalRegions * BitPacking.WordsPerCode(regions.Bits) > int.MaxValue)
                 throw new ArgumentException($"{regions.TotalRegions} regions of {regions.Bits} bits are more than one index holds.", nameof(regions));
+            if (regions.Vocabulary is { } words && words.Bits != regions.Bits)
+                throw new ArgumentException($"a vocabulary of {words.Bits}-bit codes for {regions.Bits}-bit region codes.", nameof(regions));
         }
         using var file = AtomicFile.Begin(path);
         var hash = new XxHash3();
@@ -259,6 +283,21 @@ public static class CodeIndexFile
                 region += piece.TotalRegions;
             }
             if (region != regions.TotalRegions) throw new ArgumentException("the pieces of region codes changed between passes.", nameof(regions));
+            // The vocabulary (format version 3): its count, its fitting, then its centroids with their own checksum.
+            var vocabulary = regions.Vocabulary;
+            BinaryPrimitives.WriteInt32LittleEndian(scratch, vocabulary?.Count ?? 0); Put(scratch[..4]);
+            if (vocabulary is not null)
+            {
+                var fit = vocabulary.Fitting;
+                foreach (int v in new[] { vocabulary.Bits, fit?.Words ?? 0, fit?.Iterations ?? 0, fit?.Seed ?? 0, fit?.SampleSize ?? 0 })
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(scratch, v); Put(scratch[..4]);
+                }
+                PadTo(Alignment);
+                var centroids = MemoryMarshal.AsBytes(vocabulary.AllCentroids);
+                PutChunked(centroids);
+                BinaryPrimitives.WriteUInt64LittleEndian(scratch, XxHash3.HashToUInt64(centroids)); Put(scratch);
+            }
         }
         BinaryPrimitives.WriteUInt64LittleEndian(scratch, hash.GetCurrentHashAsUInt64());
         file.Stream.Write(scratch);
@@ -355,8 +394,12 @@ public static class CodeIndexFile
                 pos += bytes;
             }
             RegionCodes? regions = null;
+            RegionVocabulary? vocabulary = null;
             if (regionBits != 0)
+            {
                 regions = ReadRegions(path, basePtr, ref pos, length, (int)n, regionBits, gridHeight, gridWidth, (int)totalRegions);
+                if (version >= VocabularyFormatVersion) vocabulary = ReadVocabulary(path, basePtr, ref pos, length, regionBits);
+            }
             if (pos != length - TrailerBytes) throw UserInputException.InFile(path, $"damaged: {length - TrailerBytes - pos} unexpected bytes before the checksum.");
             if (verifyChecksum)
             {
@@ -366,7 +409,7 @@ public static class CodeIndexFile
                 ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(basePtr + pos, 8));
                 if (hash.GetCurrentHashAsUInt64() != stored) throw UserInputException.InFile(path, "checksum mismatch: the index file is damaged.");
             }
-            return new CodeIndex(path, ids, levels, regions, mapping);
+            return new CodeIndex(path, ids, levels, regions, vocabulary, mapping);
         }
         catch
         {
@@ -411,6 +454,46 @@ public static class CodeIndexFile
         {
             throw UserInputException.InFile(path, $"damaged region section: {e.Message}.");
         }
+    }
+
+    /// <summary>
+    /// The vocabulary after the region section at <paramref name="pos"/> (format version 3), or null when its word count
+    /// is 0; every field is checked, and the centroids against their own checksum, so that damage is refused naming the
+    /// vocabulary even when the file's checksum is not verified.
+    /// </summary>
+    private static unsafe RegionVocabulary? ReadVocabulary(string path, byte* basePtr, ref long pos, long length, int regionBits)
+    {
+        long end = length - TrailerBytes, cursor = pos;
+        int ReadInt32()
+        {
+            if (cursor + 4 > end) throw UserInputException.InFile(path, "the region vocabulary is truncated.");
+            int v = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(basePtr + cursor, 4));
+            cursor += 4;
+            return v;
+        }
+        int count = ReadInt32();
+        pos = cursor;
+        if (count == 0) return null;
+        int bits = ReadInt32(), words = ReadInt32(), iterations = ReadInt32(), seed = ReadInt32(), sampleSize = ReadInt32();
+        if (bits != regionBits)
+            throw UserInputException.InFile(path, $"damaged region vocabulary: {bits}-bit words for {regionBits}-bit region codes.");
+        int wordsPer = BitPacking.WordsPerCode(bits);
+        long at = (cursor + Alignment - 1) / Alignment * Alignment;
+        if (count < 0 || words < 0 || iterations < 0 || sampleSize < 0 || (words > 0 && sampleSize < 1)
+            || (long)count * wordsPer > (end - Math.Min(at, end)) / 8)
+            throw UserInputException.InFile(path, $"damaged region vocabulary: {count} words (fitted as {words} words, {iterations} rounds, sample {sampleSize}) " +
+                                                  $"do not fit in a file of {length} bytes.");
+        long bytes = (long)count * wordsPer * 8;
+        if (at + bytes + 8 > end) throw UserInputException.InFile(path, $"the region vocabulary is truncated: need {bytes + 8} bytes at offset {at}, file has {length}.");
+        var centroidBytes = new ReadOnlySpan<byte>(basePtr + at, (int)bytes);
+        ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(basePtr + at + bytes, 8));
+        if (XxHash3.HashToUInt64(centroidBytes) != stored)
+            throw UserInputException.InFile(path, "damaged region vocabulary: its checksum does not match its centroids.");
+        pos = at + bytes + 8;
+        var centroids = MemoryMarshal.Cast<byte, ulong>(centroidBytes).ToArray();
+        if (!BitConverter.IsLittleEndian)
+            for (int i = 0; i < centroids.Length; i++) centroids[i] = BinaryPrimitives.ReverseEndianness(centroids[i]);
+        return RegionVocabulary.FromCentroids(bits, centroids, words > 0 ? new RegionVocabularyFit(words, iterations, seed, sampleSize) : null);
     }
 
     /// <summary>Memory over part of a mapping; valid while the <see cref="CodeIndex"/> that owns the mapping is not disposed, as its levels.</summary>

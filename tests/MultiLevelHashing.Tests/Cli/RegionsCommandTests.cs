@@ -134,6 +134,88 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// <c>mlh index --regions</c> stores the vocabulary a fresh default fit on the region codes gives, and <c>mlh query
+    /// --regions --inverted M --probes P</c> ranks as <see cref="RegionSearch.Search"/> over the index with that vocabulary's
+    /// inverted file; an index without a vocabulary or region codes, and <c>--inverted</c> without <c>--regions</c>, are refused.
+    /// </summary>
+    [Fact]
+    public async Task QueryWithTheInvertedFileRanksAsRegionSearchWithTheStoredVocabulary()
+    {
+        string work = TestPaths.NewTempDirectory("regions-inverted");
+        try
+        {
+            var ds = fixture.Dataset;
+            string dataset = fixture.Summary.Directory, ckpt = SmokeCheckpoint(work, "model.ckpt");
+            Assert.Equal(0, await Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", $"{Bits}", "--size", $"{Size}"));
+            string index = Path.Combine(work, "db.mlhidx");
+            var indexed = new StringWriter();
+            Assert.Equal(0, await Invoke(indexed, "index", "--dataset", dataset, "--checkpoint", ckpt, "--output", index, "--regions", "--batch", "4"));
+
+            var query = ds.Queries[0];
+            var box = query.Box;
+            var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
+            var (model, loaded) = Checkpoint.LoadModel(ckpt);
+            RegionCodes queryRegions;
+            PackedCodes queryGlobal;
+            using (model)
+            using (coder)
+            {
+                var querySource = new ImageFileSource(ImageFiles.Of([(query.Path, (BoundingBox?)box)], ds.Root));
+                using (var maps = FeatureCache.Compute(model.Backbone, querySource, info.ImageSize, 1))
+                    queryRegions = coder.Encode(maps);
+                queryGlobal = DscnnEncoder.Encode(model, querySource, loaded.Config.ImageSize, 1).Global;
+            }
+
+            const int candidates = 3, inverted = 5, probes = 2, k = 12;
+            string[] expected, expectedScores;
+            string noVocabulary = Path.Combine(work, "novocabulary.mlhidx"), noRegions = Path.Combine(work, "noregions.mlhidx");
+            using (var db = CodeIndexFile.Open(index, [TrainingConfig.Smoke.GlobalBits, TrainingConfig.Smoke.LocalBits]))
+            {
+                var vocabulary = db.Vocabulary!;
+                var fresh = RegionVocabulary.FitDefault(db.Regions!);
+                Assert.Equal((fresh.Bits, fresh.Count, fresh.Fitting), (vocabulary.Bits, vocabulary.Count, vocabulary.Fitting));
+                Assert.Equal(fresh.AllCentroids.ToArray(), vocabulary.AllCentroids.ToArray());
+                Assert.Contains($"a vocabulary of {vocabulary.Count} words", indexed.ToString());
+
+                var matcher = new RegionMatcher(db.Regions!, SelectiveKernel.Default);
+                var search = new RegionSearch(db.Levels[0], matcher, invertedFile: new RegionInvertedFile(matcher, vocabulary));
+                var ranking = search.Search(queryGlobal, queryRegions, candidates, k, 0, inverted, probes)[0];
+                Assert.True(ranking.Reranked > candidates, "the inverted file adds images to the global shortlist");
+                expected = [.. ranking.Ids.Select(i => db.ImageIds[i])];
+                expectedScores = [.. ranking.RegionScores.Select((v, r) => r < ranking.Reranked ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-")];
+                // The same index without its vocabulary (as written before format version 3), and without region codes.
+                CodeIndexFile.Write(noVocabulary, db.ImageIds, db.Levels, db.Regions);
+                CodeIndexFile.Write(noRegions, db.ImageIds, db.Levels);
+            }
+
+            string boxText = string.Join(',', new[] { box.X1, box.Y1, box.X2, box.Y2 }.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+            string[] Query(string file, params string[] rest) =>
+                ["query", "--index", file, "--checkpoint", ckpt, "--image", query.Path, "--box", boxText, "--k", $"{k}", .. rest];
+            var text = new StringWriter();
+            Assert.Equal(0, await Invoke(text, Query(index, "--regions", "--candidates", $"{candidates}", "--inverted", $"{inverted}", "--probes", $"{probes}")));
+            var rows = Rows(text.ToString());
+            Assert.Equal(expected, rows.Select(r => r[2]));
+            Assert.Equal(expectedScores, rows.Select(r => r[4]));
+            Assert.Contains($"stage 1 also takes the inverted file's top {inverted}", text.ToString());
+
+            var e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, Query(index, "--inverted", $"{inverted}")));
+            Assert.Contains("--regions", e.Message);
+            e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, Query(noVocabulary, "--regions", "--inverted", $"{inverted}")));
+            Assert.Contains("novocabulary.mlhidx", e.Message);
+            Assert.Contains("vocabulary", e.Message);
+            e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, Query(noRegions, "--regions", "--inverted", $"{inverted}")));
+            Assert.Contains("noregions.mlhidx", e.Message);
+            Assert.Contains("region codes", e.Message);
+            // Without --inverted the index without a vocabulary still answers.
+            Assert.Equal(0, await Invoke(new StringWriter(), Query(noVocabulary, "--regions")));
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
     [Fact]
     public async Task BenchmarkScoresTheSearchWithRegionCodesAsRegionSearchComputedDirectly()
     {

@@ -77,7 +77,9 @@ public sealed class FileFuzzTests : IDisposable
         var words = new ulong[offsets[12]];
         for (int w = 0; w < words.Length; w++) words[w] = (ulong)rnd.NextInt64();
         var positions = Enumerable.Range(0, offsets[12]).Select(_ => new RegionPosition(rnd.Next(3), rnd.Next(3), rnd.NextSingle())).ToArray();
-        CodeIndexFile.Write(path, ids, [SyntheticCodes.Uniform(12, 64, 1)], new RegionCodes(64, 3, 3, words, offsets, positions));
+        // With the vocabulary of the region-level inverted file after the region codes, so that its fields are damaged too.
+        var regions = new RegionCodes(64, 3, 3, words, offsets, positions);
+        CodeIndexFile.Write(path, ids, [SyntheticCodes.Uniform(12, 64, 1)], regions, RegionVocabulary.FitDefault(regions));
         var bytes = File.ReadAllBytes(path);
         File.Delete(path);
         return bytes;
@@ -190,7 +192,7 @@ public sealed class FileFuzzTests : IDisposable
     [Property]
     public void IndexWithRegionsWithoutChecksumStaysInBounds(Damage damage)
     {
-        // The region section's layout checks alone must keep every read of offsets, positions and codes inside the mapping.
+        // The region section's layout checks alone must keep every read of offsets, positions, codes and vocabulary inside the mapping.
         byte[] bytes = damage.Apply(IndexWithRegions.Value);
         FuzzHarness.Run("index with regions (no checksum)", NextPath(".mlhidx"), bytes, p =>
         {
@@ -203,6 +205,12 @@ public sealed class FileFuzzTests : IDisposable
                 Assert.All(regions.Positions(i).ToArray(), r => Assert.True(r.Row < regions.GridHeight && r.Column < regions.GridWidth));
             }
             _ = new RegionMatcher(regions).RankAll(regions);
+            if (index.Vocabulary is { } vocabulary)
+            {
+                Assert.Equal(regions.Bits, vocabulary.Bits);
+                var file = new RegionInvertedFile(new RegionMatcher(regions), vocabulary);
+                for (int q = 0; q < regions.Count; q++) _ = file.Search(regions, q, 3);
+            }
         });
     }
 

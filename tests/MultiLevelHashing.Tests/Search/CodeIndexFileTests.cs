@@ -209,9 +209,10 @@ public sealed class CodeIndexFileTests : IDisposable
     {
         var (path, _, regions) = WriteWithRegions();
         var bytes = File.ReadAllBytes(path);
-        // A flipped bit inside the region codes (the last section before the trailer) fails the checksum.
+        // A flipped bit inside the region codes (the last section before the vocabulary's word count, 0 here, and the
+        // trailer) fails the checksum.
         var flipped = (byte[])bytes.Clone();
-        flipped[^20] ^= 0x01;
+        flipped[^24] ^= 0x01;
         File.WriteAllBytes(path, flipped);
         var e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path));
         Assert.Contains("checksum", e.Message);
@@ -255,6 +256,125 @@ public sealed class CodeIndexFileTests : IDisposable
         File.WriteAllBytes(path, bytes);
         var refused = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: false));
         Assert.Contains(path, refused.Message);
+    }
+
+    private (string Path, RegionCodes Regions, RegionVocabulary Vocabulary) WriteWithVocabulary(int n = 23, int bits = 256)
+    {
+        var ids = Enumerable.Range(0, n).Select(i => $"v{i}").ToArray();
+        var regions = SampleRegions(n, bits, 11);
+        var vocabulary = RegionVocabulary.FitDefault(regions);
+        string path = Path.Combine(_dir, "vocabulary.mlhindex");
+        CodeIndexFile.Write(path, ids, [SyntheticCodes.Uniform(n, 64, 3)], regions, vocabulary);
+        return (path, regions, vocabulary);
+    }
+
+    private static void AssertSameVocabulary(RegionVocabulary expected, RegionVocabulary? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal((expected.Bits, expected.Count, expected.Fitting), (actual.Bits, actual.Count, actual.Fitting));
+        Assert.Equal(expected.AllCentroids.ToArray(), actual.AllCentroids.ToArray());
+    }
+
+    [Theory]
+    [InlineData(256)]
+    [InlineData(40)]
+    public void TheRegionVocabularyRoundTripsAndEqualsAFreshFit(int bits)
+    {
+        var (path, regions, vocabulary) = WriteWithVocabulary(bits: bits);
+        RegionVocabulary read;
+        using (var index = CodeIndexFile.Open(path))
+        {
+            read = index.Vocabulary!;
+            AssertSameVocabulary(vocabulary, read);
+            Assert.Equal(new RegionVocabularyFit(RegionVocabulary.DefaultSize(regions.TotalRegions), RegionVocabulary.DefaultIterations, 0,
+                RegionVocabulary.DefaultSampleSize), read.Fitting);
+            // The stored words are those a fresh fit on the stored region codes gives.
+            AssertSameVocabulary(RegionVocabulary.FitDefault(index.Regions!), read);
+        }
+        // Copied out of the mapping: still readable after the index is closed.
+        Assert.Equal(vocabulary.AllCentroids.ToArray(), read.AllCentroids.ToArray());
+
+        // The streaming writer stores the same bytes, and centroids given without their fitting reload without it.
+        string streamed = Path.Combine(_dir, "streamed.mlhindex");
+        var ids = Enumerable.Range(0, regions.Count).Select(i => $"v{i}").ToArray();
+        var g = SyntheticCodes.Uniform(regions.Count, 64, 3);
+        CodeIndexFile.Write(streamed, ids, [64], _ => [g],
+            new RegionSection(bits, 3, 4, regions.TotalRegions, () => [regions.Slice(0, 10), regions.Slice(10, regions.Count - 10)]) { Vocabulary = vocabulary });
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(streamed));
+        var bare = RegionVocabulary.FromCentroids(bits, vocabulary.AllCentroids.ToArray());
+        CodeIndexFile.Write(streamed, ids, [g], regions, bare);
+        using var reloaded = CodeIndexFile.Open(streamed);
+        AssertSameVocabulary(bare, reloaded.Vocabulary);
+        Assert.Null(reloaded.Vocabulary!.Fitting);
+    }
+
+    [Fact]
+    public void IndexesWithoutAVocabularyAndVersionTwoFilesStillOpen()
+    {
+        var (path, _, regions) = WriteWithRegions();
+        var v3 = File.ReadAllBytes(path);
+        Assert.Equal(CodeIndexFile.FormatVersion, BitConverter.ToInt32(v3, 8));
+        using (var index = CodeIndexFile.Open(path))
+        {
+            Assert.NotNull(index.Regions);
+            Assert.Null(index.Vocabulary);
+        }
+        // A version-2 file: the version-3 layout without the vocabulary's word count (4 zero bytes before the trailer).
+        Assert.Equal(0, BitConverter.ToInt32(v3, v3.Length - 20));
+        var v2 = v3[..^20];
+        BitConverter.GetBytes(2).CopyTo(v2, 8);
+        string old = Path.Combine(_dir, "v2.mlhindex");
+        File.WriteAllBytes(old, [.. v2, .. BitConverter.GetBytes(System.IO.Hashing.XxHash3.HashToUInt64(v2)), .. "MLHEND\0\0"u8.ToArray()]);
+        using (var index = CodeIndexFile.Open(old, [64, 72]))
+        {
+            Assert.Equal(regions.AllCodes.ToArray(), index.Regions!.AllCodes.ToArray());
+            Assert.Equal(regions.Offsets.ToArray(), index.Regions.Offsets.ToArray());
+            Assert.Null(index.Vocabulary);
+        }
+        // Index files without region codes have no vocabulary, and cannot be given one.
+        var (plain, ids, g, _) = WriteSample(4);
+        using (var index = CodeIndexFile.Open(plain)) Assert.Null(index.Vocabulary);
+        Assert.Throws<ArgumentException>(() => CodeIndexFile.Write(plain, ids, [64], _ => [g], null, RegionVocabulary.FitDefault(regions)));
+        Assert.Throws<ArgumentException>(() => CodeIndexFile.Write(plain, ids, [g], SampleRegions(4, 128, 1), RegionVocabulary.FitDefault(regions)));
+    }
+
+    [Fact]
+    public void ADamagedVocabularyIsRefusedNamingTheFile()
+    {
+        var (path, _, vocabulary) = WriteWithVocabulary();
+        var bytes = File.ReadAllBytes(path);
+        int centroidsAt = Find(bytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(vocabulary.AllCentroids).ToArray());
+        foreach (bool verify in new[] { true, false })
+        {
+            // A flipped byte in a centroid: refused by the vocabulary's own checksum, with or without the file's.
+            var flipped = (byte[])bytes.Clone();
+            flipped[centroidsAt + 13] ^= 0x20;
+            File.WriteAllBytes(path, flipped);
+            var e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: verify));
+            Assert.Contains(path, e.Message);
+            Assert.Contains(verify ? "damaged" : "damaged region vocabulary", e.Message);
+            Assert.Contains("vocabulary", e.Message);
+
+            // A word count that claims more than the file holds, and words of another length than the region codes.
+            // (word count, bits, then the fitting's four fields, padded to the centroids' 64-byte boundary)
+            int countAt = centroidsAt - 24;
+            while (BitConverter.ToInt32(bytes, countAt) != vocabulary.Count || BitConverter.ToInt32(bytes, countAt + 4) != vocabulary.Bits) countAt--;
+            Assert.True(centroidsAt - countAt < 64 + 24);
+            var huge = (byte[])bytes.Clone();
+            BitConverter.GetBytes(1 << 28).CopyTo(huge, countAt);
+            File.WriteAllBytes(path, huge);
+            e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: verify));
+            Assert.Contains(path, e.Message);
+            Assert.Contains("vocabulary", e.Message);
+            var otherBits = (byte[])bytes.Clone();
+            BitConverter.GetBytes(128).CopyTo(otherBits, countAt + 4);
+            File.WriteAllBytes(path, otherBits);
+            e = Assert.Throws<UserInputException>(() => CodeIndexFile.Open(path, verifyChecksum: verify));
+            Assert.Contains(path, e.Message);
+            Assert.Contains("vocabulary", e.Message);
+        }
+        File.WriteAllBytes(path, bytes);
+        using (var index = CodeIndexFile.Open(path)) AssertSameVocabulary(vocabulary, index.Vocabulary);
     }
 
     private static int Find(byte[] haystack, byte[] needle)

@@ -44,6 +44,18 @@ public sealed class RegionSearch
         if (stage1 == SearchMethod.Mih) _stage1.Build();
     }
 
+    /// <summary>
+    /// The search <c>mlh benchmark --regions</c> and <c>mlh query --regions</c> run: a matcher over
+    /// <paramref name="regions"/> and, with <paramref name="vocabulary"/>, the region-level inverted file built on it with
+    /// those words, so that <see cref="Search"/>'s <c>invertedCandidates</c> may add its images to the global shortlist.
+    /// </summary>
+    public static RegionSearch Create(PackedCodes global, RegionCodes regions, SelectiveKernel? kernel = null, RegionVocabulary? vocabulary = null,
+        SearchMethod stage1 = SearchMethod.Scan)
+    {
+        var matcher = new RegionMatcher(regions, kernel);
+        return new RegionSearch(global, matcher, stage1, vocabulary is null ? null : new RegionInvertedFile(matcher, vocabulary));
+    }
+
     /// <summary>Global codes.</summary>
     public PackedCodes Global { get; }
 

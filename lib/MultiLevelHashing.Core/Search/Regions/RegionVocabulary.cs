@@ -1,5 +1,12 @@
 namespace MultiLevelHashing.Search.Regions;
 
+/// <summary>The settings a <see cref="RegionVocabulary"/> was fitted with (<see cref="RegionVocabulary.Fit"/>), kept beside it in index files.</summary>
+/// <param name="Words">Words asked for (fewer distinct codes give fewer).</param>
+/// <param name="Iterations">Most rounds of assignment and majority.</param>
+/// <param name="Seed">Seed of the sample and of the initial centroids.</param>
+/// <param name="SampleSize">Most codes fitted on.</param>
+public sealed record RegionVocabularyFit(int Words, int Iterations, int Seed, int SampleSize);
+
 /// <summary>
 /// A visual vocabulary over binary region codes (lib/MultiLevelHashing/README.md section 2.8): K centroid codes of B bits
 /// fitted by k-majority, the Hamming-space k-means of Grana et al. (2013): assign every code to its nearest centroid,
@@ -11,12 +18,25 @@ public sealed class RegionVocabulary
 {
     private readonly ulong[] _centroids;
 
-    private RegionVocabulary(int bits, ulong[] centroids)
+    private RegionVocabulary(int bits, ulong[] centroids, RegionVocabularyFit? fitting)
     {
         Bits = bits;
         WordsPerCode = (bits + 63) / 64;
         _centroids = centroids;
+        Fitting = fitting;
     }
+
+    /// <summary>Rounds of k-majority <see cref="Fit"/> runs at most by default.</summary>
+    public const int DefaultIterations = 10;
+
+    /// <summary>Codes <see cref="Fit"/> samples at most by default.</summary>
+    public const int DefaultSampleSize = 200_000;
+
+    /// <summary>The settings this vocabulary was fitted with; null when it was given as centroids without them.</summary>
+    public RegionVocabularyFit? Fitting { get; }
+
+    /// <summary>Every centroid, one packed row of <see cref="WordsPerCode"/> words per word, word after word.</summary>
+    public ReadOnlySpan<ulong> AllCentroids => _centroids;
 
     /// <summary>
     /// The vocabulary size used when none is given: about 100 database regions per word, at least 16 words and at most
@@ -38,14 +58,17 @@ public sealed class RegionVocabulary
     /// <summary>Centroid code of word <paramref name="word"/>.</summary>
     public ReadOnlySpan<ulong> Centroid(int word) => _centroids.AsSpan(word * WordsPerCode, WordsPerCode);
 
-    /// <summary>A vocabulary whose centroids are exactly <paramref name="centroids"/> (one packed row per word), e.g. to test or to reload one.</summary>
-    public static RegionVocabulary FromCentroids(int bits, ulong[] centroids)
+    /// <summary>
+    /// A vocabulary whose centroids are exactly <paramref name="centroids"/> (one packed row per word), e.g. to test or to
+    /// reload one; <paramref name="fitting"/>, when known, the settings it was fitted with.
+    /// </summary>
+    public static RegionVocabulary FromCentroids(int bits, ulong[] centroids, RegionVocabularyFit? fitting = null)
     {
         BitPacking.ValidateBits(bits);
         int words = (bits + 63) / 64;
         if (centroids.Length == 0 || centroids.Length % words != 0)
             throw new ArgumentException($"{centroids.Length} words do not make whole {bits}-bit centroids (at least one)", nameof(centroids));
-        return new RegionVocabulary(bits, (ulong[])centroids.Clone());
+        return new RegionVocabulary(bits, (ulong[])centroids.Clone(), fitting);
     }
 
     /// <summary>
@@ -55,7 +78,7 @@ public sealed class RegionVocabulary
     /// assignment (ties to the lower word) and bitwise majority (a tied bit, or a word no code chose, keeps its value),
     /// stopping early when no assignment changes. Fewer distinct codes than <paramref name="words"/> give fewer words.
     /// </summary>
-    public static RegionVocabulary Fit(RegionCodes codes, int words, int iterations = 10, int seed = 0, int sampleSize = 200_000)
+    public static RegionVocabulary Fit(RegionCodes codes, int words, int iterations = DefaultIterations, int seed = 0, int sampleSize = DefaultSampleSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(words, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(iterations);
@@ -81,7 +104,7 @@ public sealed class RegionVocabulary
             centroids.AddRange(code);
             if (centroids.Count == words * wpc) break;
         }
-        var vocabulary = new RegionVocabulary(bits, [.. centroids]);
+        var vocabulary = new RegionVocabulary(bits, [.. centroids], new RegionVocabularyFit(words, iterations, seed, sampleSize));
         int k = vocabulary.Count;
         var assignment = new int[n];
         Array.Fill(assignment, -1);
@@ -122,6 +145,12 @@ public sealed class RegionVocabulary
         }
         return vocabulary;
     }
+
+    /// <summary>
+    /// The vocabulary <c>mlh index --regions</c> stores and <c>mlh benchmark --inverted</c> fits: <see cref="DefaultSize"/>
+    /// words, seed 0, the default rounds and sample.
+    /// </summary>
+    public static RegionVocabulary FitDefault(RegionCodes codes) => Fit(codes, DefaultSize(codes.TotalRegions));
 
     /// <summary>The word whose centroid is nearest in Hamming distance to <paramref name="code"/> (the lowest such word on ties).</summary>
     public int Nearest(ReadOnlySpan<ulong> code)

@@ -519,11 +519,11 @@ public static class PaperTables
         private static int RegionBits(RegionCodes codes) => (int)Math.Round(codes.MeanRegions * (codes.Bits + 8));
 
         /// <summary>Region codes alone, every query against the whole database with the selective kernel.</summary>
-        private void RegionAlone(string method, RegionCodes database, RegionCodes queries, SelectiveKernel kernel, int seed)
+        private void RegionAlone(string method, RegionCodes database, RegionCodes queries, SelectiveKernel kernel, int seed, string? what = null)
         {
             var matcher = new RegionMatcher(database, kernel);
             double compared = queries.MeanRegions * database.MeanRegions * database.Bits;
-            Add(method, PaperMethods.Dscnn, RegionBits(database), compared, "selective kernel over all region pairs, full sort", kernel.ToString(), seed,
+            Add(method, PaperMethods.Dscnn, RegionBits(database), compared, "selective kernel over all region pairs, full sort", (what is null ? "" : what + ", ") + kernel, seed,
                 [.. matcher.RankAll(queries).Select(r => (IReadOnlyList<int>)r)], Time(() => matcher.RankAll(queries), queries.Count), null);
         }
 
@@ -544,7 +544,8 @@ public static class PaperTables
             var kernel = study.Config.Kernel;
             using var trainedHead = study.Trained(seed, progress);
             var trained = study.Encode(trainedHead);
-            RegionAlone(PaperMethods.RegionTrained, trained.Database, trained.Queries, kernel, seed);
+            string how = study.Config.Training.Describe();
+            RegionAlone(PaperMethods.RegionTrained, trained.Database, trained.Queries, kernel, seed, how);
             // The local head's maps are only comparable when the model sees the maps the region coders see.
             if (config.Training.Backbone == Model.Backbones.BackboneKind.ResNet18 && config.Training.Freeze == FreezePolicy.HeadsOnly)
             {
@@ -559,7 +560,7 @@ public static class PaperTables
             {
                 double recall = ShortlistRecall.Mean(truth, stage1, n, protocols[0]);
                 MultiLevel(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionPca, n), pca.Database, pca.Queries, bench, n, recall, seed);
-                MultiLevel(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionTrained, n), trained.Database, trained.Queries, bench, n, recall, seed);
+                MultiLevel(PaperMethods.Shortlisted(PaperMethods.MultiLevelRegionTrained, n), trained.Database, trained.Queries, bench, n, recall, seed, how);
             }
             var chosen = study.Choice.Kept == "trained" ? trained : pca;
             InvertedFileShortlist(study, chosen.Database, chosen.Queries, bench, seed);

@@ -22,12 +22,33 @@ namespace MultiLevelHashing.Regions;
 /// <param name="Photometric">Whether warped views also change brightness and contrast and gain noise, as the benchmark's views do.</param>
 /// <param name="AnchorWeight">Weight of the mean squared change of the projection from where training started (the PCA
 /// directions), which keeps the head near the unsupervised code it must beat.</param>
+/// <param name="Method">How the head learns from the correspondences: gradient steps on the contrastive loss, or the
+/// closed-form learned whitening of the matched locations (then the optimiser settings and the seed of the batches do not apply).</param>
+/// <param name="Shrinkage">Learned whitening: the ridge added to the matched differences' covariance, as a fraction of its
+/// mean eigenvalue (small: whiten fully; large: the projection tends to PCA of the locations).</param>
 public sealed record CorrespondenceTrainingConfig(int WarpsPerImage = 2, int Steps = 300, int ImagesPerBatch = 24, double LearningRate = 1e-3,
     double Temperature = 0.1, double QuantizationWeight = 0.1, double BalanceWeight = 0.5, double MaxScaleChange = 0.35,
-    double MaxRotationDegrees = 15, double MaxPerspective = 0.12, int Seed = 0, bool Photometric = true, double AnchorWeight = 0)
+    double MaxRotationDegrees = 15, double MaxPerspective = 0.12, int Seed = 0, bool Photometric = true, double AnchorWeight = 0,
+    RegionTrainingMethod Method = RegionTrainingMethod.Contrastive, double Shrinkage = 1e-3)
 {
-    /// <summary>A few seconds on the smoke benchmark.</summary>
-    public static CorrespondenceTrainingConfig Smoke => new(WarpsPerImage: 1, Steps: 20, ImagesPerBatch: 8);
+    /// <summary>How the head learns, for the tables' setting column.</summary>
+    public string Describe() => Method == RegionTrainingMethod.LearnedWhitening
+        ? FormattableString.Invariant($"learned whitening of matched locations, shrinkage {Shrinkage:0.###}")
+        : FormattableString.Invariant($"contrastive, {Steps} steps, learning rate {LearningRate:0.####}");
+}
+
+/// <summary>How a region head learns from homography correspondences (lib/MultiLevelHashing/README.md section 2.5).</summary>
+public enum RegionTrainingMethod
+{
+    /// <summary>Adam steps on InfoNCE over code cosines, with quantization and bit-balance terms, started from PCA.</summary>
+    Contrastive,
+
+    /// <summary>
+    /// Learned whitening from matching pairs (Mikolajczyk and Matas 2007; Radenović et al. 2016, cirtorch's "Lw"):
+    /// whiten by the covariance of the differences of matched locations, then keep the B directions of largest variance
+    /// of all locations in that space; the code is the sign. Closed form and deterministic.
+    /// </summary>
+    LearnedWhitening,
 }
 
 /// <summary>
@@ -99,6 +120,7 @@ public static class CorrespondenceTraining
     public static RegionHashHead Train(RegionHashHead start, Tensor sourceFeatures, IReadOnlyList<int> labels, WarpedViews views,
         CorrespondenceTrainingConfig config, IProgress<ProgressReport>? progress = null)
     {
+        if (config.Method == RegionTrainingMethod.LearnedWhitening) return LearnedWhitening(start, sourceFeatures, views, config.Shrinkage);
         var head = start.Copy();
         head.train();
         var rng = new SeededRandom(config.Seed, 7_000_002);
@@ -154,6 +176,61 @@ public static class CorrespondenceTraining
             optimizer.step();
             progress.Report("region head", step + 1, config.Steps, "steps", FormattableString.Invariant($"loss {loss.item<float>():0.000}"));
         }
+        head.eval();
+        return head;
+    }
+
+    /// <summary>
+    /// The learned-whitening head (<see cref="RegionTrainingMethod.LearnedWhitening"/>) of <paramref name="start"/>'s
+    /// size, fitted on the matched locations of <paramref name="views"/> (views without matches are left out, so a
+    /// validation fold's held-out images never reach it) and on every location of their source images:
+    /// S_w = mean (v - s)(v - s)^T over matched pairs plus <paramref name="shrinkage"/> times its mean eigenvalue,
+    /// P = S_w^-1/2; the B leading eigenvectors V of the covariance of P (x - m) over the source locations; W = V^T P, c = -W m.
+    /// </summary>
+    public static RegionHashHead LearnedWhitening(RegionHashHead start, Tensor sourceFeatures, WarpedViews views, double shrinkage = 1e-3)
+    {
+        var usable = Enumerable.Range(0, views.Sources.Length).Where(v => views.Matches[v].Length > 0).ToArray();
+        if (usable.Length == 0) throw new InvalidOperationException("no warped view keeps any location inside its source image");
+        int channels = start.Channels;
+        Tensor weight, bias;
+        using (var scope = NewDisposeScope())
+        {
+            var sources = usable.Select(v => views.Sources[v]).Distinct().Order().ToArray();
+            var sourceSlot = sources.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i);
+            var sourceVectors = start.LocationVectors(sourceFeatures.index_select(0, tensor(sources.Select(s => (long)s).ToArray())))
+                .reshape(sources.Length, -1, channels).to_type(ScalarType.Float64);
+            var viewVectors = start.LocationVectors(views.Features.index_select(0, tensor(usable.Select(v => (long)v).ToArray())))
+                .reshape(usable.Length, -1, channels).to_type(ScalarType.Float64);
+            var viewRows = new List<long>();
+            var sourceRows = new List<long>();
+            int cells = (int)sourceVectors.shape[1];
+            for (int u = 0; u < usable.Length; u++)
+                foreach (var (viewCell, sourceCell) in views.Matches[usable[u]])
+                {
+                    viewRows.Add((long)u * cells + viewCell);
+                    sourceRows.Add((long)sourceSlot[views.Sources[usable[u]]] * cells + sourceCell);
+                }
+            var all = sourceVectors.reshape(-1, channels);
+            var differences = viewVectors.reshape(-1, channels).index_select(0, tensor(viewRows.ToArray())) - all.index_select(0, tensor(sourceRows.ToArray()));
+            var within = differences.T.matmul(differences) / differences.shape[0];
+            var (withinValues, withinVectors) = linalg.eigh(within);
+            var ridged = withinValues.clamp_min(0) + shrinkage * withinValues.mean();
+            var whiten = withinVectors.matmul(diag(ridged.rsqrt())).matmul(withinVectors.T);
+            var mean = all.mean([0]);
+            var whitened = (all - mean).matmul(whiten);
+            var between = whitened.T.matmul(whitened) / whitened.shape[0];
+            var (_, betweenVectors) = linalg.eigh(between);
+            // eigh sorts eigenvalues ascending: the last B columns are the directions of largest variance, largest first.
+            var leading = betweenVectors.flip(1)[.., ..start.Bits];
+            var projection = leading.T.matmul(whiten);
+            weight = projection.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+            bias = projection.matmul(mean).neg().to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+        }
+        // Created outside the scope, which would otherwise dispose the head's parameters with the temporaries.
+        var head = new RegionHashHead(channels, start.Bits);
+        using (weight)
+        using (bias)
+            head.SetProjection(weight, bias);
         head.eval();
         return head;
     }

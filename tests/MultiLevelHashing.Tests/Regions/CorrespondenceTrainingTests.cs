@@ -109,6 +109,43 @@ public class CorrespondenceTrainingTests
     }
 
     [Fact]
+    public void LearnedWhiteningWhitensTheMatchedDifferencesAndOrdersTheDirectionsByVariance()
+    {
+        using var scope = NewDisposeScope();
+        var gen = new TorchSharp.torch.Generator(11);
+        var sources = rand([30, 12, 3, 3], generator: gen);
+        var viewFeatures = sources.repeat_interleave(2, 0) + 0.1 * randn([60, 12, 3, 3], generator: gen);
+        var identity = new double[,] { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
+        var matches = Enumerable.Range(0, 60).Select(v => v == 0 ? [] : CorrespondenceTraining.Correspondences(identity, 3, 3)).ToList();
+        var views = new WarpedViews(viewFeatures, [.. Enumerable.Range(0, 60).Select(v => v / 2)], matches);
+        using var start = RegionHashHead.FromPca(sources, 8);
+        var config = new CorrespondenceTrainingConfig(Method: RegionTrainingMethod.LearnedWhitening);
+        using var head = CorrespondenceTraining.Train(start, sources, new int[30], views, config);
+        using var again = CorrespondenceTraining.Train(start, sources, new int[30], views, config with { Seed = 7 });
+        // Closed form: no seed, no randomness.
+        Assert.True(head.Weight.eq(again.Weight).all().item<bool>());
+
+        // Recompute what the head must satisfy from the same location vectors (view 0 has no matches and is left out).
+        var w = head.Weight.to_type(ScalarType.Float64);
+        var all = head.LocationVectors(sources).reshape(-1, 12).to_type(ScalarType.Float64);
+        var viewVectors = head.LocationVectors(viewFeatures[1..]).reshape(-1, 12).to_type(ScalarType.Float64);
+        var sourceOfView = all.reshape(30, 9, 12).repeat_interleave(2, 0)[1..].reshape(-1, 12);
+        var differences = viewVectors - sourceOfView;
+        // W S_w W^T = I (up to the ridge of 1e-3 of the mean eigenvalue): matched locations differ by unit noise per bit.
+        var whitenedWithin = w.matmul(differences.T.matmul(differences) / differences.shape[0]).matmul(w.T);
+        Assert.True(whitenedWithin.diagonal().sub(1).abs().max().item<double>() < 0.05, whitenedWithin.diagonal().ToString(TorchSharp.TensorStringStyle.Julia));
+        // W S_x W^T is diagonal with decreasing variances: the bits are the directions of largest variance after whitening, in order.
+        var centred = all - all.mean([0]);
+        var whitenedTotal = w.matmul(centred.T.matmul(centred) / centred.shape[0]).matmul(w.T);
+        var variances = whitenedTotal.diagonal().data<double>().ToArray();
+        Assert.True(whitenedTotal.sub(diag(whitenedTotal.diagonal())).abs().max().item<double>() < 1e-6 * variances[0]);
+        for (int b = 1; b < variances.Length; b++) Assert.True(variances[b] <= variances[b - 1] * (1 + 1e-9), $"bit {b}: {variances[b]} after {variances[b - 1]}");
+        // The bias centres every bit on the fitted locations' mean.
+        var logits = head.Logits(sources).reshape(-1, 8).to_type(ScalarType.Float64);
+        Assert.True(logits.mean([0]).abs().max().item<double>() < 1e-4);
+    }
+
+    [Fact]
     public void PcaSignCodesAreBalancedOnTheFittedLocations()
     {
         using var scope = NewDisposeScope();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MultiLevelHashing.Data;
 using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
@@ -273,6 +274,11 @@ public static class PyTorchBenchmark
         return $"{version}, {(TorchSharp.torch.cuda.is_available() ? "CUDA" : "CPU")}";
     }
 
+    /// <summary>How the TorchSharp side decodes JPEG files in this process (MLH_JPEG_DECODE, section 1.4).</summary>
+    private static string DecodingText() => ImageLoadOptions.Default.JpegDecoding == JpegDecoding.Reduced
+        ? "JPEG files decoded at libjpeg-turbo's reduced n/8 scale through SkiaSharp where the size allows, ImageSharp otherwise (MLH_JPEG_DECODE=reduced, the default)"
+        : "ImageSharp decoding of every pixel (MLH_JPEG_DECODE=full)";
+
     private static string F(double v) => v.ToString(v >= 100 ? "0.0" : "0.00", CultureInfo.InvariantCulture);
 
     private static string G(double v) => v.ToString("G", CultureInfo.InvariantCulture);
@@ -305,7 +311,7 @@ public static class PyTorchBenchmark
                       $"heads only: {s.HeadsPairs} pairs on cached maps F ({features.Images} x {features.Channels} x {features.Height} x {features.Width}), {s.StepsFor(ComparisonWorkload.TrainHeads)} timed steps after {s.WarmupFor(ComparisonWorkload.TrainHeads)} warm-up steps; " +
                       $"layer4 + heads: {s.Layer4Pairs} pairs ({2 * s.Layer4Pairs} images through the whole backbone, layer4 and heads trained, batch norm statistics kept), {s.StepsFor(ComparisonWorkload.TrainLayer4)} timed steps after {s.WarmupFor(ComparisonWorkload.TrainLayer4)} warm-up step.");
         sb.AppendLine($"- end to end: {jpegs} JPEG files (the {jpegs / 2} photos of data/photos and their mirror images, longer side 1024 px like Oxford/Paris, quality 90) to packed codes, batch {s.Batch}. " +
-                      "TorchSharp: the library's encoding pipeline (ImageSharp decoding and bicubic resizing on the default decode threads, bounded channel, network on the calling thread); " +
+                      $"TorchSharp: the library's encoding pipeline ({DecodingText()} and bicubic resizing on the default decode threads, bounded channel, network on the calling thread); " +
                       "PyTorch: a DataLoader with 1 worker process (PIL decoding, bicubic resize) feeding the network, the same with 2 workers (PyTorch's standard pipeline, the aim's reference), " +
                       "and 2 workers with PIL's reduced-scale decoding (`Image.draft`). The decoders resize differently, so end-to-end codes are not compared; inference codes are.");
         sb.AppendLine();

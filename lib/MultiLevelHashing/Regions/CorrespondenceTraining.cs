@@ -89,6 +89,7 @@ public static class CorrespondenceTraining
         var matches = homographies.Select(h => Correspondences(h, gridHeight, gridWidth)).ToArray();
         var parts = new List<Tensor>();
         bool wasTraining = backbone.training;
+        var device = backbone.parameters().First().device;
         backbone.eval();
         try
         {
@@ -100,7 +101,8 @@ public static class CorrespondenceTraining
                 var rgb = images.Load(sources[start..end], imageSize);
                 var warped = WarpImages(rgb, homographies[start..end]);
                 if (config.Photometric) warped = Photometric(warped, rng);
-                parts.Add(backbone.forward(warped).DetachFromDisposeScope());
+                // Maps come back to the CPU, where the head is fitted, whatever device the backbone runs on.
+                parts.Add(backbone.forward(warped.to(device)).cpu().DetachFromDisposeScope());
                 progress.Report("warped views", end, sources.Length, "img");
             }
             return new WarpedViews(cat(parts, 0).DetachFromDisposeScope(), sources, matches);

@@ -10,17 +10,17 @@ using static TorchSharp.torch;
 namespace MultiLevelHashing.Regions;
 
 /// <summary>
-/// What a checkpoint records of the PCA-sign region coder stored in it (lib/MultiLevelHashing/README.md section 2.3);
+/// What a checkpoint records of the region coder stored in it (PCA-sign or learned whitening; lib/MultiLevelHashing/README.md section 2.3);
 /// the projection itself (weight B x C, bias B) is stored as tensors beside the model's.
 /// </summary>
 /// <param name="Bits">Bits per region code B.</param>
 /// <param name="Channels">Channels C of the backbone maps it codes.</param>
 /// <param name="ImageSize">Input size S the maps are computed at (the grid is the backbone's map of an S x S image).</param>
-/// <param name="Source">What it was fitted on (dataset name, its training split).</param>
+/// <param name="Source">How and on what it was fitted (the method, the dataset name, its training split).</param>
 public sealed record RegionCoderInfo(int Bits, int Channels, int ImageSize, string Source);
 
 /// <summary>
-/// The PCA-sign region coder as the command line makes and uses it (lib/MultiLevelHashing/README.md section 2.3): fitted
+/// The region coder as the command line makes and uses it (lib/MultiLevelHashing/README.md section 2.3): fitted
 /// on the backbone maps of a dataset's training images only, and applied to every h x w location of the maps of database
 /// and query images at the coder's image size, a batch at a time, as <see cref="Experiments.RegionStudy"/> codes the tables' images.
 /// The backbone is the checkpoint model's, so that the database and the queries are coded from the same maps.
@@ -29,11 +29,12 @@ public static class RegionCoderEncoding
 {
     /// <summary>
     /// <see cref="RegionHashHead.FromPca"/> with <paramref name="bits"/> bits on the maps of <paramref name="dataset"/>'s
-    /// training images at <paramref name="imageSize"/> px. Refuses any image of the test benchmark: the coder must never
-    /// see the images it is scored on.
+    /// training images at <paramref name="imageSize"/> px, or, with <paramref name="whitening"/>, the learned whitening of
+    /// the matched locations of warped views of those images (<see cref="CorrespondenceTraining.LearnedWhitening"/>, the
+    /// tables' trained coder). Refuses any image of the test benchmark: the coder must never see the images it is scored on.
     /// </summary>
     public static (RegionHashHead Coder, RegionCoderInfo Info) FitOnTraining(DscnnModel model, LandmarkDataset dataset, int bits, int imageSize, int batchSize,
-        IProgress<ProgressReport>? progress = null)
+        IProgress<ProgressReport>? progress = null, CorrespondenceTrainingConfig? whitening = null)
     {
         if (dataset.Train.Count == 0) throw new UserInputException($"{dataset.Root}: dataset '{dataset.Name}' has no training images to fit a region coder on");
         TrainingSelection.EnsureTrainingOnly(dataset, dataset.Train);
@@ -43,8 +44,16 @@ public static class RegionCoderEncoding
         if (bits > channels)
             throw new UserInputException($"--bits {bits}: the PCA-sign coder keeps at most as many directions as the backbone has channels ({channels})");
         var coder = RegionHashHead.FromPca(maps, bits);
-        return (coder, new RegionCoderInfo(bits, channels, imageSize, $"{dataset.Name} training split ({dataset.Train.Count} images, " +
-                                                                         $"{maps.shape[2]} x {maps.shape[3]} locations each)"));
+        string source = $"{dataset.Name} training split ({dataset.Train.Count} images, {maps.shape[2]} x {maps.shape[3]} locations each)";
+        if (whitening is null) return (coder, new RegionCoderInfo(bits, channels, imageSize, source));
+        if (whitening.Method != RegionTrainingMethod.LearnedWhitening) throw new ArgumentException("only learned whitening is fitted here", nameof(whitening));
+        using (coder)
+        using (var views = CorrespondenceTraining.Warp(model.Backbone, ImageFileSource.Train(dataset), imageSize, (int)maps.shape[2], (int)maps.shape[3], whitening, progress, batchSize))
+        {
+            var whitened = CorrespondenceTraining.LearnedWhitening(coder, maps.cpu(), views, whitening.Shrinkage);
+            return (whitened, new RegionCoderInfo(bits, channels, imageSize,
+                $"{whitening.Describe()} ({views.Sources.Length} warped views, seed {whitening.Seed}), {source}"));
+        }
     }
 
     /// <summary>

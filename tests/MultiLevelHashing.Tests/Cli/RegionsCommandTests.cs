@@ -140,6 +140,45 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
     /// inverted file; an index without a vocabulary or region codes, and <c>--inverted</c> without <c>--regions</c>, are refused.
     /// </summary>
     [Fact]
+    public async Task RegionsFitsTheLearnedWhiteningOfWarpedTrainingViewsWhenAsked()
+    {
+        string work = TestPaths.NewTempDirectory("regions-whitening");
+        try
+        {
+            var ds = fixture.Dataset;
+            string dataset = fixture.Summary.Directory, ckpt = SmokeCheckpoint(work, "model.ckpt");
+            var text = new StringWriter();
+            Assert.Equal(0, await Invoke(text, "regions", "--checkpoint", ckpt, "--dataset", dataset, "--bits", $"{Bits}", "--size", $"{Size}",
+                "--method", "whitening", "--shrinkage", "0.5", "--batch", "4"));
+            Assert.StartsWith("learned-whitening region coder", text.ToString());
+            var (coder, info) = Checkpoint.LoadRegionCoder(ckpt)!.Value;
+            using var _ = coder;
+            Assert.Contains("learned whitening of matched locations, shrinkage 0.5", info.Source);
+
+            // The independent path: the same training maps and warped views, fitted here.
+            var (model, _) = Checkpoint.LoadModel(ckpt);
+            using (model)
+            {
+                using var maps = FeatureCache.Compute(model.Backbone, ImageFileSource.Train(ds), Size, 4);
+                var config = MultiLevelHashing.Experiments.RegionStudyConfig.TablesTraining with { Shrinkage = 0.5 };
+                using var views = CorrespondenceTraining.Warp(model.Backbone, ImageFileSource.Train(ds), Size, (int)maps.shape[2], (int)maps.shape[3], config, null, 4);
+                using var pca = RegionHashHead.FromPca(maps, Bits);
+                using var expected = CorrespondenceTraining.LearnedWhitening(pca, maps, views, 0.5);
+                Assert.True(expected.Weight.sub(coder.Weight).abs().max().item<float>() < 1e-4);
+                Assert.False(pca.Weight.sub(coder.Weight).abs().max().item<float>() < 1e-3);
+            }
+
+            var e = await Assert.ThrowsAsync<UserInputException>(() => Invoke(null, "regions", "--checkpoint", ckpt, "--dataset", dataset,
+                "--method", "whitening", "--shrinkage", "-1"));
+            Assert.Contains("--shrinkage", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    [Fact]
     public async Task QueryWithTheInvertedFileRanksAsRegionSearchWithTheStoredVocabulary()
     {
         string work = TestPaths.NewTempDirectory("regions-inverted");

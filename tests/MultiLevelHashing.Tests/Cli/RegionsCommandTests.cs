@@ -369,7 +369,6 @@ public class RegionsCommandTests(SmokeBenchmarkFixture fixture) : IClassFixture<
         }
     }
 
-    /// <summary>The table's rows that have cells, split into trimmed cells (header skipped).</summary>
     /// <summary>
     /// <c>mlh index --regions</c> codes region codes a chunk at a time into the cache (lib/MultiLevelHashing/README.md
     /// section 1.3): they equal <see cref="RegionCoderEncoding.Encode"/> over the readable images in one go (one image per

@@ -298,7 +298,8 @@ public static class PyTorchBenchmark
             : $"the {architecture.Backbone} DSCNN of `{Path.GetFileName(s.Checkpoint)}`: global head ({architecture.GlobalBits} bits) + local head ({architecture.LocalBits} bits)";
         sb.AppendLine("# DSCNN throughput: TorchSharp against PyTorch");
         sb.AppendLine();
-        sb.AppendLine("Regenerate: `dotnet run --project lib/MultiLevelHashing.Cli -c Release -- bench pytorch --sweep` (lib/MultiLevelHashing/README.md section 4.4).");
+        // The command that made this report, so that rerunning it repeats the measurement.
+        sb.AppendLine($"Regenerate: `dotnet run --project lib/MultiLevelHashing.Cli -c Release -- bench pytorch --repeats {s.Repeats}{(s.Sweep ? " --sweep" : "")}` (lib/MultiLevelHashing/README.md section 4.4).");
         sb.AppendLine();
         sb.AppendLine($"- machine: {MachineLoad.CpuModel()}, {Environment.ProcessorCount} cores, {MachineLoad.OperatingSystem()}; " +
                       $"load average {result.LoadBefore} before, {result.LoadAfter} after (1, 5, 15 min). {MachineLoad.Note(result.LoadBefore)} The sides alternate which goes first and the table gives medians.");

@@ -149,6 +149,7 @@ public sealed class PyTorchBenchCommandTests : IDisposable
         Assert.Contains("| 2 | 1.50 |", report);
         // Read at run time: the PyTorch version and Python, LibTorch's version, the Full preset's loss and optimizer, the maps' shape.
         Assert.Contains("PyTorch 1.13.0a0 (`/opt/py/bin/python3`)", report);
+        Assert.Contains("bench pytorch --repeats 3` (lib/MultiLevelHashing/README.md section 4.4)", report);
         Assert.Contains($"LibTorch {Version.Parse(TorchSharp.torch.__version__).ToString(3)}, ", report);
         Assert.Contains($"alpha {TrainingConfig.Full.Alpha}, beta {TrainingConfig.Full.Beta}, gamma {TrainingConfig.Full.Gamma}", report);
         Assert.Contains("heads only: 3 pairs on cached maps F (6 x 512 x 3 x 3)", report);

@@ -566,12 +566,14 @@ public static class PaperTables
             InvertedFileShortlist(study, chosen.Database, chosen.Queries, bench, seed);
             int longest = study.Config.Shortlists.Max(), t = study.Config.CompactRegions;
             double longestRecall = ShortlistRecall.Mean(truth, stage1, longest, protocols[0]);
-            MultiLevel(PaperMethods.MultiLevelRegionStrongest, chosen.Database.Strongest(t), chosen.Queries.Strongest(t), bench, longest, longestRecall, seed,
+            var (strongestDatabase, strongestQueries) = (chosen.Database.Strongest(t), chosen.Queries.Strongest(t));
+            MultiLevel(PaperMethods.MultiLevelRegionStrongest, strongestDatabase, strongestQueries, bench, longest, longestRecall, seed,
                 $"{t} strongest regions, {study.Choice.Kept}");
             MultiLevel(PaperMethods.MultiLevelRegionRandom, chosen.Database.Random(t, seed), chosen.Queries.Random(t, seed + 1), bench, longest, longestRecall, seed,
                 $"{t} random regions, {study.Choice.Kept}");
             FieldReranking(study, chosen.Database, chosen.Queries, bench, longest, seed);
-            Expanded(PaperMethods.MultiLevelRegionStrongestExpanded, study, chosen.Database.Strongest(t), chosen.Queries.Strongest(t), bench, longest, seed,
+            Expanded(PaperMethods.MultiLevelRegionStrongestExpanded, study, RegionSearch.Create(bench.DatabaseGlobal, strongestDatabase, study.Config.Kernel),
+                strongestDatabase, strongestQueries, bench, longest, seed,
                 $"{t} strongest regions, ");
         }
 
@@ -582,7 +584,7 @@ public static class PaperTables
         private void FieldReranking(RegionStudy study, RegionCodes database, RegionCodes queries, EncodedDataset bench, int candidates, int seed)
         {
             var c = study.Config;
-            var search = new RegionSearch(bench.DatabaseGlobal, new RegionMatcher(database, c.Kernel));
+            var search = RegionSearch.Create(bench.DatabaseGlobal, database, c.Kernel);
             int n = bench.DatabaseGlobal.Count, reranked = Math.Min(candidates, n), kg = bench.DatabaseGlobal.Bits, depth = Math.Min(c.VerificationDepth, reranked);
             double pairs = queries.MeanRegions * database.MeanRegions * database.Bits / n;
             var v = c.Verifier;
@@ -591,18 +593,18 @@ public static class PaperTables
                 $"Hamming top-{reranked} on the global code, re-rank by region codes, verify the top {depth}",
                 FormattableString.Invariant($"{study.Choice.Kept}, N={candidates}, top {depth} by the region score of matches one {(v.Model == GridTransformModel.AxisAligned ? "axis-aligned" : "similarity")} placement explains, tolerance {v.Tolerance:0.##} cells, scales {v.MinScale:0.###}-{v.MaxScale:0.##}"),
                 seed, [.. Verified(0).Select(r => (IReadOnlyList<int>)r.Ids)], Time(() => Verified(config.ResultCount), queries.Count), null);
-            Expanded(PaperMethods.MultiLevelRegionExpanded, study, database, queries, bench, candidates, seed, "");
+            Expanded(PaperMethods.MultiLevelRegionExpanded, study, search, database, queries, bench, candidates, seed, "");
         }
 
         /// <summary>
         /// Average query expansion in Hamming space on top of the multi-level search at shortlist <paramref name="candidates"/>:
         /// the query and its top <see cref="RegionStudyConfig.Expansion"/> results searched again, region scores averaged.
+        /// <paramref name="search"/> runs over <paramref name="database"/>'s region codes (the caller's, so none is built twice).
         /// </summary>
-        private void Expanded(string method, RegionStudy study, RegionCodes database, RegionCodes queries, EncodedDataset bench, int candidates, int seed,
-            string what)
+        private void Expanded(string method, RegionStudy study, RegionSearch search, RegionCodes database, RegionCodes queries, EncodedDataset bench,
+            int candidates, int seed, string what)
         {
             int k = study.Config.Expansion, n = bench.DatabaseGlobal.Count, reranked = Math.Min(candidates, n), kg = bench.DatabaseGlobal.Bits;
-            var search = new RegionSearch(bench.DatabaseGlobal, new RegionMatcher(database, study.Config.Kernel));
             double pairs = queries.MeanRegions * database.MeanRegions * database.Bits / n;
             Add(method, PaperMethods.Dscnn, kg + RegionBits(database), 2 * kg + reranked * (k + 2) * pairs,
                 $"multi-level at N={reranked}, then again with the majority code of the query and its top {k}, region scores averaged over them",
@@ -621,9 +623,8 @@ public static class PaperTables
         {
             var c = study.Config;
             int shortest = c.Shortlists.Min(), m = c.InvertedCandidates;
-            var matcher = new RegionMatcher(database, c.Kernel);
             var vocabulary = RegionVocabulary.Fit(database, RegionVocabulary.DefaultSize(database.TotalRegions), seed: seed);
-            var search = new RegionSearch(bench.DatabaseGlobal, matcher, invertedFile: new RegionInvertedFile(matcher, vocabulary));
+            var search = RegionSearch.Create(bench.DatabaseGlobal, database, c.Kernel, vocabulary);
             var rankings = search.Search(bench.QueryGlobal, queries, shortest, 0, 0, m, c.Probes);
             double recall = ShortlistRecall.Mean(dataset.GroundTruth, [.. rankings.Select(r => (IReadOnlyList<int>)r.Ids[..r.Reranked])], int.MaxValue, protocols[0]);
             double reranked = rankings.Average(r => r.Reranked);

@@ -43,14 +43,14 @@ public static class RegionCoderEncoding
         int channels = (int)maps.shape[1];
         if (bits > channels)
             throw new UserInputException($"--bits {bits}: the PCA-sign coder keeps at most as many directions as the backbone has channels ({channels})");
-        var coder = RegionHashHead.FromPca(maps, bits);
         string source = $"{dataset.Name} training split ({dataset.Train.Count} images, {maps.shape[2]} x {maps.shape[3]} locations each)";
-        if (whitening is null) return (coder, new RegionCoderInfo(bits, channels, imageSize, source));
+        if (whitening is null) return (RegionHashHead.FromPca(maps, bits), new RegionCoderInfo(bits, channels, imageSize, source));
         if (whitening.Method != RegionTrainingMethod.LearnedWhitening) throw new ArgumentException("only learned whitening is fitted here", nameof(whitening));
-        using (coder)
+        // Learned whitening needs no PCA: the start head only gives its size and its location vectors.
+        using (var start = new RegionHashHead(channels, bits))
         using (var views = CorrespondenceTraining.Warp(model.Backbone, ImageFileSource.Train(dataset), imageSize, (int)maps.shape[2], (int)maps.shape[3], whitening, progress, batchSize))
         {
-            var whitened = CorrespondenceTraining.LearnedWhitening(coder, maps.cpu(), views, whitening.Shrinkage);
+            var whitened = CorrespondenceTraining.LearnedWhitening(start, maps.cpu(), views, whitening.Shrinkage);
             return (whitened, new RegionCoderInfo(bits, channels, imageSize,
                 $"{whitening.Describe()} ({views.Sources.Length} warped views, seed {whitening.Seed}), {source}"));
         }

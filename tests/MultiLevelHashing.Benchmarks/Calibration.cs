@@ -43,10 +43,52 @@ public static class Calibration
                 }
             return;
         }
+        if (args.Length > 1 && args[1] == "micro")
+            unsafe
+            {
+                // One query at a time over one cached tile: the popcount sum (the bound's kernel) against the k-NN
+                // kernel from an empty collector (k = 1; k = 100, seeded from the first codes) and at a steady bound
+                // that admits nothing, which isolates what selection costs at the start of a chunk and afterwards.
+                foreach (int tileBytes in new[] { 16384, 65536 })
+                {
+                    int count = tileBytes / 8;
+                    var codes = SyntheticCodes.Uniform(count, 64, 1).AllWords.ToArray();
+                    var qs = SyntheticCodes.Uniform(64, 64, 2).AllWords.ToArray();
+                    var best = new double[4];
+                    Array.Fill(best, double.MaxValue);
+                    long sink = 0;
+                    var cols = new TopKCollector[4][];
+                    for (int v = 1; v < 4; v++) cols[v] = Enumerable.Range(0, 64).Select(_ => new TopKCollector(v == 1 ? 1 : 100, 64)).ToArray();
+                    foreach (var col in cols[3]) for (int j = 0; j < 100; j++) col.Add(10, j);   // bound 10: no code gets in
+                    var scratchArray = new int[count];
+                    fixed (int* scratch = scratchArray)
+                    fixed (ulong* c = codes) fixed (ulong* q = qs)
+                        for (int round = 0; round < 30; round++)
+                            for (int v = 0; v < 4; v++)
+                            {
+                                var w = Stopwatch.StartNew();
+                                for (int rep = 0; rep < 20; rep++)
+                                    for (int qi = 0; qi < 64; qi++)
+                                    {
+                                        if (v == 0) sink += HammingKernels.SumAvx2(c, count, 1, q + qi);
+                                        else
+                                        {
+                                            var col = cols[v][qi];
+                                            if (v < 3) col.Reset();
+                                            HammingKernels.OfferNearest(c, count, 1, q + qi, 0, col, scratch);
+                                        }
+                                    }
+                                best[v] = Math.Min(best[v], w.Elapsed.TotalNanoseconds / (20.0 * 64 * count));
+                            }
+                    Console.WriteLine($"tile {tileBytes / 1024} KiB: popcount sum {best[0]:F3}, k-NN k=1 from empty {best[1]:F3}, " +
+                                      $"k=100 from empty {best[2]:F3}, k=100 at bound 10 {best[3]:F3} ns/code{(sink == 42 ? " " : "")}");
+                }
+                return;
+            }
         if (args.Length > 1 && args[1] == "scan")
         {
             // Interleaved A/B of the k-NN scan's kernels on 1M x 64-bit uniform codes, k = 100, 2 threads, and the
-            // popcount peak of this machine (independent POPCNTs over L1-resident words, one thread per core).
+            // popcount bound of this machine (PopcountBound) on 1 and 2 threads.
             int n = args.Length > 2 ? int.Parse(args[2]) : 1_000_000, nq = args.Length > 3 ? int.Parse(args[3]) : 1000;
             var db = SyntheticCodes.Uniform(n, 64, 1);
             var q = SyntheticCodes.Uniform(nq, 64, 2);
@@ -54,9 +96,8 @@ public static class Calibration
             {
                 ("buffered AVX2 (distances to a buffer, then TopKCollector.Offer), 64 KiB tiles", false, true, 65536),
                 ("fused AVX2, 64 KiB tiles", true, true, 65536),
-                ("fused AVX2, 16 KiB tiles", true, true, 16384),
+                ("fused AVX2, 32 KiB tiles", true, true, 32768),
                 ("fused scalar POPCNT, 64 KiB tiles", true, false, 65536),
-                ("buffered scalar POPCNT, 64 KiB tiles", false, false, 65536),
             };
             var best = variants.Select(_ => double.MaxValue).ToArray();
             var reference = LinearScan.Search(db, q, 100, new SearchOptions(2));
@@ -75,8 +116,11 @@ public static class Calibration
             HammingKernels.Avx2Preferred = words => words is 1;
             for (int v = 0; v < variants.Length; v++)
                 Console.WriteLine($"{variants[v].Name}: {best[v]:F3} s for {nq} queries x {n} codes ({1e9 * best[v] / ((double)n * nq):F3} ns per pair over 2 threads)");
-            double peak = PopcountPeak();
-            Console.WriteLine($"popcount peak: {peak:F2} POPCNT per ns per core; bound for {nq} x {n} on 2 cores: {(double)n * nq / (2 * peak) / 1e9:F3} s");
+            foreach (int t in new[] { 1, 2 })
+            {
+                var pk = PopcountBound.Measure(64, t);
+                Console.WriteLine($"{t} thread(s): scalar {pk.ScalarNsPerDistance:F3} ns, AVX2 {pk.Avx2NsPerDistance:F3} ns per distance per thread; bound {pk.BoundSeconds(nq, n):F3} s ({pk.BestKernel})");
+            }
             return;
         }
         if (args.Length > 1 && args[1] == "tiles")
@@ -165,35 +209,5 @@ public static class Calibration
         double det = ll * cc - lc * lc;
         if (Math.Abs(det) < 1e-9) return (double.NaN, double.NaN);
         return ((lt * cc - ct * lc) / det, (ll * ct - lc * lt) / det);
-    }
-
-    /// <summary>Independent POPCNTs per nanosecond on one core (best of 20 rounds over 4 KiB of L1-resident words, both cores busy).</summary>
-    private static unsafe double PopcountPeak()
-    {
-        var words = new ulong[512];
-        var rng = new Random(3);
-        foreach (ref var w in words.AsSpan()) w = (ulong)rng.NextInt64();
-        double best = 0;
-        Parallel.For(0, 2, _ =>
-        {
-            fixed (ulong* p = words)
-                for (int round = 0; round < 20; round++)
-                {
-                    var sw = Stopwatch.StartNew();
-                    long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                    for (int rep = 0; rep < 2000; rep++)
-                        for (int i = 0; i < 512; i += 4)
-                        {
-                            s0 += System.Numerics.BitOperations.PopCount(p[i]);
-                            s1 += System.Numerics.BitOperations.PopCount(p[i + 1]);
-                            s2 += System.Numerics.BitOperations.PopCount(p[i + 2]);
-                            s3 += System.Numerics.BitOperations.PopCount(p[i + 3]);
-                        }
-                    double rate = 2000.0 * 512 / sw.Elapsed.TotalNanoseconds;
-                    if (s0 + s1 + s2 + s3 == 42) Console.Write("");
-                    lock (words) best = Math.Max(best, rate);
-                }
-        });
-        return best;
     }
 }

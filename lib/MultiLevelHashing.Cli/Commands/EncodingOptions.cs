@@ -185,7 +185,8 @@ internal static class EncodingOptions
 
     public static Option<int?> DecodeThreads() => new("--decode-threads")
     {
-        Description = $"threads decoding images while the network runs (default {EncodingPipelineOptions.DefaultDecodeThreads}: one per two cores)",
+        Description = $"threads decoding images (default: one per core between the forward passes of a CPU network, which uses every core; " +
+                      $"{EncodingPipelineOptions.DefaultDecodeThreads}, one per two cores, alongside a GPU network's)",
     };
 
     /// <summary><c>--size</c>: the input side S, when codes are wanted at another size than the model was trained at.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MultiLevelHashing.Benchmarks;
 using MultiLevelHashing.Cli.Console;
+using MultiLevelHashing.Model;
 using MultiLevelHashing.Runtime;
 
 namespace MultiLevelHashing.Cli.Commands;
@@ -76,8 +77,9 @@ public static class PyTorchBenchCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 2 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 1 };
         var decodeThreads = new Option<int?>("--decode-threads");
+        var schedule = new Option<DecodeSchedule>("--decode-schedule") { DefaultValueFactory = _ => DecodeSchedule.Auto };
         var command = new Command("pytorch-worker", "One timed TorchSharp run of the PyTorch comparison (used by 'bench pytorch').")
-        { workload, folder, threads, batch, repeats, steps, warmup, decodeThreads };
+        { workload, folder, threads, batch, repeats, steps, warmup, decodeThreads, schedule };
         command.Hidden = true;
         command.SetAction(parse =>
         {
@@ -85,7 +87,7 @@ public static class PyTorchBenchCommand
             var kind = parse.GetValue(workload);
             int steps_ = parse.GetValue(steps);
             double rate = PyTorchComparison.Run(kind, inputs, parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(repeats),
-                steps_, parse.GetValue(warmup), parse.GetValue(decodeThreads), out string detail);
+                steps_, parse.GetValue(warmup), parse.GetValue(decodeThreads), out string detail, parse.GetValue(schedule));
             CommandOutput.Writer(output).WriteLine(detail);
             CommandOutput.Writer(output).WriteLine(rate.ToString("R", CultureInfo.InvariantCulture));
             return 0;

@@ -25,10 +25,16 @@ public static class SearchBenchCommand
         var maxQueries = new Option<int>("--max-queries") { Description = "Use only the first Q queries (0 = all).", DefaultValueFactory = _ => 0 };
         var table = new Option<FileInfo>("--output") { Description = "Tab-separated results, one line per run (appended).", Required = true };
         var saveDistances = new Option<FileInfo?>("--save-distances") { Description = "Write the scan's int32 distances at the largest k here (for checking against other engines)." };
-        var repeats = new Option<int>("--repeats") { Description = "Timed runs per line; the fastest is reported.", DefaultValueFactory = _ => 1 };
+        var saveIds = new Option<FileInfo?>("--save-ids") { Description = "Write the scan's int32 ids at the largest k here (for checking against other engines)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per line; the median is reported.", DefaultValueFactory = _ => 1 };
+        var bound = new Option<bool>("--popcount-bound")
+        {
+            Description = "Also measure the popcount bound per thread count: the time this CPU needs only to compute every distance " +
+                          "(XOR, POPCNT or AVX2 nibble lookup, one add; cached codes; no selection), as a line with method popcount-bound.",
+        };
         var cmd = new Command("search", "Time exact Hamming k-NN (scan and multi-index hashing) over .npy codes; one TSV line per run.")
         {
-            database, queries, ks, threads, methods, maxQueries, table, saveDistances, repeats,
+            database, queries, ks, threads, methods, maxQueries, table, saveDistances, saveIds, repeats, bound,
         };
         cmd.SetAction(parseResult =>
         {
@@ -46,18 +52,35 @@ public static class SearchBenchCommand
             if (runs < 1) throw new UserInputException($"--repeats must be at least 1 (got {runs}).");
             string outPath = parseResult.GetValue(table)!.FullName;
             var distancesFile = parseResult.GetValue(saveDistances);
+            var idsFile = parseResult.GetValue(saveIds);
             if (!File.Exists(outPath))
-                File.WriteAllText(outPath, "engine\tmethod\tdatabase\tn\tbits\tqueries\tk\tthreads\tbuild_seconds\tsearch_seconds\tqueries_per_second\tanswered_by_index\tidentical_to_scan\tindex_bytes\n");
-            SearchTimer.Run(db, q, new SearchTimingPlan(mList, kList, tList, runs), t =>
+                File.WriteAllText(outPath, "engine\tmethod\tdatabase\tn\tbits\tqueries\tk\tthreads\tbuild_seconds\tsearch_seconds\tqueries_per_second\tanswered_by_index\tidentical_to_scan\tindex_bytes\trun_seconds\n");
+            void Write(string line)
             {
-                if (t.Method == SearchMethod.Scan && t.K == kList.Max() && t.Threads == tList[0] && distancesFile is not null)
-                    NpyFile.WriteInt32(distancesFile.FullName, t.Result.Distances);
-                string identical = t.IdenticalToScan switch { true => "yes", false => "NO", null => "" };
-                string line = string.Join('\t', "ours", KnnCommand.Name(t.Method), Path.GetFileName(dbPath), db.Count, db.Bits, t.Queries,
-                    t.K, t.Threads, F(t.BuildSeconds), F(t.SearchSeconds), F(t.QueriesPerSecond), t.Statistics.IndexedQueries, identical, t.IndexBytes);
                 File.AppendAllText(outPath, line + "\n");
                 CommandOutput.Writer(output).WriteLine(line);
+            }
+            SearchTimer.Run(db, q, new SearchTimingPlan(mList, kList, tList, runs), t =>
+            {
+                if (t.Method == SearchMethod.Scan && t.K == kList.Max() && t.Threads == tList[0])
+                {
+                    if (distancesFile is not null) NpyFile.WriteInt32(distancesFile.FullName, t.Result.Distances);
+                    if (idsFile is not null) NpyFile.WriteInt32(idsFile.FullName, t.Result.Ids);
+                }
+                string identical = t.IdenticalToScan switch { true => "yes", false => "NO", null => "" };
+                Write(string.Join('\t', "ours", KnnCommand.Name(t.Method), Path.GetFileName(dbPath), db.Count, db.Bits, t.Queries,
+                    t.K, t.Threads, F(t.BuildSeconds), F(t.SearchSeconds), F(t.QueriesPerSecond), t.Statistics.IndexedQueries, identical, t.IndexBytes,
+                    string.Join(',', t.RunSeconds.Select(F))));
             });
+            if (parseResult.GetValue(bound))
+                foreach (int t in tList)
+                {
+                    var peak = PopcountBound.Measure(db.Bits, t);
+                    double seconds = peak.BoundSeconds(q.Count, db.Count);
+                    Write(string.Join('\t', "ours", "popcount-bound", Path.GetFileName(dbPath), db.Count, db.Bits, q.Count, 0, t, F(0), F(seconds),
+                        F(q.Count / seconds), 0, "", 0, $"{peak.BestKernel}: {F(peak.BestNsPerDistance)} ns per distance per thread " +
+                        $"(scalar POPCNT {F(peak.ScalarNsPerDistance)}{(peak.Avx2NsPerDistance is { } a ? $", AVX2 {F(a)}" : "")})"));
+                }
             return 0;
         });
         return cmd;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Search;
 
 namespace MultiLevelHashing.Benchmarks;
@@ -9,7 +10,7 @@ namespace MultiLevelHashing.Benchmarks;
 /// <param name="Methods">Stage-1 methods (linear scan, multi-index hashing); each gets its own index, built once.</param>
 /// <param name="Ks">Neighbour counts.</param>
 /// <param name="Threads">Thread counts (0 = all cores).</param>
-/// <param name="Repeats">Timed runs per point; the fastest counts, since the machine may be shared.</param>
+/// <param name="Repeats">Timed runs per point; the median counts (a shared machine's noise falls on single runs).</param>
 /// <param name="WarmupQueries">
 /// Untimed queries searched once per method before timing, so that the timed runs measure optimised (tier-1) code
 /// rather than the JIT; 0 times a cold first call.
@@ -22,7 +23,7 @@ public sealed record SearchTimingPlan(IReadOnlyList<SearchMethod> Methods, IRead
 /// <param name="K">Neighbours per query.</param>
 /// <param name="Threads">Threads of the search (0 = all cores).</param>
 /// <param name="BuildSeconds">Time to build the multi-index tables (0 for the scan, which has none); shared by all points of the method.</param>
-/// <param name="SearchSeconds">Fastest of the timed runs, search only (index built beforehand).</param>
+/// <param name="SearchSeconds">Median of the timed runs, search only (index built beforehand).</param>
 /// <param name="Queries">Queries per run.</param>
 /// <param name="Statistics">How the last run answered its queries (index or scan).</param>
 /// <param name="IdenticalToScan">
@@ -30,8 +31,10 @@ public sealed record SearchTimingPlan(IReadOnlyList<SearchMethod> Methods, IRead
 /// </param>
 /// <param name="IndexBytes">Bytes of the multi-index tables (0 for the scan).</param>
 /// <param name="Result">The result of the last run.</param>
+/// <param name="RunSeconds">Every timed run, in order (their median is <paramref name="SearchSeconds"/>).</param>
 public sealed record SearchTiming(SearchMethod Method, int K, int Threads, double BuildSeconds, double SearchSeconds, int Queries,
-                                  SearchStatistics Statistics, bool? IdenticalToScan, long IndexBytes, KnnResult Result)
+                                  SearchStatistics Statistics, bool? IdenticalToScan, long IndexBytes, KnnResult Result,
+                                  IReadOnlyList<double> RunSeconds)
 {
     /// <summary>Search throughput.</summary>
     public double QueriesPerSecond => Queries / SearchSeconds;
@@ -80,18 +83,19 @@ public static class SearchTimer
                 {
                     var options = new SearchOptions(threads);
                     KnnResult result = null!;
-                    double seconds = double.PositiveInfinity;
+                    var runs = new List<double>();
                     for (int r = 0; r < Math.Max(1, plan.Repeats); r++)
                     {
                         var watch = Stopwatch.StartNew();
                         result = index.Search(queries, k, options);
-                        seconds = Math.Min(seconds, watch.Elapsed.TotalSeconds);
+                        runs.Add(watch.Elapsed.TotalSeconds);
                     }
+                    double seconds = Statistics.Median(runs);
                     bool? identical = null;
                     if (method == SearchMethod.Scan) scanIds.TryAdd(k, result.Ids.Data);
                     else if (scanIds.TryGetValue(k, out var reference)) identical = reference.AsSpan().SequenceEqual(result.Ids.Data);
                     var timing = new SearchTiming(method, k, threads, build, seconds, queries.Count, index.LastStatistics, identical,
-                                                  index.MultiIndex?.TableBytes ?? 0, result);
+                                                  index.MultiIndex?.TableBytes ?? 0, result, runs);
                     timings.Add(timing);
                     measured?.Invoke(timing);
                     if (identical == false)

@@ -221,9 +221,21 @@ public static class ImageLoader
         if (resize is not null)
         {
             var (tw, th) = resize.TargetSize(image.Width, image.Height);
-            if (tw != image.Width || th != image.Height)
-                image.Mutate(c => c.Resize(tw, th, KnownResamplers.Bicubic));
+            if (tw != image.Width || th != image.Height) ResizeBicubic(image, tw, th);
         }
+    }
+
+    /// <summary>
+    /// Stopwatch ticks this thread has spent in the bicubic resize of <see cref="LoadRgb(string, BoundingBox?, ImageResize?, ImageLoadOptions?)"/>,
+    /// so that the encoding pipeline can report resizing apart from decoding (a per-thread sum: no locking on the hot path).
+    /// </summary>
+    [ThreadStatic] internal static long ResizeTicksOnThisThread;
+
+    internal static void ResizeBicubic(Image<Rgb24> image, int width, int height)
+    {
+        long began = System.Diagnostics.Stopwatch.GetTimestamp();
+        image.Mutate(c => c.Resize(width, height, KnownResamplers.Bicubic));
+        ResizeTicksOnThisThread += System.Diagnostics.Stopwatch.GetTimestamp() - began;
     }
 
     /// <summary>Converts to CHW floats in [0, 1] (see <see cref="ChwImage"/>).</summary>

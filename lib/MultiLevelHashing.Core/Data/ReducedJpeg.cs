@@ -143,7 +143,7 @@ internal static class ReducedJpeg
                     }
                 }
             });
-            if (tw != cw || th != ch) image.Mutate(m => m.Resize(tw, th, KnownResamplers.Bicubic));
+            if (tw != cw || th != ch) ImageLoader.ResizeBicubic(image, tw, th);
             return image;
         }
         catch

@@ -53,6 +53,16 @@ internal static unsafe class HammingKernels
     /// </summary>
     public static void OfferNearest(ulong* codes, int count, int words, ulong* q, int firstId, TopKCollector collector, int* scratch)
     {
+        if (collector.IsEmpty && count >= SeedCodes(collector.K))
+        {
+            // An empty collector's bound admits everything; start it from the exact top-k of the first codes instead.
+            int seed = SeedCodes(collector.K);
+            Distances(codes, seed, words, q, scratch);
+            collector.Seed(scratch, seed, firstId);
+            codes += (long)seed * words;
+            count -= seed;
+            firstId += seed;
+        }
         if (words == 1 && FusedTopK)
         {
             if (UseAvx2(1)) Avx2TopKW1(codes, count, q[0], firstId, collector);
@@ -62,6 +72,9 @@ internal static unsafe class HammingKernels
         Distances(codes, count, words, q, scratch);
         collector.Offer(scratch, count, firstId);
     }
+
+    /// <summary>Codes whose distances start an empty collector (<see cref="TopKCollector.Seed"/>): several times k, so that its bound starts near the tile's k-th distance.</summary>
+    internal static int SeedCodes(int k) => Math.Max(1024, 8 * k);
 
     /// <summary>The fused scalar kernel at 64 bits: popcount, compare with the running bound, offer the rare winner.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -98,36 +111,70 @@ internal static unsafe class HammingKernels
     }
 
     /// <summary>
-    /// The fused AVX2 kernel at 64 bits: 16 codes per iteration as four vectors of nibble-lookup popcounts summed by
-    /// SAD into 64-bit lanes, compared with the bound as 64-bit integers; only when some lane is below the bound are
-    /// its codes offered (their distance recomputed with scalar popcount, in index order).
+    /// The fused AVX2 kernel at 64 bits: <see cref="Avx2CollectBelow"/> gathers the codes below the
+    /// bound into a small buffer without making calls (a call in the loop forces every vector register to be saved and
+    /// reloaded around it under the System V ABI), and they are offered here, in index order, when it fills.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2TopKW1(ulong* c, int count, ulong q, int firstId, TopKCollector collector)
     {
-        var table = NibbleTable;
+        const int capacity = 64;
+        int* dist = stackalloc int[capacity];
+        int* at = stackalloc int[capacity];
+        int full = count & ~15, i = 0;
+        while (i < full)
+        {
+            int n = Avx2CollectBelow(c, ref i, full, q, collector.Bound, dist, at, capacity);
+            for (int j = 0; j < n; j++)
+                if (dist[j] < collector.Bound) collector.Add(dist[j], firstId + at[j]);
+        }
+        if (full < count) ScalarTopKW1(c + full, count - full, q, firstId + full, collector);
+    }
+
+    /// <summary>
+    /// From code <paramref name="i"/> on, in blocks of 16 up to <paramref name="to"/>, writes the distance and position
+    /// of every code below <paramref name="bound"/> and returns how many; stops early, with <paramref name="i"/> at the
+    /// next block, when fewer than 16 places are left. Each block is tested once, on the 32-bit minimum of its four SAD
+    /// vectors (their 64-bit lanes hold the distance in the low half and zero above, and the zero halves meet zero halves
+    /// of the bound vector, never below it); only a block that passes is split into lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static int Avx2CollectBelow(ulong* c, ref int i, int to, ulong q, int bound, int* dist, int* at, int capacity)
+    {
+        var table = Vector256.Create(NibbleCounts);
         var low = Vector256.Create((byte)0x0F);
         var qv = Vector256.Create(q);
-        var bound = Vector256.Create((long)collector.Bound);
-        int i = 0;
-        for (; i + 16 <= count; i += 16)
+        var b32 = Vector256.Create((ulong)(uint)bound).AsInt32();
+        var b64 = Vector256.Create((long)bound);
+        int n = 0, k = i;
+        for (; k < to; k += 16)
         {
-            var m0 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i) ^ qv, table, low).AsInt64());
-            var m1 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i + 4) ^ qv, table, low).AsInt64());
-            var m2 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i + 8) ^ qv, table, low).AsInt64());
-            var m3 = Avx2.CompareGreaterThan(bound, ByteCountsSad(Avx.LoadVector256(c + i + 12) ^ qv, table, low).AsInt64());
-            var any = (m0 | m1) | (m2 | m3);
-            if (Avx.TestZ(any, any)) continue;
-            int mask = Avx.MoveMask(m0.AsDouble()) | Avx.MoveMask(m1.AsDouble()) << 4 | Avx.MoveMask(m2.AsDouble()) << 8 | Avx.MoveMask(m3.AsDouble()) << 12;
-            while (mask != 0)
+            var s0 = ByteCountsSad(Avx.LoadVector256(c + k) ^ qv, table, low);
+            var s1 = ByteCountsSad(Avx.LoadVector256(c + k + 4) ^ qv, table, low);
+            var s2 = ByteCountsSad(Avx.LoadVector256(c + k + 8) ^ qv, table, low);
+            var s3 = ByteCountsSad(Avx.LoadVector256(c + k + 12) ^ qv, table, low);
+            var min = Avx2.Min(Avx2.Min(s0.AsUInt32(), s1.AsUInt32()), Avx2.Min(s2.AsUInt32(), s3.AsUInt32())).AsInt32();
+            var below = Avx2.CompareGreaterThan(b32, min);
+            if (Avx.TestZ(below, below)) continue;
+            int mask = Avx.MoveMask(Avx2.CompareGreaterThan(b64, s0.AsInt64()).AsDouble())
+                       | Avx.MoveMask(Avx2.CompareGreaterThan(b64, s1.AsInt64()).AsDouble()) << 4
+                       | Avx.MoveMask(Avx2.CompareGreaterThan(b64, s2.AsInt64()).AsDouble()) << 8
+                       | Avx.MoveMask(Avx2.CompareGreaterThan(b64, s3.AsInt64()).AsDouble()) << 12;
+            do
             {
                 int j = BitOperations.TrailingZeroCount(mask);
                 mask &= mask - 1;
-                collector.Add(Pop(q ^ c[i + j]), firstId + i + j);
+                dist[n] = Pop(q ^ c[k + j]);
+                at[n++] = k + j;
+            } while (mask != 0);
+            if (n > capacity - 16)
+            {
+                k += 16;
+                break;
             }
-            bound = Vector256.Create((long)collector.Bound);
         }
-        if (i < count) ScalarTopKW1(c + i, count - i, q, firstId + i, collector);
+        i = k;
+        return n;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -187,10 +234,73 @@ internal static unsafe class HammingKernels
         }
     }
 
-    // Nibble population counts for vpshufb.
-    private static Vector256<byte> NibbleTable => Vector256.Create(
-        (byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    /// <summary>
+    /// The sum of the distances from <paramref name="q"/> to codes [0, count) by scalar POPCNT: the least work that
+    /// still computes every distance, used to measure the popcount bound (<see cref="Benchmarks.PopcountBound"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static long SumScalar(ulong* c, int count, int words, ulong* q)
+    {
+        long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        long n = (long)count * words;
+        if (words == 1)
+        {
+            ulong q0 = q[0];
+            long i = 0;
+            for (; i + 4 <= n; i += 4)
+            {
+                s0 += Pop(q0 ^ c[i]);
+                s1 += Pop(q0 ^ c[i + 1]);
+                s2 += Pop(q0 ^ c[i + 2]);
+                s3 += Pop(q0 ^ c[i + 3]);
+            }
+            for (; i < n; i++) s0 += Pop(q0 ^ c[i]);
+        }
+        else
+        {
+            for (long i = 0; i < n; i += words)
+                for (int w = 0; w < words; w++) s0 += Pop(q[w] ^ c[i + w]);
+        }
+        return s0 + s1 + s2 + s3;
+    }
+
+    /// <summary>
+    /// <see cref="SumScalar"/> by the AVX2 nibble lookup and SAD, for codes of 1 or 4 words (a 32-byte vector holds
+    /// four 64-bit codes or one 256-bit code; the query is broadcast to match).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static long SumAvx2(ulong* c, int count, int words, ulong* q)
+    {
+        if (words is not (1 or 4)) throw new ArgumentOutOfRangeException(nameof(words), "the AVX2 sum takes codes of 1 or 4 words");
+        var table = Vector256.Create(NibbleCounts);
+        var low = Vector256.Create((byte)0x0F);
+        var qv = words == 1 ? Vector256.Create(q[0]) : Avx.LoadVector256(q);
+        Vector256<ulong> a0 = default, a1 = default, a2 = default, a3 = default;
+        long n = (long)count * words, i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var x0 = (Avx.LoadVector256(c + i) ^ qv).AsByte();
+            var cnt = Avx2.Add(Avx2.Shuffle(table, Avx2.And(x0, low)), Avx2.Shuffle(table, Avx2.And(Avx2.ShiftRightLogical(x0.AsUInt16(), 4).AsByte(), low)));
+            a0 += Avx2.SumAbsoluteDifferences(cnt, Vector256<byte>.Zero).AsUInt64();
+            a1 += ByteCountsSad(Avx.LoadVector256(c + i + 4) ^ qv, table, low);
+            a2 += ByteCountsSad(Avx.LoadVector256(c + i + 8) ^ qv, table, low);
+            a3 += ByteCountsSad(Avx.LoadVector256(c + i + 12) ^ qv, table, low);
+        }
+        long sum = (long)Vector256.Sum((a0 + a1) + (a2 + a3));
+        for (; i < n; i++) sum += Pop(q[i % words] ^ c[i]);
+        return sum;
+    }
+
+    // Nibble population counts for vpshufb. Each kernel loads them into a local with Vector256.Create(span), which the
+    // JIT keeps in a register; a property returning the vector is called, not inlined, and its result then lives in a
+    // stack slot that is reloaded before every vpshufb.
+    private static ReadOnlySpan<byte> NibbleCounts =>
+    [
+        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+    ];
+
+
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<ulong> ByteCountsSad(Vector256<ulong> x, Vector256<byte> table, Vector256<byte> low)
@@ -205,7 +315,7 @@ internal static unsafe class HammingKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2W1(ulong* c, int count, ulong q, int* d)
     {
-        var table = NibbleTable;
+        var table = Vector256.Create(NibbleCounts);
         var low = Vector256.Create((byte)0x0F);
         var qv = Vector256.Create(q);
         int i = 0;
@@ -232,7 +342,7 @@ internal static unsafe class HammingKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2W4(ulong* c, int count, ulong* q, int* d)
     {
-        var table = NibbleTable;
+        var table = Vector256.Create(NibbleCounts);
         var low = Vector256.Create((byte)0x0F);
         var qv = Avx.LoadVector256(q);
         int i = 0;

@@ -31,6 +31,9 @@ internal sealed class TopKCollector
         _bound = maxDistance + 1;
     }
 
+    /// <summary>How many nearest are kept.</summary>
+    public int K => _k;
+
     /// <summary>Candidates must have distance strictly below this to enter.</summary>
     public int Bound => _bound;
 
@@ -38,6 +41,44 @@ internal sealed class TopKCollector
     {
         _n = 0;
         _bound = _hist.Length - 1;
+    }
+
+    /// <summary>Whether nothing has been offered since construction or <see cref="Reset"/>.</summary>
+    public bool IsEmpty => _n == 0 && _bound == _hist.Length - 1;
+
+    /// <summary>
+    /// Starts an empty collector from the distances d[0..count) of rows firstId onwards in one pass: a histogram finds
+    /// the k-th smallest distance t and the rows below t, then the first rows at t, are kept in index order; the
+    /// result is the state that offering them one by one reaches, without the many admissions and compactions that
+    /// the loose bound of an empty collector lets through.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe void Seed(int* d, int count, int firstId)
+    {
+        if (!IsEmpty) throw new InvalidOperationException("Seed needs an empty collector.");
+        if (count < _k)
+        {
+            Offer(d, count, firstId);
+            return;
+        }
+        var hist = _hist;
+        Array.Clear(hist);
+        for (int i = 0; i < count; i++) hist[d[i]]++;
+        int t = 0, below = 0;
+        while (below + hist[t] < _k) below += hist[t++];
+        int tiesLeft = _k - below, m = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int x = d[i];
+            if (x < t || (x == t && tiesLeft-- > 0))
+            {
+                _dist[m] = x;
+                _ids[m] = firstId + i;
+                m++;
+            }
+        }
+        _n = m;
+        _bound = t;
     }
 
     /// <summary>Offers distances d[0..count) of database rows firstId, firstId+1, ...</summary>

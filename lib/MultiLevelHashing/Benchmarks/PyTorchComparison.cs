@@ -128,7 +128,7 @@ public static class PyTorchComparison
     /// end to end) or steps/s (training), after warm-up; <paramref name="detail"/> says where the time went (end to end) or is empty.
     /// </summary>
     public static double Run(ComparisonWorkload workload, ComparisonInputs inputs, int threads, int batch, int repeats, int steps, int warmup,
-        int? decodeThreads, out string detail)
+        int? decodeThreads, out string detail, DecodeSchedule schedule = DecodeSchedule.Auto)
     {
         detail = "";
         torch.set_num_threads(threads);
@@ -165,7 +165,7 @@ public static class PyTorchComparison
             case ComparisonWorkload.EndToEnd:
             {
                 var source = new ImageFileSource(ImageFiles.Of(Directory.GetFiles(inputs.Images, "*.jpg").Order(StringComparer.Ordinal), inputs.Images));
-                var options = new EncodingPipelineOptions { DecodeThreads = decodeThreads };
+                var options = new EncodingPipelineOptions { DecodeThreads = decodeThreads, Schedule = schedule };
                 // Warm-up, as for the other rows: LibTorch prepares its convolution kernels on the first batch of a shape.
                 using (var warm = zeros(batch, 3, size, size)) DscnnEncoder.Encode(model, warm, batch).Dispose();
                 using var codes = DscnnEncoder.Encode(model, source, size, batch, pipeline: options);

@@ -17,11 +17,36 @@ public enum BadImagePolicy
     Skip,
 }
 
+/// <summary>When the decoding threads of the file-encoding pipeline run relative to the network's forward passes.</summary>
+public enum DecodeSchedule
+{
+    /// <summary>
+    /// <see cref="Alternating"/> when the forward pass runs on the CPU and LibTorch's threads and the decoding threads
+    /// together are more than the cores; <see cref="Overlapped"/> otherwise (a GPU, or spare cores).
+    /// </summary>
+    Auto,
+    /// <summary>Decoding runs alongside the forward passes (a GPU forward pass leaves the cores to the decoders).</summary>
+    Overlapped,
+    /// <summary>
+    /// Decoding pauses while a forward pass runs and uses every core between them. A CPU forward pass already keeps
+    /// every core busy with LibTorch's threads, which wait for each other at every layer: a decoding thread that takes
+    /// one of their cores slows the whole pass by more than the time it takes (lib/MultiLevelHashing/README.md
+    /// section 1.4, measured in tests/MultiLevelHashing.Benchmarks/results/pytorch.md).
+    /// </summary>
+    Alternating,
+}
+
 /// <summary>How the file-encoding pipeline spreads its work (lib/MultiLevelHashing/README.md section 1.4).</summary>
 public sealed record EncodingPipelineOptions
 {
-    /// <summary>Threads that decode and resize images while the network runs; null picks <see cref="DefaultDecodeThreads"/>.</summary>
+    /// <summary>
+    /// Threads that decode and resize images; null picks <see cref="DefaultDecodeThreads"/> when decoding overlaps the
+    /// forward pass and one per core when it alternates with it (<see cref="Schedule"/>).
+    /// </summary>
     public int? DecodeThreads { get; init; }
+
+    /// <summary>When decoding runs relative to the forward passes.</summary>
+    public DecodeSchedule Schedule { get; init; } = DecodeSchedule.Auto;
 
     /// <summary>Decoded batches that may wait for the network (the bound of the channel between the two stages).</summary>
     public int QueuedBatches { get; init; } = 4;
@@ -30,16 +55,24 @@ public sealed record EncodingPipelineOptions
     public static EncodingPipelineOptions Default { get; } = new();
 
     /// <summary>
-    /// One decoding thread per two cores, at least one: LibTorch's own thread pool already uses every core for the
-    /// forward pass, and decoding a 160 px batch takes a fraction of its forward time (measurement in
-    /// tests/MultiLevelHashing.Benchmarks/results/pytorch.md).
+    /// Decoding threads alongside the forward pass: one per two cores, at least one (decoding a 160 px batch takes a
+    /// fraction of its forward time; measurement in tests/MultiLevelHashing.Benchmarks/results/pytorch.md).
     /// </summary>
     public static int DefaultDecodeThreads => Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>The schedule <see cref="DecodeSchedule.Auto"/> resolves to for a forward pass on the CPU or not.</summary>
+    public DecodeSchedule ResolveSchedule(bool forwardOnCpu, int torchThreads, int decodeThreads) => Schedule switch
+    {
+        DecodeSchedule.Auto => forwardOnCpu && torchThreads + decodeThreads > Environment.ProcessorCount
+            ? DecodeSchedule.Alternating : DecodeSchedule.Overlapped,
+        var chosen => chosen,
+    };
 }
 
 /// <summary>
 /// Where the time of an encoding went. Decode seconds are summed over the decoding threads (they overlap the
-/// forward pass); forward, pack and wait seconds are the network thread's; wall seconds are the whole call.
+/// forward pass, or fill the gaps between forward passes, as <paramref name="Schedule"/> says); forward, pack and
+/// wait seconds are the network thread's; wall seconds are the whole call.
 /// </summary>
 /// <param name="Images">Images encoded (skipped ones excluded).</param>
 /// <param name="WallSeconds">Elapsed time of the whole encoding.</param>
@@ -50,8 +83,11 @@ public sealed record EncodingPipelineOptions
 /// <param name="DecodeThreads">Decoding threads used (0: sequential encoding, images loaded on the calling thread).</param>
 /// <param name="TorchThreads">LibTorch intra-op threads during the forward passes.</param>
 /// <param name="BatchSize">Images per forward batch.</param>
+/// <param name="Schedule">Whether decoding overlapped the forward passes or alternated with them.</param>
+/// <param name="ResizeSeconds">The part of <paramref name="DecodeSeconds"/> spent in the bicubic resize (0 when not measured).</param>
 public sealed record EncodingTimings(int Images, double WallSeconds, double DecodeSeconds, double ForwardSeconds,
-    double PackSeconds, double WaitSeconds, int DecodeThreads, int TorchThreads, int BatchSize)
+    double PackSeconds, double WaitSeconds, int DecodeThreads, int TorchThreads, int BatchSize,
+    DecodeSchedule Schedule = DecodeSchedule.Overlapped, double ResizeSeconds = 0)
 {
     /// <summary>Images per second of wall time.</summary>
     public double ImagesPerSecond => WallSeconds > 0 ? Images / WallSeconds : 0;
@@ -59,7 +95,8 @@ public sealed record EncodingTimings(int Images, double WallSeconds, double Deco
     /// <summary>One line for the console: rate and where the time went.</summary>
     public string Summary() =>
         $"{Images} images in {WallSeconds:0.00} s = {ImagesPerSecond:0.0} img/s; forward {ForwardSeconds:0.00} s, " +
-        $"decode {DecodeSeconds:0.00} s on {DecodeThreads} thread(s) alongside, pack {PackSeconds:0.00} s, " +
+        $"decode {DecodeSeconds:0.00} s{(ResizeSeconds > 0 ? $" (resize {ResizeSeconds:0.00} s of it)" : "")} on {DecodeThreads} thread(s) " +
+        $"{(Schedule == DecodeSchedule.Alternating ? "between forward passes" : "alongside")}, pack {PackSeconds:0.00} s, " +
         $"waiting for images {WaitSeconds:0.00} s (batch {BatchSize}, {TorchThreads} LibTorch thread(s))";
 }
 
@@ -79,7 +116,12 @@ internal static class EncodingPipeline
         Device? device, IProgress<ProgressReport>? progress, BadImagePolicy badImages, EncodingPipelineOptions options)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
-        int decodeThreads = options.DecodeThreads ?? EncodingPipelineOptions.DefaultDecodeThreads;
+        bool forwardOnCpu = device is null || device.type == TorchSharp.DeviceType.CPU;
+        int torchThreads = get_num_threads();
+        var schedule = options.ResolveSchedule(forwardOnCpu, torchThreads,
+                                               options.DecodeThreads ?? EncodingPipelineOptions.DefaultDecodeThreads);
+        int decodeThreads = options.DecodeThreads
+                            ?? (schedule == DecodeSchedule.Alternating ? Environment.ProcessorCount : EncodingPipelineOptions.DefaultDecodeThreads);
         if (decodeThreads < 1) throw new ArgumentOutOfRangeException(nameof(options), "DecodeThreads must be at least 1");
         if (options.QueuedBatches < 1) throw new ArgumentOutOfRangeException(nameof(options), "QueuedBatches must be at least 1");
 
@@ -93,7 +135,7 @@ internal static class EncodingPipeline
         var maps = includeMaps ? new float[count][] : null;
         (int, int) mapSize = (0, 0);
         var failures = new List<ImageLoadFailure>();
-        long decodeTicks = 0;
+        long decodeTicks = 0, resizeTicks = 0;
         double forward = 0, pack = 0, wait = 0;
 
         var channel = Channel.CreateBounded<DecodedBatch>(new BoundedChannelOptions(options.QueuedBatches)
@@ -102,15 +144,20 @@ internal static class EncodingPipeline
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var stop = new CancellationTokenSource();
+        // Open while the network is not running a forward pass; with the alternating schedule, decoders wait on it
+        // before each image (an image already being decoded when a pass starts is finished).
+        using var networkIdle = new ManualResetEventSlim(true);
+        Action beforeImage = schedule == DecodeSchedule.Alternating ? () => networkIdle.Wait(stop.Token) : () => { };
         int nextBatch = -1;
         var decoders = Enumerable.Range(0, Math.Min(decodeThreads, Math.Max(1, batches))).Select(_ => Task.Run(async () =>
         {
             int b;
             while (!stop.IsCancellationRequested && (b = Interlocked.Increment(ref nextBatch)) < batches)
             {
-                var timer = Stopwatch.StartNew();
-                var batch = DecodeBatch(source.Files, b * batchSize, Math.Min(count, (b + 1) * batchSize), imageSize, failures, badImages);
-                Interlocked.Add(ref decodeTicks, timer.ElapsedTicks);
+                var batch = DecodeBatch(source.Files, b * batchSize, Math.Min(count, (b + 1) * batchSize), imageSize, failures, badImages,
+                                        beforeImage, out long ticks, out long resized);
+                Interlocked.Add(ref decodeTicks, ticks);
+                Interlocked.Add(ref resizeTicks, resized);
                 if (batch is null) { stop.Cancel(); return; }
                 await channel.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
             }
@@ -126,16 +173,19 @@ internal static class EncodingPipeline
             var reader = channel.Reader;
             while (true)
             {
-                var waited = Stopwatch.StartNew();
                 if (!reader.TryRead(out var batch))
                 {
-                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) break;
+                    // Waiting for the decoders (counted here, not around TryRead, which only fails when there is a wait).
+                    long waitStart = Stopwatch.GetTimestamp();
+                    bool more = reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
+                    wait += Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
+                    if (!more) break;
                     continue;
                 }
-                wait += waited.Elapsed.TotalSeconds;
                 int n = batch.Indices.Length;
                 if (n > 0)
                 {
+                    networkIdle.Reset();
                     var timer = Stopwatch.StartNew();
                     using var scope = NewDisposeScope();
                     using var bytes = tensor(batch.Pixels, new long[] { n, 3, imageSize, imageSize });
@@ -146,6 +196,7 @@ internal static class EncodingPipeline
                     var l = output.LocalCodes.cpu();
                     var m = maps is not null ? output.LocalMaps.cpu() : null;
                     forward += timer.Elapsed.TotalSeconds;
+                    networkIdle.Set();
                     timer.Restart();
                     var gs = g.data<float>();
                     var ls = l.data<float>();
@@ -175,6 +226,7 @@ internal static class EncodingPipeline
         {
             if (wasTraining) model.train();
             stop.Cancel();
+            networkIdle.Set();
             try { closer.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
         }
         // A decoder that failed for any reason other than a bad image surfaces here.
@@ -212,22 +264,46 @@ internal static class EncodingPipeline
             SourceIndices = sourceIndices,
             Skipped = failures.OrderBy(f => f.Index).ToList(),
             Timings = new EncodingTimings(sourceIndices.Length, wall.Elapsed.TotalSeconds, (double)decodeTicks / Stopwatch.Frequency,
-                forward, pack, wait, decodeThreads, get_num_threads(), batchSize),
+                forward, pack, wait, decodeThreads, torchThreads, batchSize, schedule, (double)resizeTicks / Stopwatch.Frequency),
         };
     }
 
     /// <summary>Decodes images [start, end) into one planar batch; null when a bad image stops the run.</summary>
-    private static DecodedBatch? DecodeBatch(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy)
+    /// <summary>
+    /// Decodes images [start, end) into one planar batch; <paramref name="ticks"/> is the decoding time without waits,
+    /// <paramref name="resizeTicks"/> the part of it spent resizing.
+    /// </summary>
+    private static DecodedBatch? DecodeBatch(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
+                                             Action beforeImage, out long ticks, out long resizeTicks)
     {
         int image = 3 * size * size;
         var pixels = new byte[(end - start) * image];
         var indices = new List<int>(end - start);
+        ticks = 0;
+        long resizedBefore = ImageLoader.ResizeTicksOnThisThread;
+        try
+        {
+            return DecodeImages(files, start, end, size, failures, policy, beforeImage, pixels, indices, ref ticks);
+        }
+        finally
+        {
+            resizeTicks = ImageLoader.ResizeTicksOnThisThread - resizedBefore;
+        }
+    }
+
+    private static DecodedBatch? DecodeImages(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
+                                              Action beforeImage, byte[] pixels, List<int> indices, ref long ticks)
+    {
+        int image = 3 * size * size;
         for (int i = start; i < end; i++)
         {
+            beforeImage();
+            long began = Stopwatch.GetTimestamp();
             try
             {
                 DecodePlanar(files[i].Path, files[i].Crop, size, pixels, indices.Count * image);
                 indices.Add(i);
+                ticks += Stopwatch.GetTimestamp() - began;
             }
             catch (Exception e) when (e is UserInputException or IOException or UnauthorizedAccessException)
             {

@@ -25,26 +25,38 @@ def choose_substrings(n, bits):
     return int(min(bits, max(1, int(np.ceil(bits / log2)))))
 
 
-def run_ours(mlh, db, q, ks, threads, methods, tsv, distances_out, env):
+def run_ours(mlh, db, q, ks, threads, methods, tsv, distances_out, ids_out, repeats, env):
     cmd = [mlh, "bench", "search", "--database", db, "--queries", q, "--k", ",".join(map(str, ks)),
            "--threads", ",".join(map(str, threads)), "--methods", ",".join(methods), "--output", tsv,
-           "--save-distances", distances_out]
+           "--save-distances", distances_out, "--save-ids", ids_out, "--repeats", str(repeats), "--popcount-bound"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     rows = []
     for line in out.splitlines():
         f = line.split("\t")
-        if len(f) >= 14 and f[0] == "ours":
+        if len(f) >= 15 and f[0] == "ours":
             rows.append(dict(engine="ours", method=f[1], n=int(f[3]), bits=int(f[4]), queries=int(f[5]), k=int(f[6]),
                              threads=int(f[7]), build=float(f[8]), seconds=float(f[9]), qps=float(f[10]),
-                             by_index=int(f[11]), identical=f[12], index_bytes=int(f[13])))
+                             by_index=int(f[11]), identical=f[12], index_bytes=int(f[13]), runs=f[14]))
     return rows
 
 
-def time_faiss(index, q, k, threads):
+def time_faiss(index, q, k, threads, repeats):
+    """Median of `repeats` timed searches (the same statistic as ours), with the last run's results."""
     faiss.omp_set_num_threads(threads)
-    t = time.perf_counter()
-    d, i = index.search(q, k)
-    return time.perf_counter() - t, d, i
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        d, i = index.search(q, k)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), d, i, times
+
+
+def same_neighbours(d, i, exact_d, exact_i):
+    """Fraction of queries whose (distance, id) pairs equal ours as sets: the same neighbours, whatever the order of ties."""
+    same = 0
+    for r in range(d.shape[0]):
+        same += sorted(zip(d[r].tolist(), i[r].tolist())) == sorted(zip(exact_d[r].tolist(), exact_i[r].tolist()))
+    return same / d.shape[0]
 
 
 def exact_rows(d, exact):
@@ -66,7 +78,9 @@ def main():
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--k", default="1,10,100")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--nflip", type=int, default=2, help="IndexBinaryMultiHash: bits flipped per hash table")
+    ap.add_argument("--nflip", default="2",
+                    help="IndexBinaryMultiHash: bits flipped per hash table; a comma-separated list times each (the first fills the main table)")
+    ap.add_argument("--skip-flat", action="store_true", help="do not time FAISS IndexBinaryFlat (for a multi-index study at large N)")
     ap.add_argument("--slow-queries", type=int, default=200,
                     help="queries timed for FAISS IndexBinaryFlat where N*K >= 10M*256 (the slowest runs)")
     ap.add_argument("--work", default="data/generated/search-bench")
@@ -74,6 +88,7 @@ def main():
     ap.add_argument("--table", default=None,
                     help=f"rows as TSV (default: {DEFAULT_TABLE}, which notebook 08 reads, with the default --output; "
                          "else beside --output)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed runs per line on both sides; the median counts")
     ap.add_argument("--command", default="tests/MultiLevelHashing.Benchmarks/faiss/compare.sh")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",")]
@@ -81,6 +96,8 @@ def main():
     kinds = a.kinds.split(",")
     ks = [int(x) for x in a.k.split(",")]
     threads = [int(x) for x in a.threads.split(",")]
+    nflips = [int(x) for x in a.nflip.split(",")]
+    radii = []
     env = dict(os.environ)
     started = time.time()
     load_before = os.getloadavg()
@@ -97,12 +114,14 @@ def main():
                 if os.path.exists(tsv):
                     os.remove(tsv)
                 ours_d_path = os.path.join(d, "ours-distances.npy")
+                ours_i_path = os.path.join(d, "ours-ids.npy")
                 print(f"[{time.time() - started:7.1f}s] {cfg}: ours", flush=True)
-                ours = run_ours(a.mlh, db_path, q_path, ks, threads, ["scan", "mih"], tsv, ours_d_path, env)
+                ours = run_ours(a.mlh, db_path, q_path, ks, threads, ["scan", "mih"], tsv, ours_d_path, ours_i_path, a.repeats, env)
                 for r in ours:
                     r["kind"] = kind
                 rows += ours
                 exact = np.load(ours_d_path)  # exact distances at max(k), all queries
+                exact_ids = np.load(ours_i_path)
                 db = np.load(db_path)
                 q = np.load(q_path)
                 # FAISS IndexBinaryFlat
@@ -110,12 +129,15 @@ def main():
                 nq = a.slow_queries if n * bits >= 10_000_000 * 256 else len(q)
                 flat = faiss.IndexBinaryFlat(bits)
                 flat.add(db)
-                for t in threads:
+                for t in ([] if a.skip_flat else threads):
                     for k in ks:
-                        s, dist, _ = time_faiss(flat, q[:nq], k, t)
+                        # The slowest configurations are timed once; the rest take the median of --repeats.
+                        s, dist, ids, runs = time_faiss(flat, q[:nq], k, t, 1 if nq < len(q) else a.repeats)
                         agree = exact_rows(dist, exact[:nq, :k])
+                        same = same_neighbours(dist, ids, exact[:nq, :k], exact_ids[:nq, :k]) if k == max(ks) else None
                         rows.append(dict(engine="faiss", method="flat", kind=kind, n=n, bits=bits, queries=nq, k=k, threads=t,
-                                         build=0.0, seconds=s, qps=nq / s, exact=agree))
+                                         build=0.0, seconds=s, qps=nq / s, exact=agree, same_ids=same,
+                                         runs=",".join(f"{x:.6g}" for x in runs)))
                         if agree < 1.0:
                             print(f"  warning: IndexBinaryFlat distances differ from ours on {1 - agree:.3%} of queries", flush=True)
                 del flat
@@ -124,29 +146,119 @@ def main():
                 m = choose_substrings(n, bits)
                 b = bits // m
                 mh = faiss.IndexBinaryMultiHash(bits, m, b)
-                mh.nflip = a.nflip
                 t0 = time.perf_counter()
                 mh.add(db)
                 mh_build = time.perf_counter() - t0
-                for t in threads:
-                    for k in ks:
-                        s, dist, _ = time_faiss(mh, q, k, t)
-                        rows.append(dict(engine="faiss", method="multihash", kind=kind, n=n, bits=bits, queries=len(q), k=k,
-                                         threads=t, build=mh_build, seconds=s, qps=len(q) / s,
-                                         exact=exact_rows(dist, exact[:, :k]), nhash=m, b=b))
+                for flip_index, nflip in enumerate(nflips):
+                    mh.nflip = nflip
+                    for t in threads:
+                        for k in ks:
+                            s, dist, _, runs = time_faiss(mh, q, k, t, a.repeats)
+                            rows.append(dict(engine="faiss", method="multihash" if flip_index == 0 else f"multihash-nflip{nflip}",
+                                             kind=kind, n=n, bits=bits, queries=len(q), k=k,
+                                             threads=t, build=mh_build, seconds=s, qps=len(q) / s, nflip=nflip,
+                                             exact=exact_rows(dist, exact[:, :k]), nhash=m, b=b, runs=",".join(f"{x:.6g}" for x in runs)))
+                # How far the k-th neighbour is: the radius an exact multi-index search must cover.
+                kth = exact[:, max(ks) - 1]
+                radii.append(dict(n=n, bits=bits, kind=kind, k=max(ks), m=m,
+                                  quantiles=[int(np.percentile(kth, p)) for p in (10, 25, 50, 75, 90)]))
                 del mh, db, q
                 mih_bytes = max((r["index_bytes"] for r in ours if r["method"] == "mih"), default=0)
                 memory.append(dict(n=n, bits=bits, kind=kind, raw=n * bits // 8 + 8 * n, tables=mih_bytes, m=m))
-                write(a, rows, memory, started, load_before)
-    write(a, rows, memory, started, load_before)
+                write(a, rows, memory, started, load_before, nflips, radii)
+    write(a, rows, memory, started, load_before, nflips, radii)
     print(f"wrote {a.output}")
 
 
-def write(a, rows, memory, started, load_before):
+# The aims of the scan (method README section 4.4): at 1M x 64 bits, k = 100, with the most threads measured.
+AIM_N, AIM_BITS, AIM_K, AIM_FLAT, AIM_BOUND = 1_000_000, 64, 100, 8.0, 1.5
+
+
+def aim_lines(rows, get, fmt):
+    """The scan against FAISS IndexBinaryFlat and against the popcount bound, per code kind, at the aims' configuration."""
+    bounds = [r for r in rows if r["engine"] == "ours" and r["method"] == "popcount-bound"]
+    if not bounds:
+        return []
+    out = ["## The scan against FAISS IndexBinaryFlat and the popcount bound\n",
+           "The popcount bound is the time this CPU needs only to compute every query-code distance: XOR, population count "
+           "(scalar POPCNT or the AVX2 nibble lookup, whichever is faster) and one addition per distance, over codes already in "
+           "the L1 cache, with no selection of the nearest; every thread runs it at once, so threads that share a core's units "
+           "are measured sharing them (`mlh bench search --popcount-bound`, `MultiLevelHashing.Benchmarks.PopcountBound`). "
+           "'same neighbours' is the fraction of queries for which FAISS returns the same (distance, id) pairs as ours, "
+           "whatever the order among equal distances. The bound is a best case (each kernel's fastest round), so the scan's "
+           "fastest run is set against it; the comparison with FAISS is of medians.\n",
+           "| N | K | codes | k | threads | popcount bound s | ours scan s, median (fastest) | fastest scan / bound | FAISS Flat s, median | Flat / scan, medians | same neighbours | aims (Flat / scan >= 8, scan / bound <= 1.5) |",
+           "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for b in sorted(bounds, key=lambda r: (r["n"], r["bits"], r["kind"] != "uniform", r["threads"])):
+        for k in sorted({r["k"] for r in rows if r["engine"] == "ours" and r["method"] == "scan"}):
+            if k != AIM_K and (b["n"], b["bits"]) == (AIM_N, AIM_BITS):
+                continue
+            sc = get("ours", "scan", b["kind"], b["n"], b["bits"], k, b["threads"])
+            fl = get("faiss", "flat", b["kind"], b["n"], b["bits"], k, b["threads"])
+            if sc is None:
+                continue
+            flat_ratio = None if fl is None else (fl["seconds"] / fl["queries"]) / (sc["seconds"] / sc["queries"])
+            # The bound is a best case (each kernel's fastest round), so the scan's fastest run is set against it.
+            fastest = min(float(x) for x in sc["runs"].split(","))
+            bound_ratio = fastest / (b["seconds"] * sc["queries"] / b["queries"])
+            aim = ""
+            if (b["n"], b["bits"], k) == (AIM_N, AIM_BITS, AIM_K):
+                parts = []
+                if flat_ratio is not None:
+                    parts.append("met" if flat_ratio >= AIM_FLAT else f"missed by {(AIM_FLAT / flat_ratio - 1):.0%}")
+                parts.append("met" if bound_ratio <= AIM_BOUND else f"missed by {(bound_ratio / AIM_BOUND - 1):.0%}")
+                aim = "; ".join(parts)
+            same = None if fl is None else fl.get("same_ids")
+            # FAISS's time scaled to our query count (the slowest configurations time fewer queries).
+            flat_s = None if fl is None else fl["seconds"] * sc["queries"] / fl["queries"]
+            cells = [f"{b['n']:,}", str(b["bits"]), b["kind"], str(k), str(b["threads"]), f"{b['seconds']:.3f}", f"{sc['seconds']:.3f} ({fastest:.3f})",
+                     f"{bound_ratio:.2f}", "–" if flat_s is None else f"{flat_s:.3f}", "–" if flat_ratio is None else f"{flat_ratio:.2f}",
+                     "–" if same is None else f"{same:.0%}", aim or "–"]
+            out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    return out
+
+
+def multihash_lines(rows, get, nflips, radii):
+    """Exact multi-index hashing (ours) against IndexBinaryMultiHash at each nflip: speed at the recall each reaches."""
+    out = ["## Multi-index hashing: ours (exact) against IndexBinaryMultiHash by nflip\n",
+           "IndexBinaryMultiHash probes every code within nflip bits of each substring of the query, so its recall grows "
+           "with nflip and its speed falls; ours is exact at any k, and answers from the index only when the k-th neighbour "
+           "is near enough for the probes to cost less than a scan (otherwise it scans). 'exact rows' = fraction of queries "
+           "whose k distances equal the exact ones.\n",
+           "| N | K | codes | k | threads | ours MIH q/s (exact) | answered by index | " +
+           " | ".join(f"MultiHash nflip {f} q/s (exact rows)" for f in nflips) + " |",
+           "|---:|---:|---|---:|---:|---:|---:|" + "---:|" * len(nflips)]
+    for (n, bits, kind) in sorted({(r["n"], r["bits"], r["kind"]) for r in rows}):
+        for t in sorted({r["threads"] for r in rows if r["threads"]}):
+            for k in sorted({r["k"] for r in rows if r["k"]}):
+                mi = get("ours", "mih", kind, n, bits, k, t)
+                if mi is None:
+                    continue
+                cells = [f"{n:,}", str(bits), kind, str(k), str(t), f"{mi['qps']:,.0f}", f"{mi['by_index']}/{mi['queries']}"]
+                for i, f in enumerate(nflips):
+                    mh = get("faiss", "multihash" if i == 0 else f"multihash-nflip{f}", kind, n, bits, k, t)
+                    cells.append("–" if mh is None else f"{mh['qps']:,.0f} ({mh['exact']:.0%})")
+                out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    if radii:
+        out.append("How far the k-th neighbour is (Hamming distance, from the exact results; m substrings): an exact "
+                   "multi-index search over m substrings must probe every substring value within floor(r/m) bits for a "
+                   "k-th distance r, which for r near K/2 costs more than scanning.\n")
+        out.append("| N | K | codes | k | m | k-th distance: 10th, 25th, 50th, 75th, 90th percentile |")
+        out.append("|---:|---:|---|---:|---:|---|")
+        for r in radii:
+            out.append(f"| {r['n']:,} | {r['bits']} | {r['kind']} | {r['k']} | {r['m']} | {', '.join(map(str, r['quantiles']))} |")
+        out.append("")
+    return out
+
+
+def write(a, rows, memory, started, load_before, nflips, radii):
     os.makedirs(os.path.dirname(a.output), exist_ok=True)
     tsv_path = a.table or (DEFAULT_TABLE if a.output == DEFAULT_REPORT else os.path.splitext(a.output)[0] + ".tsv")
     os.makedirs(os.path.dirname(tsv_path) or ".", exist_ok=True)
-    keys = ["engine", "method", "kind", "n", "bits", "queries", "k", "threads", "build", "seconds", "qps", "by_index", "identical", "exact"]
+    keys = ["engine", "method", "kind", "n", "bits", "queries", "k", "threads", "build", "seconds", "qps", "by_index", "identical", "exact",
+            "same_ids", "nflip", "runs"]
     with open(tsv_path + ".tmp", "w") as f:
         f.write("\t".join(keys) + "\n")
         for r in rows:
@@ -174,9 +286,13 @@ def write(a, rows, memory, started, load_before):
                  "detects it on a sample of the batch and scans); `clustered` = N/100 random centres, each bit flipped with "
                  "probability 1/32. Queries are fresh draws from the same distribution. k-NN is exact for ours (scan and "
                  "multi-index return identical ids, ties by lower index, checked on every run) and for IndexBinaryFlat; "
-                 f"IndexBinaryMultiHash (same number of hash tables, nflip = {a.nflip}) is approximate: its column "
+                 f"IndexBinaryMultiHash (same number of hash tables, nflip = {nflips[0]}) is approximate: its column "
                  "'exact rows' is the fraction of queries whose k distances equal the exact ones.\n")
-    lines.append("q/s = queries per second (search only, index built beforehand). Ratios > 1 mean ours is faster.\n")
+    lines.append(f"q/s = queries per second (search only, index built beforehand), the median of {a.repeats} timed runs on each side "
+                 "(FAISS IndexBinaryFlat at N*K >= 10M*256 is timed once). Ratios > 1 mean ours is faster.\n")
+    aims = aim_lines(rows, get, fmt)
+    if aims:
+        lines += aims
     lines.append("| N | K | codes | k | threads | ours scan q/s | FAISS Flat q/s | scan / Flat | ours MIH q/s | answered by index | FAISS MultiHash q/s | exact rows | MIH / MultiHash | MIH / our scan |")
     lines.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     seen = sorted({(r["n"], r["bits"], r["kind"]) for r in rows}, key=lambda x: (x[0], x[1], x[2] != "uniform"))
@@ -203,6 +319,8 @@ def write(a, rows, memory, started, load_before):
                          "–" if mi is None else f"{mi['qps'] / sc['qps']:.1f}"]
                 lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
+    if len(nflips) > 1:
+        lines += multihash_lines(rows, get, nflips, radii)
     lines.append("Multi-index memory (our tables, excluding the codes they index) against raw codes plus int64 ids:\n")
     lines.append("| N | K | codes | substrings m | raw codes + ids (MB) | MIH tables (MB) | tables / raw |")
     lines.append("|---:|---:|---|---:|---:|---:|---:|")

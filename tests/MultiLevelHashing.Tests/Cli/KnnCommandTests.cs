@@ -59,21 +59,41 @@ public sealed class KnnCommandTests : IDisposable
         Scenario.Pack(q, 64).WriteNpy(P("q.npy"));
         var printed = new StringWriter();
         int rc = SearchBenchCommand.Create(printed).Parse(["--database", P("db.npy"), "--queries", P("q.npy"), "--k", "1,5", "--threads", "1",
-            "--max-queries", "4", "--output", P("bench.tsv"), "--save-distances", P("d.npy"), "--repeats", "2"]).Invoke();
+            "--max-queries", "4", "--output", P("bench.tsv"), "--save-distances", P("d.npy"), "--save-ids", P("i.npy"), "--repeats", "3",
+            "--popcount-bound"]).Invoke();
         Assert.Equal(0, rc);
         var lines = File.ReadAllLines(P("bench.tsv"));
         Assert.StartsWith("engine\tmethod\tdatabase\tn\tbits\tqueries\tk", lines[0]);
+        Assert.EndsWith("\trun_seconds", lines[0]);
         Assert.Equal(lines[1..], printed.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var rows = lines[1..].Select(l => l.Split('\t')).ToList();
-        Assert.Equal([("scan", "1"), ("scan", "5"), ("mih", "1"), ("mih", "5")], rows.Select(r => (r[1], r[6])));
-        Assert.All(rows, r => Assert.Equal(14, r.Length));
+        Assert.Equal([("scan", "1"), ("scan", "5"), ("mih", "1"), ("mih", "5"), ("popcount-bound", "0")], rows.Select(r => (r[1], r[6])));
+        Assert.All(rows, r => Assert.Equal(15, r.Length));
         Assert.All(rows, r => Assert.Equal(("400", "64", "4"), (r[3], r[4], r[5])));
-        Assert.Equal(["", "", "yes", "yes"], rows.Select(r => r[12]));
+        Assert.Equal(["", "", "yes", "yes", ""], rows.Select(r => r[12]));
         Assert.All(rows.Where(r => r[1] == "scan"), r => Assert.Equal("0", r[8]));
-        // The scan's distances at the largest k, for the queries timed.
+        // Every timed run is listed and the reported seconds are their median.
+        foreach (var r in rows.Where(r => r[1] != "popcount-bound"))
+        {
+            var runs = r[14].Split(',').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).Order().ToArray();
+            Assert.Equal(3, runs.Length);
+            Assert.Equal(runs[1], double.Parse(r[9], System.Globalization.CultureInfo.InvariantCulture), 5);
+        }
+        // The popcount bound: positive seconds for the queries x codes, and the kernel that gave it.
+        var bound = rows[^1];
+        Assert.True(double.Parse(bound[9], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Contains("ns per distance per thread", bound[14]);
+        // The scan's distances and ids at the largest k, for the queries timed.
         var d = NpyFile.ReadInt32(P("d.npy"));
+        var ids = NpyFile.ReadInt32(P("i.npy"));
         Assert.Equal((4, 5), (d.Rows, d.Columns));
-        for (int i = 0; i < 4; i++) Assert.Equal(BruteForce.Knn(db, q[i], 5).Distances, d.Row(i).ToArray());
+        Assert.Equal((4, 5), (ids.Rows, ids.Columns));
+        for (int i = 0; i < 4; i++)
+        {
+            var expected = BruteForce.Knn(db, q[i], 5);
+            Assert.Equal(expected.Distances, d.Row(i).ToArray());
+            Assert.Equal(expected.Ids, ids.Row(i).ToArray());
+        }
     }
 
     [Fact]

@@ -46,18 +46,19 @@ public sealed class EncodingPipelineTests : IDisposable
     private static ImageFileSource Source(IEnumerable<string> files, string root) => new(ImageFiles.Of(files, root));
 
     [Theory]
-    [InlineData(1, 3)]
-    [InlineData(2, 3)]
-    [InlineData(3, 16)]
-    public void PipelineCodesEqualSequentialEncoding(int decodeThreads, int batch)
+    [InlineData(1, 3, DecodeSchedule.Auto)]
+    [InlineData(2, 3, DecodeSchedule.Alternating)]
+    [InlineData(2, 2, DecodeSchedule.Overlapped)]
+    [InlineData(3, 16, DecodeSchedule.Alternating)]
+    public void PipelineCodesEqualSequentialEncoding(int decodeThreads, int batch, DecodeSchedule schedule)
     {
         var (folder, files) = Folder("good", Photos);
         using var model = SmallModel();
         const int size = 64;
         IImageSource reference = Source(files, folder);
         using var sequential = DscnnEncoder.Encode(model, reference, size, batch, includeMaps: true);
-        using var pipelined = DscnnEncoder.Encode(model, Source(files, folder), size, batch, includeMaps: true,
-            pipeline: new EncodingPipelineOptions { DecodeThreads = decodeThreads, QueuedBatches = 1 });
+        var options = new EncodingPipelineOptions { DecodeThreads = decodeThreads, QueuedBatches = 1, Schedule = schedule };
+        using var pipelined = DscnnEncoder.Encode(model, Source(files, folder), size, batch, includeMaps: true, pipeline: options);
 
         Assert.Equal(sequential.GlobalReal, pipelined.GlobalReal);
         Assert.Equal(sequential.LocalReal, pipelined.LocalReal);
@@ -72,8 +73,23 @@ public sealed class EncodingPipelineTests : IDisposable
         Assert.Equal(files.Count, t.Images);
         Assert.Equal(decodeThreads, t.DecodeThreads);
         Assert.Equal(batch, t.BatchSize);
+        Assert.Equal(options.ResolveSchedule(forwardOnCpu: true, TorchSharp.torch.get_num_threads(), decodeThreads), t.Schedule);
+        // The photos are larger than 64 px, so every image was resized, and that time is part of decoding.
+        Assert.True(t.ResizeSeconds > 0 && t.ResizeSeconds <= t.DecodeSeconds, t.Summary());
         Assert.True(t.WallSeconds > 0 && t.ForwardSeconds > 0 && t.DecodeSeconds > 0);
         Assert.True(t.ForwardSeconds + t.PackSeconds + t.WaitSeconds <= t.WallSeconds * 1.01, t.Summary());
+    }
+
+    [Fact]
+    public void AutoAlternatesOnlyWhenTheForwardPassAndTheDecodersWouldShareTheCores()
+    {
+        var auto = new EncodingPipelineOptions();
+        int cores = Environment.ProcessorCount;
+        Assert.Equal(DecodeSchedule.Alternating, auto.ResolveSchedule(forwardOnCpu: true, torchThreads: cores, decodeThreads: 1));
+        Assert.Equal(DecodeSchedule.Overlapped, auto.ResolveSchedule(forwardOnCpu: false, torchThreads: cores, decodeThreads: 1));
+        if (cores > 1) Assert.Equal(DecodeSchedule.Overlapped, auto.ResolveSchedule(forwardOnCpu: true, torchThreads: cores - 1, decodeThreads: 1));
+        var chosen = new EncodingPipelineOptions { Schedule = DecodeSchedule.Overlapped };
+        Assert.Equal(DecodeSchedule.Overlapped, chosen.ResolveSchedule(forwardOnCpu: true, torchThreads: cores, decodeThreads: cores));
     }
 
     /// <summary>A folder with a JPEG cut in half and a text file named .jpg between good photos.</summary>
@@ -123,12 +139,14 @@ public sealed class EncodingPipelineTests : IDisposable
     {
         var (folder, files, truncated, _) = FolderWithBadImages();
         using var model = SmallModel();
+        // Decoders paused between forward passes must stop too, not wait for a pass that will not come.
         foreach (int threads in new[] { 1, 3 })
-        {
-            var e = Assert.Throws<UserInputException>(() => DscnnEncoder.Encode(model, Source(files, folder), 64, batchSize: 1,
-                pipeline: new EncodingPipelineOptions { DecodeThreads = threads }));
-            Assert.StartsWith(truncated, e.Message);
-        }
+            foreach (var schedule in new[] { DecodeSchedule.Overlapped, DecodeSchedule.Alternating })
+            {
+                var e = Assert.Throws<UserInputException>(() => DscnnEncoder.Encode(model, Source(files, folder), 64, batchSize: 1,
+                    pipeline: new EncodingPipelineOptions { DecodeThreads = threads, Schedule = schedule }));
+                Assert.StartsWith(truncated, e.Message);
+            }
     }
 
     [Fact]

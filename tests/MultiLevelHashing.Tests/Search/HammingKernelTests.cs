@@ -78,6 +78,112 @@ public unsafe class HammingKernelTests
         }
     }
 
+    /// <summary>
+    /// <see cref="TopKCollector.Seed"/> reaches the state that offering the same distances reaches (the same k nearest,
+    /// ties by lower index, and the same bound), and offering more afterwards still gives the exact top-k.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0)] [InlineData(1, 5000)] [InlineData(10, 9)] [InlineData(10, 10)] [InlineData(100, 1500)] [InlineData(100, 5000)]
+    public void SeedingEqualsOfferingOneByOne(int k, int count)
+    {
+        var rng = new Random(k * 7919 + count);
+        // Few distinct distances: heavy ties at the k-th.
+        var d = Enumerable.Range(0, count + 3000).Select(_ => rng.Next(0, 12) + (rng.Next(50) == 0 ? rng.Next(0, 53) : 0)).ToArray();
+        var seeded = new TopKCollector(k, 64);
+        var offered = new TopKCollector(k, 64);
+        fixed (int* p = d)
+        {
+            seeded.Seed(p, count, 0);
+            offered.Offer(p, count, 0);
+            AssertSameTopK(seeded, offered, k);
+            seeded.Offer(p + count, 3000, count);
+            offered.Offer(p + count, 3000, count);
+        }
+        var expected = d.Select((x, i) => (D: x, Id: i)).OrderBy(x => x.D).ThenBy(x => x.Id).Take(k).ToArray();
+        var ids = new int[k];
+        var dist = new int[k];
+        int found = seeded.Finish(ids, dist);
+        Assert.Equal(expected.Select(x => x.Id), ids[..found]);
+        Assert.Equal(expected.Select(x => x.D), dist[..found]);
+        Assert.Throws<InvalidOperationException>(() => { fixed (int* p = d) seeded.Seed(p, 1, 0); });
+    }
+
+    private static void AssertSameTopK(TopKCollector seeded, TopKCollector offered, int k)
+    {
+        // Offering compacts only when its buffer fills, so its bound may still be looser than the seeded one.
+        Assert.True(seeded.Bound <= offered.Bound, $"seeded bound {seeded.Bound} looser than offered {offered.Bound}");
+        // Finish compacts in place and leaves a collector that takes further offers.
+        var (si, sd, oi, od) = (new int[k], new int[k], new int[k], new int[k]);
+        int ns = seeded.Finish(si, sd), no = offered.Finish(oi, od);
+        Assert.Equal(oi[..no], si[..ns]);
+        Assert.Equal(od[..no], sd[..ns]);
+    }
+
+    /// <summary>
+    /// Through <see cref="HammingKernels.OfferNearest"/>, which seeds an empty collector from the first codes of a tile
+    /// large enough, every kernel (fused scalar and AVX2 at 64 bits, buffered at 128 and 256) gives the exact top-k over
+    /// tiles of several sizes, with heavy ties.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)] [InlineData(1, 100)] [InlineData(1, 300)] [InlineData(2, 100)] [InlineData(4, 100)]
+    public void OfferNearestSeedsAndKeepsTheExactTopK(int words, int k)
+    {
+        var rng = new Random(words * 31 + k);
+        const int count = 9001;
+        var pool = Enumerable.Range(0, 60 * words).Select(_ => (ulong)rng.NextInt64()).ToArray();
+        var codes = new ulong[count * words];
+        for (int i = 0; i < count; i++)
+        {
+            int centre = rng.Next(60);
+            for (int w = 0; w < words; w++) codes[i * words + w] = pool[centre * words + w] ^ (rng.Next(3) == 0 ? 1UL << rng.Next(64) : 0);
+        }
+        var q = pool[..words];
+        var expected = Enumerable.Range(0, count).Select(i => (Id: i, D: BitPacking.Hamming(q, codes.AsSpan(i * words, words))))
+            .OrderBy(x => x.D).ThenBy(x => x.Id).Take(k).ToArray();
+        var (fused, preferred) = (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred);
+        try
+        {
+            foreach (bool avx in new[] { true, false })
+                foreach (int tile in new[] { count, 4096, 1500 })
+                {
+                    HammingKernels.Avx2Preferred = w => avx && w is 1 or 4;
+                    var collector = new TopKCollector(k, 64 * words);
+                    var scratch = new int[tile];
+                    fixed (ulong* c = codes) fixed (ulong* qp = q) fixed (int* sp = scratch)
+                        for (int start = 0; start < count; start += tile)
+                            HammingKernels.OfferNearest(c + (long)start * words, Math.Min(tile, count - start), words, qp, start, collector, sp);
+                    var ids = new int[k];
+                    var d = new int[k];
+                    int found = collector.Finish(ids, d);
+                    Assert.Equal(expected.Select(x => x.Id), ids[..found]);
+                    Assert.Equal(expected.Select(x => x.D), d[..found]);
+                }
+        }
+        finally
+        {
+            (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred) = (fused, preferred);
+        }
+    }
+
+    /// <summary>The popcount-bound kernels sum exactly the distances the reference computes, including loop tails.</summary>
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(4)] [InlineData(5)]
+    public void PopcountSumKernelsSumTheDistances(int words)
+    {
+        var rng = new Random(words);
+        foreach (int count in new[] { 0, 1, 3, 4, 15, 16, 17, 100, 2049 })
+        {
+            var codes = Enumerable.Range(0, count * words).Select(_ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63)).ToArray();
+            var q = Enumerable.Range(0, words).Select(_ => (ulong)rng.NextInt64()).ToArray();
+            long expected = Enumerable.Range(0, count).Sum(i => (long)BitPacking.Hamming(q, codes.AsSpan(i * words, words)));
+            fixed (ulong* c = codes) fixed (ulong* qp = q)
+            {
+                Assert.Equal(expected, HammingKernels.SumScalar(c, count, words, qp));
+                if (Avx2.IsSupported && words is 1 or 4) Assert.Equal(expected, HammingKernels.SumAvx2(c, count, words, qp));
+            }
+        }
+    }
+
     private static (int[] Ids, int[] Distances) BruteForceTopK(ulong[] codes, ulong q, int k)
     {
         var order = Enumerable.Range(0, codes.Length).Select(i => (Id: i, D: System.Numerics.BitOperations.PopCount(q ^ codes[i])))

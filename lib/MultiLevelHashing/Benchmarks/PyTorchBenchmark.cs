@@ -312,7 +312,8 @@ public static class PyTorchBenchmark
                       $"heads only: {s.HeadsPairs} pairs on cached maps F ({features.Images} x {features.Channels} x {features.Height} x {features.Width}), {s.StepsFor(ComparisonWorkload.TrainHeads)} timed steps after {s.WarmupFor(ComparisonWorkload.TrainHeads)} warm-up steps; " +
                       $"layer4 + heads: {s.Layer4Pairs} pairs ({2 * s.Layer4Pairs} images through the whole backbone, layer4 and heads trained, batch norm statistics kept), {s.StepsFor(ComparisonWorkload.TrainLayer4)} timed steps after {s.WarmupFor(ComparisonWorkload.TrainLayer4)} warm-up step.");
         sb.AppendLine($"- end to end: {jpegs} JPEG files (the {jpegs / 2} photos of data/photos and their mirror images, longer side 1024 px like Oxford/Paris, quality 90) to packed codes, batch {s.Batch}. " +
-                      $"TorchSharp: the library's encoding pipeline ({DecodingText()} and bicubic resizing on the default decode threads, bounded channel, network on the calling thread); " +
+                      $"TorchSharp: the library's encoding pipeline ({DecodingText()} and bicubic resizing on the default decode threads and schedule: on the CPU, decoding " +
+                      "uses every core between forward passes and pauses during them (lib/MultiLevelHashing/README.md section 1.4); bounded channel, network on the calling thread); " +
                       "PyTorch: a DataLoader with 1 worker process (PIL decoding, bicubic resize) feeding the network, the same with 2 workers (PyTorch's standard pipeline, the aim's reference), " +
                       "and 2 workers with PIL's reduced-scale decoding (`Image.draft`). The decoders resize differently, so end-to-end codes are not compared; inference codes are.");
         sb.AppendLine();
@@ -362,7 +363,8 @@ public static class PyTorchBenchmark
         var e2eRuns = runs.Where(x => x.Workload == ComparisonWorkload.EndToEnd && x.Side == TorchSharpSide).OrderBy(x => x.Rate).ToList();
         if (e2eRuns.Count > 0)
         {
-            sb.AppendLine("Where the time of the median TorchSharp end-to-end run went (the pipeline's own timings):");
+            sb.AppendLine("Where the time of the median TorchSharp end-to-end run went (the pipeline's own timings; decoding includes resizing, and " +
+                          "its seconds are summed over the decoding threads):");
             sb.AppendLine();
             sb.AppendLine($"    {e2eRuns[e2eRuns.Count / 2].Detail}");
             sb.AppendLine();

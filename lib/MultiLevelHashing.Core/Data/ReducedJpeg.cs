@@ -100,6 +100,16 @@ internal static class ReducedJpeg
     private static bool Swaps(SKEncodedOrigin origin) => origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop
         or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void CopyRgbaRow(ReadOnlySpan<uint> rgba, Span<Rgb24> row)
+    {
+        for (int c = 0; c < rgba.Length; c++)
+        {
+            uint p = rgba[c];
+            row[c] = new Rgb24((byte)p, (byte)(p >> 8), (byte)(p >> 16));
+        }
+    }
+
     /// <summary>Applies the orientation, crops the crop box mapped to the scaled image (rounded outward) and resizes.</summary>
     private static Image<Rgb24> CropOrientResize(byte[] rgba, int sw, int sh, SKEncodedOrigin origin, int storedWidth, int storedHeight,
                                                  BoundingBox? crop, ImageResize resize, ImageLoadOptions options)
@@ -123,6 +133,12 @@ internal static class ReducedJpeg
                 {
                     var row = rows.GetRowSpan(r);
                     int oy = y1 + r;
+                    if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
+                    {
+                        // The common case: stored as displayed, a row is a run of consecutive pixels.
+                        CopyRgbaRow(src.Slice(oy * sw + x1, cw), row);
+                        continue;
+                    }
                     for (int c = 0; c < cw; c++)
                     {
                         int ox = x1 + c;

@@ -144,10 +144,12 @@ internal static class EncodingPipeline
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var stop = new CancellationTokenSource();
-        // Open while the network is not running a forward pass; with the alternating schedule, decoders wait on it
-        // before each image (an image already being decoded when a pass starts is finished).
-        using var networkIdle = new ManualResetEventSlim(true);
-        Action beforeImage = schedule == DecodeSchedule.Alternating ? () => networkIdle.Wait(stop.Token) : () => { };
+        // With the alternating schedule each image is decoded under a read lock and each forward pass runs under the
+        // write lock: a pass waits for the images being decoded (a few milliseconds) and no image starts during a pass.
+        // The lock prefers the writer, so decoders cannot keep a pass waiting.
+        using var forwardLock = new ReaderWriterLockSlim(LockRecursionPolicy.NoRecursion);
+        bool alternate = schedule == DecodeSchedule.Alternating;
+        Func<IDisposable?> imageTurn = alternate ? () => ReadTurn.Enter(forwardLock, stop.Token) : () => null;
         int nextBatch = -1;
         var decoders = Enumerable.Range(0, Math.Min(decodeThreads, Math.Max(1, batches))).Select(_ => Task.Run(async () =>
         {
@@ -155,7 +157,7 @@ internal static class EncodingPipeline
             while (!stop.IsCancellationRequested && (b = Interlocked.Increment(ref nextBatch)) < batches)
             {
                 var batch = DecodeBatch(source.Files, b * batchSize, Math.Min(count, (b + 1) * batchSize), imageSize, failures, badImages,
-                                        beforeImage, out long ticks, out long resized);
+                                        imageTurn, out long ticks, out long resized);
                 Interlocked.Add(ref decodeTicks, ticks);
                 Interlocked.Add(ref resizeTicks, resized);
                 if (batch is null) { stop.Cancel(); return; }
@@ -185,7 +187,7 @@ internal static class EncodingPipeline
                 int n = batch.Indices.Length;
                 if (n > 0)
                 {
-                    networkIdle.Reset();
+                    if (alternate) forwardLock.EnterWriteLock();
                     var timer = Stopwatch.StartNew();
                     using var scope = NewDisposeScope();
                     using var bytes = tensor(batch.Pixels, new long[] { n, 3, imageSize, imageSize });
@@ -196,7 +198,7 @@ internal static class EncodingPipeline
                     var l = output.LocalCodes.cpu();
                     var m = maps is not null ? output.LocalMaps.cpu() : null;
                     forward += timer.Elapsed.TotalSeconds;
-                    networkIdle.Set();
+                    if (alternate) forwardLock.ExitWriteLock();
                     timer.Restart();
                     var gs = g.data<float>();
                     var ls = l.data<float>();
@@ -226,7 +228,7 @@ internal static class EncodingPipeline
         {
             if (wasTraining) model.train();
             stop.Cancel();
-            networkIdle.Set();
+            if (forwardLock.IsWriteLockHeld) forwardLock.ExitWriteLock();
             try { closer.GetAwaiter().GetResult(); } catch (OperationCanceledException) { }
         }
         // A decoder that failed for any reason other than a bad image surfaces here.
@@ -274,7 +276,7 @@ internal static class EncodingPipeline
     /// <paramref name="resizeTicks"/> the part of it spent resizing.
     /// </summary>
     private static DecodedBatch? DecodeBatch(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
-                                             Action beforeImage, out long ticks, out long resizeTicks)
+                                             Func<IDisposable?> imageTurn, out long ticks, out long resizeTicks)
     {
         int image = 3 * size * size;
         var pixels = new byte[(end - start) * image];
@@ -283,7 +285,7 @@ internal static class EncodingPipeline
         long resizedBefore = ImageLoader.ResizeTicksOnThisThread;
         try
         {
-            return DecodeImages(files, start, end, size, failures, policy, beforeImage, pixels, indices, ref ticks);
+            return DecodeImages(files, start, end, size, failures, policy, imageTurn, pixels, indices, ref ticks);
         }
         finally
         {
@@ -292,12 +294,12 @@ internal static class EncodingPipeline
     }
 
     private static DecodedBatch? DecodeImages(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
-                                              Action beforeImage, byte[] pixels, List<int> indices, ref long ticks)
+                                              Func<IDisposable?> imageTurn, byte[] pixels, List<int> indices, ref long ticks)
     {
         int image = 3 * size * size;
         for (int i = start; i < end; i++)
         {
-            beforeImage();
+            using var turn = imageTurn();
             long began = Stopwatch.GetTimestamp();
             try
             {
@@ -317,6 +319,19 @@ internal static class EncodingPipeline
     }
 
     /// <summary>The same pixels as <see cref="ImageFiles.Planar"/> (load, crop, stretch to size x size, planar RGB), without its cache.</summary>
+    /// <summary>A decoding thread's read lock on the forward pass for one image; waits in short steps so that a stop is seen.</summary>
+    private sealed class ReadTurn(ReaderWriterLockSlim gate) : IDisposable
+    {
+        public static ReadTurn Enter(ReaderWriterLockSlim gate, CancellationToken stop)
+        {
+            while (!gate.TryEnterReadLock(50)) stop.ThrowIfCancellationRequested();
+            return new ReadTurn(gate);
+        }
+
+        public void Dispose() => gate.ExitReadLock();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void DecodePlanar(string path, BoundingBox? crop, int size, byte[] into, int offset)
     {
         using var image = ImageLoader.LoadRgb(path, crop, ImageResize.Exact(size, size));

@@ -26,6 +26,11 @@ public static class PyTorchBenchCommand
         var layer4Pairs = new Option<int>("--layer4-pairs") { Description = "pairs per layer4 + heads training step", DefaultValueFactory = _ => defaults.Layer4Pairs };
         var steps = new Option<int>("--steps") { Description = "timed training steps per run (heads-only runs take 10 times as many)", DefaultValueFactory = _ => defaults.Steps };
         var sweep = new Option<bool>("--sweep") { Description = "also time end-to-end encoding over decode threads x batch sizes (the measurement behind the defaults)" };
+        var stages = new Option<bool>("--stages")
+        {
+            Description = "time the forward pass stage by stage on both sides (padding, convolutions, stages, heads; on by default, --stages false leaves it out)",
+            DefaultValueFactory = _ => true,
+        };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "benchmark this trained ResNet18 model (default: ImageNet backbone with seeded heads)" };
         var python = new Option<string>("--python") { Description = "Python with PyTorch (installed beforehand; the command installs nothing)", DefaultValueFactory = _ => defaults.Python };
         var outputFile = new Option<FileInfo?>("--output") { Description = "results table (default tests/MultiLevelHashing.Benchmarks/results/pytorch.md, its runs in notebooks/results/benchmarks/pytorch.tsv; " +
@@ -36,7 +41,7 @@ public static class PyTorchBenchCommand
             "The DSCNN in TorchSharp against the same network in PyTorch: inference, training (heads only; layer4 + heads) and " +
             "end-to-end encoding from JPEG files; same weights (mlh export), inputs and threads, interleaved runs, medians, ratios, code agreement. " +
             $"Where PyTorch is missing it stops and prints the command that installs it: {PyTorchBenchmark.InstallCommand}")
-        { threads, batch, repeats, images, passes, headsPairs, layer4Pairs, steps, sweep, checkpoint, python, outputFile, noInstall };
+        { threads, batch, repeats, images, passes, headsPairs, layer4Pairs, steps, sweep, stages, checkpoint, python, outputFile, noInstall };
         command.SetAction(parse =>
         {
             string root = RepositoryLayout.FindRoot();
@@ -44,7 +49,7 @@ public static class PyTorchBenchCommand
             {
                 Threads = parse.GetValue(threads), Batch = parse.GetValue(batch), Repeats = parse.GetValue(repeats), Images = parse.GetValue(images),
                 Passes = parse.GetValue(passes), HeadsPairs = parse.GetValue(headsPairs), Layer4Pairs = parse.GetValue(layer4Pairs),
-                Steps = parse.GetValue(steps), Sweep = parse.GetValue(sweep), Checkpoint = parse.GetValue(checkpoint)?.FullName,
+                Steps = parse.GetValue(steps), Sweep = parse.GetValue(sweep), Stages = parse.GetValue(stages), Checkpoint = parse.GetValue(checkpoint)?.FullName,
                 Python = parse.GetValue(python)!, Script = RepositoryLayout.PyTorchBenchmarkScript(root),
             };
             string? chosen = parse.GetValue(outputFile)?.FullName;

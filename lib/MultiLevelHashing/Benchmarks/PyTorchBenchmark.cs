@@ -43,6 +43,9 @@ public sealed record PyTorchBenchSettings
     /// <summary>Also time end-to-end encoding over decode threads x batch sizes.</summary>
     public bool Sweep { get; init; }
 
+    /// <summary>Also time the forward pass stage by stage on both sides (<see cref="PyTorchComparison.StageNames"/>).</summary>
+    public bool Stages { get; init; } = true;
+
     /// <summary>A trained ResNet18 checkpoint to benchmark, or null for the ImageNet backbone with seeded heads.</summary>
     public string? Checkpoint { get; init; }
 
@@ -82,7 +85,11 @@ public sealed record PyTorchSweepRun(int DecodeThreads, int Batch, double Rate);
 
 /// <summary>Everything a run of the comparison measured, with what the report says about the machine.</summary>
 public sealed record PyTorchBenchResult(PyTorchBenchSettings Settings, ComparisonInputs Inputs, string TorchVersion, string LoadBefore,
-    string LoadAfter, PyTorchComparison.CodeAgreement[] Agreement, IReadOnlyList<PyTorchBenchRun> Runs, IReadOnlyList<PyTorchSweepRun> SweepRuns);
+    string LoadAfter, PyTorchComparison.CodeAgreement[] Agreement, IReadOnlyList<PyTorchBenchRun> Runs, IReadOnlyList<PyTorchSweepRun> SweepRuns,
+    IReadOnlyList<PyTorchStageRun>? StageRuns = null);
+
+/// <summary>One run of the stage-by-stage forward pass on one side: milliseconds per batch of every timed pass, per stage.</summary>
+public sealed record PyTorchStageRun(string Side, IReadOnlyDictionary<string, double[]> Milliseconds);
 
 /// <summary>
 /// <c>mlh bench pytorch</c> (lib/MultiLevelHashing/README.md section 4.4): the same DSCNN, weights, inputs and thread
@@ -177,6 +184,15 @@ public static class PyTorchBenchmark
             }
         }
 
+        var stageRuns = new List<PyTorchStageRun>();
+        if (settings.Stages)
+            for (int r = 0; r < settings.Repeats; r++)
+                foreach (string side in r % 2 == 0 ? new[] { TorchSharpSide, PyTorchSide } : [PyTorchSide, TorchSharpSide])
+                {
+                    progress.Report("forward pass by stage", 2 * r + (side == TorchSharpSide ? 0 : 1), 2 * settings.Repeats, "runs", side);
+                    stageRuns.Add(side == TorchSharpSide ? StagesTorchSharp(worker, inputs, settings) : StagesPyTorch(inputs, settings));
+                }
+
         var sweepRuns = new List<PyTorchSweepRun>();
         if (settings.Sweep)
         {
@@ -190,7 +206,27 @@ public static class PyTorchBenchmark
                         progress.Report("decode threads x batch", ++sweepDone, sweepTotal, "runs");
                     }
         }
-        return new PyTorchBenchResult(settings, inputs, torchVersion, loadBefore, MachineLoad.Average(), agreement, runs, sweepRuns);
+        return new PyTorchBenchResult(settings, inputs, torchVersion, loadBefore, MachineLoad.Average(), agreement, runs, sweepRuns, stageRuns);
+    }
+
+    private static PyTorchStageRun StagesTorchSharp(WorkerLauncher worker, ComparisonInputs inputs, PyTorchBenchSettings settings)
+    {
+        var (_, detail) = RunTorchSharp(worker, ComparisonWorkload.Stages, inputs, settings, null, settings.Batch);
+        var stages = JsonSerializer.Deserialize<Dictionary<string, double[]>>(detail)
+                     ?? throw new InvalidOperationException("the TorchSharp stage profile printed no stages");
+        return new PyTorchStageRun(TorchSharpSide, stages);
+    }
+
+    private static PyTorchStageRun StagesPyTorch(ComparisonInputs inputs, PyTorchBenchSettings settings)
+    {
+        var (code, stdout, stderr) = Execute(settings.Python, [settings.Script, "--weights", inputs.Weights, "--threads", Text(settings.Threads),
+            "--batch", Text(settings.Batch), "--size", Text(inputs.ImageSize), "--mode", "stages", "--input", inputs.Pixels,
+            "--repeats", Text(settings.Passes)]);
+        if (code != 0) throw new InvalidOperationException($"PyTorch stage profile failed: {stderr}");
+        using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var stages = json.RootElement.GetProperty("stages").EnumerateObject()
+            .ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetDouble()).ToArray());
+        return new PyTorchStageRun(PyTorchSide, stages);
     }
 
     private static PyTorchComparison.CodeAgreement[] CompareCodes(PyTorchBenchSettings settings, ComparisonInputs inputs)
@@ -367,6 +403,26 @@ public static class PyTorchBenchmark
                           "its seconds are summed over the decoding threads):");
             sb.AppendLine();
             sb.AppendLine($"    {e2eRuns[e2eRuns.Count / 2].Detail}");
+            sb.AppendLine();
+        }
+        if (result.StageRuns is { Count: > 0 } stageRuns)
+        {
+            sb.AppendLine($"The forward pass stage by stage (inference, batch {s.Batch}, {s.Threads} thread(s); milliseconds per batch, the median over " +
+                          $"every timed pass of {stageRuns.Count / 2} interleaved runs per side; `PyTorchComparison.ProfileStages` and `dscnn_benchmark.py --mode stages` " +
+                          "time the same stages of the same module tree, each a stopwatch around synchronous CPU work):");
+            sb.AppendLine();
+            var byStage = new MarkdownTable(["stage", "TorchSharp ms", "PyTorch ms", "ratio TorchSharp / PyTorch", "share of TorchSharp's pass"]);
+            double StageMedian(string side, string stage) =>
+                Statistics.Median(stageRuns.Where(x => x.Side == side && x.Milliseconds.ContainsKey(stage)).SelectMany(x => x.Milliseconds[stage]));
+            double oursTotal = PyTorchComparison.StageNames.Sum(n => StageMedian(TorchSharpSide, n));
+            double theirsTotal = PyTorchComparison.StageNames.Sum(n => StageMedian(PyTorchSide, n));
+            foreach (string stage in PyTorchComparison.StageNames)
+            {
+                double ours = StageMedian(TorchSharpSide, stage), theirs = StageMedian(PyTorchSide, stage);
+                byStage.Row([stage, $"{ours:0.00}", $"{theirs:0.00}", $"{ours / theirs:0.00}", $"{100 * ours / oursTotal:0.0}%"]);
+            }
+            byStage.Row(["sum of the stages", $"{oursTotal:0.00}", $"{theirsTotal:0.00}", $"{oursTotal / theirsTotal:0.00}", "100%"]);
+            sb.Append(byStage.ToString());
             sb.AppendLine();
         }
         string[] names = [$"global ({architecture.GlobalBits} bits)", $"local ({architecture.LocalBits} bits)"];

@@ -24,6 +24,8 @@ public enum ComparisonWorkload
     TrainLayer4,
     /// <summary>JPEG files to packed codes, decoding in parallel with the network (images/s).</summary>
     EndToEnd,
+    /// <summary>The forward pass stage by stage (milliseconds per batch per stage, as JSON; the rate is images/s).</summary>
+    Stages,
 }
 
 /// <summary>The fixed inputs both sides of the comparison read: weights, JPEG files, decoded pixels, feature maps.</summary>
@@ -172,9 +174,67 @@ public static class PyTorchComparison
                 detail = codes.Timings!.Summary();
                 return codes.Timings.ImagesPerSecond;
             }
+            case ComparisonWorkload.Stages:
+            {
+                var raw = NpyFile.ReadUInt8(inputs.Pixels);
+                using var pixels = tensor(raw.Data, new long[] { raw.Rows, 3, size, size });
+                var stages = ProfileStages(model, pixels, batch, repeats);
+                detail = System.Text.Json.JsonSerializer.Serialize(stages.ToDictionary(x => x.Stage, x => x.Milliseconds));
+                double total = stages.Sum(x => x.Milliseconds.Order().ElementAt(x.Milliseconds.Count / 2));
+                return batch / (total / 1000);
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(workload));
         }
+    }
+
+    /// <summary>
+    /// The stages of the ResNet18 DSCNN's forward pass, in order, each timed on its own (LibTorch runs CPU operations
+    /// synchronously, so a stopwatch around a stage times it): preprocessing, the explicit CNTK "same" padding and the
+    /// convolution of the stem, the padding and max pooling, the four stages and the two heads. The PyTorch side
+    /// (<c>dscnn_benchmark.py --mode stages</c>) times the same stages of the same module tree.
+    /// </summary>
+    public static readonly string[] StageNames =
+        ["preprocess", "pad 7x7", "conv1 + bn + relu", "pad 3x3", "max pool", "layer1", "layer2", "layer3", "layer4", "global head", "local head"];
+
+    /// <summary>
+    /// Milliseconds per batch of each of <see cref="StageNames"/>, over <paramref name="passes"/> timed passes (one untimed
+    /// pass first) of batches of <paramref name="batch"/> images from <paramref name="pixels"/> (uint8, N x 3 x S x S).
+    /// </summary>
+    public static List<(string Stage, List<double> Milliseconds)> ProfileStages(DscnnModel model, Tensor pixels, int batch, int passes)
+    {
+        if (model.Backbone is not ResNet18Backbone backbone)
+            throw new UserInputException("the stage profile covers the ResNet18 DSCNN only");
+        var times = StageNames.Select(n => (Stage: n, Milliseconds: new List<double>())).ToList();
+        model.eval();
+        using var noGrad = no_grad();
+        var stem = backbone.Stem;
+        var stemNorm = backbone.StemNorm;
+        for (int pass = 0; pass <= passes; pass++)
+            for (int start = 0; start + batch <= pixels.shape[0]; start += batch)
+            {
+                using var scope = NewDisposeScope();
+                var x = pixels[start..(start + batch)].to_type(ScalarType.Float32);
+                int stage = 0;
+                Tensor Time(Func<Tensor> run)
+                {
+                    long began = Stopwatch.GetTimestamp();
+                    var y = run();
+                    if (pass > 0) times[stage].Milliseconds.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
+                    stage++;
+                    return y;
+                }
+                x = Time(() => backbone.Preprocess(x));
+                x = Time(() => ResNet18Backbone.SamePad(x, 7, 2));
+                x = Time(() => nn.functional.relu(stemNorm.forward(stem.forward(x))));
+                x = Time(() => ResNet18Backbone.SamePad(x, 3, 2, double.NegativeInfinity));
+                x = Time(() => nn.functional.max_pool2d(x, kernel_size: 3, stride: 2));
+                foreach (var layer in backbone.Stages) x = Time(() => layer.forward(x));
+                var features = x;
+                Time(() => model.GlobalHead.forward(features));
+                Time(() => model.LocalHead.forward(features).Item1);
+            }
+        return times;
     }
 
     /// <summary>The relaxed codes (u_g, u_l) of the inference batch, for the comparison with PyTorch's.</summary>

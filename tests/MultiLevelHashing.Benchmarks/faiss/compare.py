@@ -205,8 +205,8 @@ def aim_lines(rows, get, fmt):
             if (b["n"], b["bits"], k) == (AIM_N, AIM_BITS, AIM_K):
                 parts = []
                 if flat_ratio is not None:
-                    parts.append("met" if flat_ratio >= AIM_FLAT else f"missed by {(AIM_FLAT / flat_ratio - 1):.0%}")
-                parts.append("met" if bound_ratio <= AIM_BOUND else f"missed by {(bound_ratio / AIM_BOUND - 1):.0%}")
+                    parts.append("met" if flat_ratio >= AIM_FLAT else f"missed by {(AIM_FLAT / flat_ratio - 1):.1%}")
+                parts.append("met" if bound_ratio <= AIM_BOUND else f"missed by {(bound_ratio / AIM_BOUND - 1):.1%}")
                 aim = "; ".join(parts)
             same = None if fl is None else fl.get("same_ids")
             # FAISS's time scaled to our query count (the slowest configurations time fewer queries).

@@ -10,6 +10,8 @@ One run measures one thing and prints one JSON line on stdout:
   --mode train-layer4  training steps of layer4 and the heads, the whole backbone in the forward pass (steps/s)
   --mode e2e           JPEG files to codes: decoding and resizing in DataLoader workers (--workers), in parallel with the
                        network; with --draft, PIL decodes at reduced scale (Image.draft)
+  --mode stages        the forward pass stage by stage (the stages of PyTorchComparison.StageNames on the C# side),
+                       milliseconds per batch of every timed pass, after one untimed pass
   --mode check         prints the library versions and exits
 
 Usage: /usr/bin/python3 dscnn_benchmark.py --weights model.safetensors --mode infer --input batch.npy ...
@@ -234,6 +236,49 @@ def train_steps(model, inputs, heads_only, steps, warmup, lr=3e-4, weight_decay=
     return steps / (time.perf_counter() - start)
 
 
+# ---------------------------------------------------------------- the forward pass stage by stage
+
+STAGES = ["preprocess", "pad 7x7", "conv1 + bn + relu", "pad 3x3", "max pool", "layer1", "layer2", "layer3", "layer4",
+          "global head", "local head"]
+
+
+def profile_stages(model, pixels, batch, passes):
+    """Milliseconds per batch of each stage (CPU operations run synchronously, so a timer around a stage times it)."""
+    b = model.backbone
+    times = {name: [] for name in STAGES}
+    with torch.no_grad():
+        for p in range(passes + 1):
+            for start in range(0, pixels.shape[0] - batch + 1, batch):
+                x = pixels[start:start + batch].float()
+                stage = [0]
+
+                def timed(run):
+                    began = time.perf_counter()
+                    y = run()
+                    if p > 0:
+                        times[STAGES[stage[0]]].append(1000 * (time.perf_counter() - began))
+                    stage[0] += 1
+                    return y
+
+                def preprocess(rgb):
+                    h, w = rgb.shape[2], rgb.shape[3]
+                    mean = b.mean_image if (h, w) == tuple(b.mean_image.shape[2:]) else \
+                        F.interpolate(b.mean_image, size=[h, w], mode="bilinear", align_corners=False)
+                    return rgb.flip(1) - mean
+
+                x = timed(lambda: preprocess(x))
+                x = timed(lambda: same_pad(x, 7, 2))
+                x = timed(lambda: F.relu(b.bn1(b.conv1(x))))
+                x = timed(lambda: same_pad(x, 3, 2, float("-inf")))
+                x = timed(lambda: F.max_pool2d(x, kernel_size=3, stride=2))
+                for layer in (b.layer1, b.layer2, b.layer3, b.layer4):
+                    x = timed(lambda: layer(x))
+                f = x
+                timed(lambda: model.global_head(f))
+                timed(lambda: model.local_head(f)[0])
+    return times
+
+
 # ---------------------------------------------------------------- end to end from files
 
 class JpegFiles(torch.utils.data.Dataset):
@@ -271,7 +316,7 @@ def end_to_end(model, folder, size, batch, workers, draft):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", required=True, choices=["infer", "train-heads", "train-layer4", "e2e", "check"])
+    parser.add_argument("--mode", required=True, choices=["infer", "train-heads", "train-layer4", "e2e", "stages", "check"])
     parser.add_argument("--weights")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--input", help="infer, train-layer4: uint8 .npy, N x 3*S*S; train-heads: float32 .npy, N x C*h*w")
@@ -312,6 +357,12 @@ def main():
             np.save(args.codes_out + ".global.npy", torch.cat([o[0] for o in outputs]).numpy().astype(np.float32))
             np.save(args.codes_out + ".local.npy", torch.cat([o[1] for o in outputs]).numpy().astype(np.float32))
         print(json.dumps({"mode": args.mode, "rate": rate, "images": n, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    elif args.mode == "stages":
+        raw = np.load(args.input)
+        pixels = torch.from_numpy(raw.reshape(raw.shape[0], 3, args.size, args.size).copy())
+        times = profile_stages(model, pixels, args.batch, args.repeats)
+        total = sum(sorted(v)[len(v) // 2] for v in times.values())
+        print(json.dumps({"mode": args.mode, "rate": args.batch / (total / 1000), "stages": times, "threads": torch.get_num_threads()}))
     elif args.mode in ("train-heads", "train-layer4"):
         raw = np.load(args.input)
         if args.mode == "train-heads":

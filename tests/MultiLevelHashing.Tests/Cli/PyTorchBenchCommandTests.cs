@@ -128,7 +128,15 @@ public sealed class PyTorchBenchCommandTests : IDisposable
         };
         var sweep = new List<PyTorchSweepRun> { new(1, 8, 4), new(1, 8, 6), new(2, 8, 1), new(2, 8, 2) };
         var agreement = new[] { new PyTorchComparison.CodeAgreement(1e-6, 10, 0, 0), new PyTorchComparison.CodeAgreement(2e-5, 20, 1, 3e-6) };
-        var result = new PyTorchBenchResult(settings, inputs, "1.13.0a0", "0.10 0.20 0.30", "0.40 0.50 0.60", agreement, runs, sweep);
+        // Stages: every stage 1 ms per batch on both sides, except layer4 (TorchSharp passes 3, 5 and 4 ms over two runs,
+        // median 4; PyTorch 2 ms): sum 14 against 12.
+        Dictionary<string, double[]> Stages(double[] layer4) =>
+            PyTorchComparison.StageNames.ToDictionary(n => n, n => n == "layer4" ? layer4 : new[] { 1.0 });
+        var stageRuns = new List<PyTorchStageRun>
+        {
+            new(T, Stages([3, 5])), new(P, Stages([2])), new(P, Stages([2])), new(T, Stages([4])),
+        };
+        var result = new PyTorchBenchResult(settings, inputs, "1.13.0a0", "0.10 0.20 0.30", "0.40 0.50 0.60", agreement, runs, sweep, stageRuns);
 
         string report = PyTorchBenchmark.Report(result);
         Assert.Contains("| inference (decoded images) | img/s | 20.00 | 25.00 | 0.80 | >= 1.00 | no (20.0% short) |", report);
@@ -145,6 +153,10 @@ public sealed class PyTorchBenchCommandTests : IDisposable
         Assert.Contains("    detail 18", report);
         Assert.Contains("| global (24 bits) | 10 | 1.0e-6 | 0 | - |", report);
         Assert.Contains("| local (40 bits) | 20 | 2.0e-5 | 1 | 3.0e-6 |", report);
+        Assert.Contains("| layer4 | 4.00 | 2.00 | 2.00 | 28.6% |", report);
+        Assert.Contains("| pad 7x7 | 1.00 | 1.00 | 1.00 | 7.1% |", report);
+        Assert.Contains("| sum of the stages | 14.00 | 12.00 | 1.17 | 100% |", report);
+        Assert.Contains("of 2 interleaved runs per side", report);
         Assert.Contains("| 1 | 5.00 |", report);
         Assert.Contains("| 2 | 1.50 |", report);
         // Read at run time: the PyTorch version and Python, LibTorch's version, the Full preset's loss and optimizer, the maps' shape.

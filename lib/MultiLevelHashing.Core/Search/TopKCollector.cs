@@ -61,24 +61,7 @@ internal sealed class TopKCollector
             Offer(d, count, firstId);
             return;
         }
-        var hist = _hist;
-        Array.Clear(hist);
-        for (int i = 0; i < count; i++) hist[d[i]]++;
-        int t = 0, below = 0;
-        while (below + hist[t] < _k) below += hist[t++];
-        int tiesLeft = _k - below, m = 0;
-        for (int i = 0; i < count; i++)
-        {
-            int x = d[i];
-            if (x < t || (x == t && tiesLeft-- > 0))
-            {
-                _dist[m] = x;
-                _ids[m] = firstId + i;
-                m++;
-            }
-        }
-        _n = m;
-        _bound = t;
+        KeepNearest(d, null, count, firstId);
     }
 
     /// <summary>Offers distances d[0..count) of database rows firstId, firstId+1, ...</summary>
@@ -117,24 +100,34 @@ internal sealed class TopKCollector
         if (++_n == _dist.Length) Compact();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Compact()
+    private unsafe void Compact()
     {
         if (_n < _k) return;
+        fixed (int* d = _dist) fixed (int* ids = _ids) KeepNearest(d, ids, _n, 0);
+    }
+
+    /// <summary>
+    /// Keeps the k nearest of candidates d[0..count) (ids from <paramref name="ids"/>, or firstId + i when null) in
+    /// the buffer: a histogram over [0, K] finds the k-th distance t; everything below t and the first (k - below) at t
+    /// are kept in candidate (= index) order, and t becomes the bound. The buffer may be the source (it is written at
+    /// or before the position read).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void KeepNearest(int* d, int* ids, int count, int firstId)
+    {
         var hist = _hist;
         Array.Clear(hist);
-        for (int i = 0; i < _n; i++) hist[_dist[i]]++;
+        for (int i = 0; i < count; i++) hist[d[i]]++;
         int t = 0, below = 0;
         while (below + hist[t] < _k) below += hist[t++];
-        // Keep everything below t and the first (k - below) at t, in buffer (= index) order.
         int tiesLeft = _k - below, m = 0;
-        for (int i = 0; i < _n; i++)
+        for (int i = 0; i < count; i++)
         {
-            int d = _dist[i];
-            if (d < t || (d == t && tiesLeft-- > 0))
+            int x = d[i];
+            if (x < t || (x == t && tiesLeft-- > 0))
             {
-                _dist[m] = d;
-                _ids[m] = _ids[i];
+                _ids[m] = ids is null ? firstId + i : ids[i];
+                _dist[m] = x;
                 m++;
             }
         }

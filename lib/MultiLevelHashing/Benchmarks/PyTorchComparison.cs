@@ -191,11 +191,12 @@ public static class PyTorchComparison
     /// <summary>
     /// The stages of the ResNet18 DSCNN's forward pass, in order, each timed on its own (LibTorch runs CPU operations
     /// synchronously, so a stopwatch around a stage times it): preprocessing, the explicit CNTK "same" padding and the
-    /// convolution of the stem, the padding and max pooling, the four stages and the two heads. The PyTorch side
+    /// convolution of the stem, max pooling with its padding (<see cref="ResNet18Backbone.MaxPoolSame"/>), the four
+    /// stages and the two heads. The PyTorch side
     /// (<c>dscnn_benchmark.py --mode stages</c>) times the same stages of the same module tree.
     /// </summary>
     public static readonly string[] StageNames =
-        ["preprocess", "pad 7x7", "conv1 + bn + relu", "pad 3x3", "max pool", "layer1", "layer2", "layer3", "layer4", "global head", "local head"];
+        ["preprocess", "pad 7x7", "conv1 + bn + relu", "max pool (with its padding)", "layer1", "layer2", "layer3", "layer4", "global head", "local head"];
 
     /// <summary>
     /// Milliseconds per batch of each of <see cref="StageNames"/>, over <paramref name="passes"/> timed passes (one untimed
@@ -227,8 +228,7 @@ public static class PyTorchComparison
                 x = Time(() => backbone.Preprocess(x));
                 x = Time(() => ResNet18Backbone.SamePad(x, 7, 2));
                 x = Time(() => nn.functional.relu(stemNorm.forward(stem.forward(x))));
-                x = Time(() => ResNet18Backbone.SamePad(x, 3, 2, double.NegativeInfinity));
-                x = Time(() => nn.functional.max_pool2d(x, kernel_size: 3, stride: 2));
+                x = Time(() => ResNet18Backbone.MaxPoolSame(x, 3, 2));
                 foreach (var layer in backbone.Stages) x = Time(() => layer.forward(x));
                 var features = x;
                 Time(() => model.GlobalHead.forward(features));

@@ -238,7 +238,7 @@ def train_steps(model, inputs, heads_only, steps, warmup, lr=3e-4, weight_decay=
 
 # ---------------------------------------------------------------- the forward pass stage by stage
 
-STAGES = ["preprocess", "pad 7x7", "conv1 + bn + relu", "pad 3x3", "max pool", "layer1", "layer2", "layer3", "layer4",
+STAGES = ["preprocess", "pad 7x7", "conv1 + bn + relu", "max pool (with its padding)", "layer1", "layer2", "layer3", "layer4",
           "global head", "local head"]
 
 
@@ -269,8 +269,7 @@ def profile_stages(model, pixels, batch, passes):
                 x = timed(lambda: preprocess(x))
                 x = timed(lambda: same_pad(x, 7, 2))
                 x = timed(lambda: F.relu(b.bn1(b.conv1(x))))
-                x = timed(lambda: same_pad(x, 3, 2, float("-inf")))
-                x = timed(lambda: F.max_pool2d(x, kernel_size=3, stride=2))
+                x = timed(lambda: F.max_pool2d(same_pad(x, 3, 2, float("-inf")), kernel_size=3, stride=2))
                 for layer in (b.layer1, b.layer2, b.layer3, b.layer4):
                     x = timed(lambda: layer(x))
                 f = x

@@ -53,10 +53,10 @@ internal static unsafe class HammingKernels
     /// </summary>
     public static void OfferNearest(ulong* codes, int count, int words, ulong* q, int firstId, TopKCollector collector, int* scratch)
     {
-        if (collector.IsEmpty && count >= SeedCodes(collector.K))
+        int seed = SeedCodes(collector.K);
+        if (collector.IsEmpty && count >= seed)
         {
             // An empty collector's bound admits everything; start it from the exact top-k of the first codes instead.
-            int seed = SeedCodes(collector.K);
             Distances(codes, seed, words, q, scratch);
             collector.Seed(scratch, seed, firstId);
             codes += (long)seed * words;
@@ -125,8 +125,7 @@ internal static unsafe class HammingKernels
         while (i < full)
         {
             int n = Avx2CollectBelow(c, ref i, full, q, collector.Bound, dist, at, capacity);
-            for (int j = 0; j < n; j++)
-                if (dist[j] < collector.Bound) collector.Add(dist[j], firstId + at[j]);
+            for (int j = 0; j < n; j++) collector.Add(dist[j], firstId + at[j]);   // Add re-checks the bound, which tightens as they go in
         }
         if (full < count) ScalarTopKW1(c + full, count - full, q, firstId + full, collector);
     }
@@ -279,9 +278,7 @@ internal static unsafe class HammingKernels
         long n = (long)count * words, i = 0;
         for (; i + 16 <= n; i += 16)
         {
-            var x0 = (Avx.LoadVector256(c + i) ^ qv).AsByte();
-            var cnt = Avx2.Add(Avx2.Shuffle(table, Avx2.And(x0, low)), Avx2.Shuffle(table, Avx2.And(Avx2.ShiftRightLogical(x0.AsUInt16(), 4).AsByte(), low)));
-            a0 += Avx2.SumAbsoluteDifferences(cnt, Vector256<byte>.Zero).AsUInt64();
+            a0 += ByteCountsSad(Avx.LoadVector256(c + i) ^ qv, table, low);
             a1 += ByteCountsSad(Avx.LoadVector256(c + i + 4) ^ qv, table, low);
             a2 += ByteCountsSad(Avx.LoadVector256(c + i + 8) ^ qv, table, low);
             a3 += ByteCountsSad(Avx.LoadVector256(c + i + 12) ^ qv, table, low);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MultiLevelHashing.Data;
+using MultiLevelHashing.Evaluation;
 using MultiLevelHashing.Model;
 using MultiLevelHashing.Model.Backbones;
 using MultiLevelHashing.Runtime;
@@ -180,7 +181,7 @@ public static class PyTorchComparison
                 using var pixels = tensor(raw.Data, new long[] { raw.Rows, 3, size, size });
                 var stages = ProfileStages(model, pixels, batch, repeats);
                 detail = System.Text.Json.JsonSerializer.Serialize(stages.ToDictionary(x => x.Stage, x => x.Milliseconds));
-                double total = stages.Sum(x => x.Milliseconds.Order().ElementAt(x.Milliseconds.Count / 2));
+                double total = stages.Sum(x => Statistics.Median(x.Milliseconds));
                 return batch / (total / 1000);
             }
             default:

@@ -156,10 +156,12 @@ internal static class EncodingPipeline
             int b;
             while (!stop.IsCancellationRequested && (b = Interlocked.Increment(ref nextBatch)) < batches)
             {
+                // Decoding is synchronous, so the resize time this thread adds meanwhile is this batch's.
+                long resizedBefore = ImageLoader.ResizeTicksOnThisThread;
                 var batch = DecodeBatch(source.Files, b * batchSize, Math.Min(count, (b + 1) * batchSize), imageSize, failures, badImages,
-                                        imageTurn, out long ticks, out long resized);
+                                        imageTurn, out long ticks);
                 Interlocked.Add(ref decodeTicks, ticks);
-                Interlocked.Add(ref resizeTicks, resized);
+                Interlocked.Add(ref resizeTicks, ImageLoader.ResizeTicksOnThisThread - resizedBefore);
                 if (batch is null) { stop.Cancel(); return; }
                 await channel.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
             }
@@ -271,32 +273,14 @@ internal static class EncodingPipeline
     }
 
     /// <summary>Decodes images [start, end) into one planar batch; null when a bad image stops the run.</summary>
-    /// <summary>
-    /// Decodes images [start, end) into one planar batch; <paramref name="ticks"/> is the decoding time without waits,
-    /// <paramref name="resizeTicks"/> the part of it spent resizing.
-    /// </summary>
+    /// <summary>Decodes images [start, end) into one planar batch; <paramref name="ticks"/> is the decoding time, without waits for a turn.</summary>
     private static DecodedBatch? DecodeBatch(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
-                                             Func<IDisposable?> imageTurn, out long ticks, out long resizeTicks)
+                                             Func<IDisposable?> imageTurn, out long ticks)
     {
         int image = 3 * size * size;
         var pixels = new byte[(end - start) * image];
         var indices = new List<int>(end - start);
         ticks = 0;
-        long resizedBefore = ImageLoader.ResizeTicksOnThisThread;
-        try
-        {
-            return DecodeImages(files, start, end, size, failures, policy, imageTurn, pixels, indices, ref ticks);
-        }
-        finally
-        {
-            resizeTicks = ImageLoader.ResizeTicksOnThisThread - resizedBefore;
-        }
-    }
-
-    private static DecodedBatch? DecodeImages(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
-                                              Func<IDisposable?> imageTurn, byte[] pixels, List<int> indices, ref long ticks)
-    {
-        int image = 3 * size * size;
         for (int i = start; i < end; i++)
         {
             using var turn = imageTurn();

@@ -89,12 +89,15 @@ class ResNet18Backbone(nn.Module):
             cin = c
         self.register_buffer("mean_image", torch.zeros(1, 3, 224, 224))
 
-    def forward(self, rgb):
-        x = rgb.flip(1)
+    def preprocess(self, rgb):
+        """RGB [0, 255] to BGR minus the mean image (resized to the input's size when needed)."""
         h, w = rgb.shape[2], rgb.shape[3]
         mean = self.mean_image if (h, w) == tuple(self.mean_image.shape[2:]) else \
             F.interpolate(self.mean_image, size=[h, w], mode="bilinear", align_corners=False)
-        x = x - mean
+        return rgb.flip(1) - mean
+
+    def forward(self, rgb):
+        x = self.preprocess(rgb)
         x = F.relu(self.bn1(self.conv1(same_pad(x, 7, 2))))
         x = F.max_pool2d(same_pad(x, 3, 2, float("-inf")), kernel_size=3, stride=2)
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
@@ -260,13 +263,7 @@ def profile_stages(model, pixels, batch, passes):
                     stage[0] += 1
                     return y
 
-                def preprocess(rgb):
-                    h, w = rgb.shape[2], rgb.shape[3]
-                    mean = b.mean_image if (h, w) == tuple(b.mean_image.shape[2:]) else \
-                        F.interpolate(b.mean_image, size=[h, w], mode="bilinear", align_corners=False)
-                    return rgb.flip(1) - mean
-
-                x = timed(lambda: preprocess(x))
+                x = timed(lambda: b.preprocess(x))
                 x = timed(lambda: same_pad(x, 7, 2))
                 x = timed(lambda: F.relu(b.bn1(b.conv1(x))))
                 x = timed(lambda: F.max_pool2d(same_pad(x, 3, 2, float("-inf")), kernel_size=3, stride=2))

@@ -84,7 +84,7 @@ public static class SearchBenchCommand
                     double seconds = peak.BoundSeconds(q.Count, db.Count);
                     Write(string.Join('\t', "ours", "popcount-bound", Path.GetFileName(dbPath), db.Count, db.Bits, q.Count, 0, t, F(0), F(seconds),
                         F(q.Count / seconds), 0, "", 0, $"{peak.BestKernel}: {F(peak.BestNsPerDistance)} ns per distance per thread " +
-                        $"(scalar POPCNT {F(peak.ScalarNsPerDistance)}{(peak.Avx2NsPerDistance is { } a ? $", AVX2 {F(a)}" : "")})"));
+                        $"({peak.Describe(F)}); the scan uses {PopcountBound.ScanKernel(db.Bits)}"));
                 }
             return 0;
         });

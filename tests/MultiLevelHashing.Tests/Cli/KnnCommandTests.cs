@@ -83,6 +83,7 @@ public sealed class KnnCommandTests : IDisposable
         var bound = rows[^1];
         Assert.True(double.Parse(bound[9], System.Globalization.CultureInfo.InvariantCulture) > 0);
         Assert.Contains("ns per distance per thread", bound[14]);
+        Assert.EndsWith($"the scan uses {MultiLevelHashing.Benchmarks.PopcountBound.ScanKernel(64)}", bound[14]);
         // The scan's distances and ids at the largest k, for the queries timed.
         var d = NpyFile.ReadInt32(P("d.npy"));
         var ids = NpyFile.ReadInt32(P("i.npy"));

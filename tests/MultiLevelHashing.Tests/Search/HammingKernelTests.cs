@@ -15,7 +15,7 @@ public unsafe class HammingKernelTests
     public void VariantsAgreeWithTheReference(int words)
     {
         var rng = new Random(words);
-        foreach (int count in new[] { 0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 100 })
+        foreach (int count in new[] { 0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100 })
         {
             var codes = new ulong[count * words];
             for (int i = 0; i < codes.Length; i++) codes[i] = (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63);
@@ -32,6 +32,8 @@ public unsafe class HammingKernelTests
             if (words == 2) variants.Add((c, qp, d) => HammingKernels.ScalarW2((ulong*)c, count, (ulong*)qp, (int*)d));
             if (words == 4) variants.Add((c, qp, d) => HammingKernels.ScalarW4((ulong*)c, count, (ulong*)qp, (int*)d));
             if (Avx2.IsSupported && words == 1) variants.Add((c, qp, d) => HammingKernels.Avx2W1((ulong*)c, count, *(ulong*)qp, (int*)d));
+            // The AVX-512 kernel runs everywhere: on CPUs without AVX-512BW its lane counts come from scalar popcounts.
+            if (words == 1) variants.Add((c, qp, d) => HammingKernels.Avx512W1((ulong*)c, count, *(ulong*)qp, (int*)d));
             if (Avx2.IsSupported && words == 4) variants.Add((c, qp, d) => HammingKernels.Avx2W4((ulong*)c, count, (ulong*)qp, (int*)d));
             foreach (var variant in variants)
             {
@@ -50,7 +52,7 @@ public unsafe class HammingKernelTests
     /// buffer plus <see cref="TopKCollector.Offer"/> keep, over several tiles, with heavy ties and loop tails.
     /// </summary>
     [Theory]
-    [InlineData(0, 1)] [InlineData(15, 3)] [InlineData(16, 5)] [InlineData(17, 1)] [InlineData(1000, 10)] [InlineData(5003, 100)]
+    [InlineData(0, 1)] [InlineData(15, 3)] [InlineData(16, 5)] [InlineData(17, 1)] [InlineData(31, 2)] [InlineData(33, 40)] [InlineData(1000, 10)] [InlineData(5003, 100)]
     public void FusedTopKKernelsKeepTheBufferedKernelsCandidates(int count, int k)
     {
         var rng = new Random(count + k);
@@ -63,6 +65,7 @@ public unsafe class HammingKernelTests
             (c, n, first, col) => HammingKernels.ScalarTopKW1((ulong*)c, n, q, first, col),
         };
         if (Avx2.IsSupported) variants.Add((c, n, first, col) => HammingKernels.Avx2TopKW1((ulong*)c, n, q, first, col));
+        variants.Add((c, n, first, col) => HammingKernels.Avx512TopKW1((ulong*)c, n, q, first, col));
         var expected = BruteForceTopK(codes, q, k);
         foreach (var variant in variants)
         {
@@ -121,8 +124,8 @@ public unsafe class HammingKernelTests
 
     /// <summary>
     /// Through <see cref="HammingKernels.OfferNearest"/>, which seeds an empty collector from the first codes of a tile
-    /// large enough, every kernel (fused scalar and AVX2 at 64 bits, buffered at 128 and 256) gives the exact top-k over
-    /// tiles of several sizes, with heavy ties.
+    /// large enough, every kernel this CPU runs (fused scalar, AVX2 and AVX-512 at 64 bits, buffered at 128 and 256)
+    /// gives the exact top-k over tiles of several sizes, with heavy ties.
     /// </summary>
     [Theory]
     [InlineData(1, 1)] [InlineData(1, 100)] [InlineData(1, 300)] [InlineData(2, 100)] [InlineData(4, 100)]
@@ -140,13 +143,14 @@ public unsafe class HammingKernelTests
         var q = pool[..words];
         var expected = Enumerable.Range(0, count).Select(i => (Id: i, D: BitPacking.Hamming(q, codes.AsSpan(i * words, words))))
             .OrderBy(x => x.D).ThenBy(x => x.Id).Take(k).ToArray();
-        var (fused, preferred) = (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred);
+        var (fused, preferred, preferred512) = (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred, HammingKernels.Avx512Preferred);
         try
         {
-            foreach (bool avx in new[] { true, false })
+            foreach (var (avx, avx512) in new[] { (true, true), (true, false), (false, false) })
                 foreach (int tile in new[] { count, 4096, 1500 })
                 {
                     HammingKernels.Avx2Preferred = w => avx && w is 1 or 4;
+                    HammingKernels.Avx512Preferred = w => avx512 && w is 1;
                     var collector = new TopKCollector(k, 64 * words);
                     var scratch = new int[tile];
                     fixed (ulong* c = codes) fixed (ulong* qp = q) fixed (int* sp = scratch)
@@ -161,7 +165,7 @@ public unsafe class HammingKernelTests
         }
         finally
         {
-            (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred) = (fused, preferred);
+            (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred, HammingKernels.Avx512Preferred) = (fused, preferred, preferred512);
         }
     }
 
@@ -171,7 +175,7 @@ public unsafe class HammingKernelTests
     public void PopcountSumKernelsSumTheDistances(int words)
     {
         var rng = new Random(words);
-        foreach (int count in new[] { 0, 1, 3, 4, 15, 16, 17, 100, 2049 })
+        foreach (int count in new[] { 0, 1, 3, 4, 15, 16, 17, 31, 32, 33, 100, 2049 })
         {
             var codes = Enumerable.Range(0, count * words).Select(_ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63)).ToArray();
             var q = Enumerable.Range(0, words).Select(_ => (ulong)rng.NextInt64()).ToArray();
@@ -180,8 +184,24 @@ public unsafe class HammingKernelTests
             {
                 Assert.Equal(expected, HammingKernels.SumScalar(c, count, words, qp));
                 if (Avx2.IsSupported && words is 1 or 4) Assert.Equal(expected, HammingKernels.SumAvx2(c, count, words, qp));
+                if (words is 1 or 4) Assert.Equal(expected, HammingKernels.SumAvx512(c, count, words, qp));
             }
         }
+    }
+
+    /// <summary>
+    /// The AVX-512 kernels are chosen exactly where the runtime accelerates 512-bit vectors and the CPU has AVX-512BW,
+    /// ahead of AVX2, and the report names the kernel in use.
+    /// </summary>
+    [Fact]
+    public void KernelChoiceFollowsTheCpu()
+    {
+        bool avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
+        Assert.Equal(avx512, HammingKernels.UseAvx512(1));
+        Assert.False(HammingKernels.UseAvx512(4));
+        string expected = avx512 ? "AVX-512BW nibble lookup" : Avx2.IsSupported ? "AVX2 nibble lookup" : "scalar POPCNT";
+        Assert.Equal(expected, HammingKernels.KernelName(1));
+        Assert.Equal("scalar POPCNT", HammingKernels.KernelName(2));
     }
 
     private static (int[] Ids, int[] Distances) BruteForceTopK(ulong[] codes, ulong q, int k)

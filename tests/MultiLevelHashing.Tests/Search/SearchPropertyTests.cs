@@ -59,24 +59,25 @@ public class SearchPropertyTests
     [Property]
     public void ScanKnnEqualsBruteForceWithEveryKernel(Scenario s)
     {
-        // The fused kernels (the default at 64 bits) and the buffered ones, with and without AVX2.
+        // The fused kernels (the default at 64 bits) and the buffered ones, with AVX-512 (where the CPU has it), AVX2 and neither.
         var (db, qs) = s.Generate();
         var dbc = Scenario.Pack(db, s.Bits);
         var qc = Scenario.Pack(qs, s.Bits);
-        var (fused, preferred) = (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred);
+        var (fused, preferred, preferred512) = (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred, HammingKernels.Avx512Preferred);
         try
         {
             foreach (bool f in new[] { true, false })
-                foreach (bool avx in new[] { true, false })
+                foreach (var (avx, avx512) in new[] { (true, true), (true, false), (false, false) })
                 {
                     HammingKernels.FusedTopK = f;
                     HammingKernels.Avx2Preferred = words => avx && words is 1 or 4;
+                    HammingKernels.Avx512Preferred = words => avx512 && words is 1;
                     AssertKnn(db, qs, s.K, LinearScan.Search(dbc, qc, s.K, new SearchOptions(2), null, new LinearScan.Tuning(TileBytes: 256, MinChunkCodes: 13)));
                 }
         }
         finally
         {
-            (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred) = (fused, preferred);
+            (HammingKernels.FusedTopK, HammingKernels.Avx2Preferred, HammingKernels.Avx512Preferred) = (fused, preferred, preferred512);
         }
     }
 

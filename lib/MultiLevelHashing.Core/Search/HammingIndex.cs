@@ -56,7 +56,8 @@ public sealed class HammingIndex
 
     /// <summary>
     /// Fraction of one query's scan cost that a multi-index query may spend before it gives up and is scanned.
-    /// Below 1 so that a query the index cannot win costs less than twice a scan.
+    /// Below 1 so that a query the index cannot win costs less than twice a scan; a query also gives up before a probe
+    /// whose lookups alone would exceed it (<c>MultiIndexHashing.NextProbeOutOfBudget</c>).
     /// </summary>
     public double BudgetFraction { get; init; } = 0.5;
 
@@ -84,6 +85,7 @@ public sealed class HammingIndex
         var result = KnnResult.Empty(q, k);
         var budget = new MultiIndexHashing.Budget(BudgetFraction * Database.Count * MultiIndexHashing.ScanNsPerCode(Database.WordsPerCode));
         var answered = new bool[q];
+        var spent = new double[q];
         int sample = Math.Min(q, 16 + 4 * threads);
         int done = 0;
         void Run(int from, int to)
@@ -91,13 +93,13 @@ public sealed class HammingIndex
             Parallel.For(from, to, new ParallelOptions { MaxDegreeOfParallelism = threads }, mih.NewScratch, (i, loop, scratch) =>
             {
                 answered[i] = mih.TryKnn(queries.Code(i), k, scratch, budget, result.Ids.Row(i), result.Distances.Row(i), out _);
+                spent[i] = scratch.Spent;
                 progress.Report("multi-index search", Interlocked.Increment(ref done), q, "queries");
                 return scratch;
             }, _ => { });
         }
         Run(0, sample);
-        int sampleAnswered = answered.AsSpan(0, sample).Count(true);
-        bool fallBack = sampleAnswered * 2 < sample;
+        bool fallBack = !TryingPays(answered.AsSpan(0, sample), spent.AsSpan(0, sample), Database.Count * MultiIndexHashing.ScanNsPerCode(Database.WordsPerCode));
         if (!fallBack) Run(sample, q);
         var rest = Enumerable.Range(0, q).Where(i => !answered[i]).ToArray();
         LastStatistics = new(q - rest.Length, rest.Length, fallBack);
@@ -113,6 +115,25 @@ public sealed class HammingIndex
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The batch rule, by expected cost in the cost model's units: trying the index on a query costs the work it spent
+    /// (all of it when answered; up to giving up otherwise, and then the scan too), so trying pays when the sample's
+    /// work is less than the scans its answered queries saved. With a budget of a whole scan or more
+    /// (<see cref="BudgetFraction"/> at least 1) the caller has chosen the index whatever it costs, and it is always tried.
+    /// </summary>
+    private bool TryingPays(ReadOnlySpan<bool> answered, ReadOnlySpan<double> spent, double scanNs)
+    {
+        if (BudgetFraction >= 1) return true;
+        double work = 0;
+        int saved = 0;
+        for (int i = 0; i < answered.Length; i++)
+        {
+            work += spent[i];
+            if (answered[i]) saved++;
+        }
+        return work < saved * scanNs;
     }
 
     /// <summary>All codes within <paramref name="radius"/> of each query, by (distance, index).</summary>

@@ -56,8 +56,9 @@ public sealed class HammingIndex
 
     /// <summary>
     /// Fraction of one query's scan cost that a multi-index query may spend before it gives up and is scanned.
-    /// Below 1 so that a query the index cannot win costs less than twice a scan; a query also gives up before a probe
-    /// whose lookups alone would exceed it (<c>MultiIndexHashing.NextProbeOutOfBudget</c>).
+    /// Below 1 so that a query the index cannot win costs less than twice a scan. A query also gives up as soon as the
+    /// lookups it is predicted still to need would exceed it (<c>MultiIndexHashing.PredictedOutOfBudget</c>), or those
+    /// of its next probe alone would (<c>NextProbeOutOfBudget</c>).
     /// </summary>
     public double BudgetFraction { get; init; } = 0.5;
 
@@ -83,7 +84,8 @@ public sealed class HammingIndex
         var mih = _mih!;
         int q = queries.Count, threads = (options ?? SearchOptions.Default).EffectiveThreads;
         var result = KnnResult.Empty(q, k);
-        var budget = new MultiIndexHashing.Budget(BudgetFraction * Database.Count * MultiIndexHashing.ScanNsPerCode(Database.WordsPerCode));
+        double scanNs = Database.Count * MultiIndexHashing.ScanNsPerCode(Database.WordsPerCode);
+        var budget = new MultiIndexHashing.Budget(BudgetFraction * scanNs);
         var answered = new bool[q];
         var spent = new double[q];
         int sample = Math.Min(q, 16 + 4 * threads);
@@ -99,7 +101,7 @@ public sealed class HammingIndex
             }, _ => { });
         }
         Run(0, sample);
-        bool fallBack = !TryingPays(answered.AsSpan(0, sample), spent.AsSpan(0, sample), Database.Count * MultiIndexHashing.ScanNsPerCode(Database.WordsPerCode));
+        bool fallBack = !TryingPays(answered.AsSpan(0, sample), spent.AsSpan(0, sample), scanNs);
         if (!fallBack) Run(sample, q);
         var rest = Enumerable.Range(0, q).Where(i => !answered[i]).ToArray();
         LastStatistics = new(q - rest.Length, rest.Length, fallBack);

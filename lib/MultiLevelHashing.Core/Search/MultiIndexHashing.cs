@@ -19,8 +19,9 @@ namespace MultiLevelHashing.Search;
 /// Duplicates across tables are recognised from the candidate's own substrings (it was met before if some table
 /// already probed it within its radius), which saves a visited bitmap and its cache misses. Each query carries a
 /// work budget from a measured cost model (a lookup or a candidate costs a cache miss, a scanned code a fraction of
-/// a nanosecond); a query that exceeds it (codes whose near neighbours are far, such as uniform random codes) is
-/// answered by the scan instead (see <see cref="HammingIndex"/>).
+/// a nanosecond); a query that exceeds it, or is predicted to from the codes it has met (codes whose near neighbours
+/// are far, such as uniform random codes, or the 100th neighbour in another cluster), is answered by the scan instead
+/// (see <see cref="HammingIndex"/> and lib/MultiLevelHashing/README.md section 4.4).
 /// </summary>
 public sealed unsafe class MultiIndexHashing
 {

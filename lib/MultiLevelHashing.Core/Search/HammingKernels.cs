@@ -180,13 +180,7 @@ internal static unsafe class HammingKernels
                        | Avx.MoveMask(Avx2.CompareGreaterThan(b64, s1.AsInt64()).AsDouble()) << 4
                        | Avx.MoveMask(Avx2.CompareGreaterThan(b64, s2.AsInt64()).AsDouble()) << 8
                        | Avx.MoveMask(Avx2.CompareGreaterThan(b64, s3.AsInt64()).AsDouble()) << 12;
-            do
-            {
-                int j = BitOperations.TrailingZeroCount(mask);
-                mask &= mask - 1;
-                dist[n] = Pop(q ^ c[k + j]);
-                at[n++] = k + j;
-            } while (mask != 0);
+            n = BufferHits((uint)mask, c, k, q, dist, at, n);
             if (n > capacity - 16)
             {
                 k += 16;
@@ -194,6 +188,24 @@ internal static unsafe class HammingKernels
             }
         }
         i = k;
+        return n;
+    }
+
+    /// <summary>
+    /// Appends the distance and position of each code of the block at <paramref name="k"/> whose bit is set in
+    /// <paramref name="mask"/> (non-zero) to the hit buffer at <paramref name="n"/>; returns the new count. Inlined into
+    /// the collecting loops, which must make no calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BufferHits(ulong mask, ulong* c, int k, ulong q, int* dist, int* at, int n)
+    {
+        do
+        {
+            int j = BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            dist[n] = Pop(q ^ c[k + j]);
+            at[n++] = k + j;
+        } while (mask != 0);
         return n;
     }
 
@@ -426,13 +438,7 @@ internal static unsafe class HammingKernels
                          | Vector512.LessThan(s1.AsInt64(), b64).ExtractMostSignificantBits() << 8
                          | Vector512.LessThan(s2.AsInt64(), b64).ExtractMostSignificantBits() << 16
                          | Vector512.LessThan(s3.AsInt64(), b64).ExtractMostSignificantBits() << 24;
-            do
-            {
-                int j = BitOperations.TrailingZeroCount(mask);
-                mask &= mask - 1;
-                dist[n] = Pop(q ^ c[k + j]);
-                at[n++] = k + j;
-            } while (mask != 0);
+            n = BufferHits(mask, c, k, q, dist, at, n);
             if (n > capacity - 32)
             {
                 k += 32;

@@ -302,6 +302,7 @@ public sealed unsafe class MultiIndexHashing
     // Overridable for tests and benchmarks: giving up on the predicted cost (PredictedOutOfBudget).
     internal static bool PredictGiveUp = true;
 
+    // Computed on first use; threads that race compute the same table, and either copy serves.
     private double[,]? _missProbability;
 
     /// <summary>
@@ -336,7 +337,8 @@ public sealed unsafe class MultiIndexHashing
         }
         if (predicted < 0) return false;
         double cost = scratch.Spent, verifyAll = IndexedCount * ScanNsPerCode(_codes.WordsPerCode);
-        for (int r = s; r <= _length.Max(); r++)
+        int longest = _length[0]; // substrings are longest first
+        for (int r = s; r <= longest; r++)
             for (int j = 0; j < m; j++)
             {
                 if (r > _length[j]) continue;
@@ -392,15 +394,14 @@ public sealed unsafe class MultiIndexHashing
         return c;
     }
 
-    // Overridable for tests: the check before each probe changes which queries are answered not at all, only the work.
+    // Overridable for tests: the check before each probe changes not which queries are answered, only the work.
     internal static bool CheckNextProbe = true;
 
     /// <summary>
     /// Whether the next probe (table <paramref name="i"/> at substring distance <paramref name="s"/>) would by itself
     /// take the query past <paramref name="limit"/>: its lookups alone, C(length, s), are known before it starts, and a
     /// probe that exceeds the budget gives up anyway. Checking first hands the query to the scan without spending the
-    /// rest of its budget on a probe that cannot finish, which at k = 100 is where a query the index cannot answer used
-    /// to spend most of it (the probe at s = 4 or 5 of a 21-bit substring is 6-20 thousand lookups).
+    /// rest of its budget on a probe that cannot finish (at s = 4 or 5 a 21-bit substring takes 6-20 thousand lookups).
     /// </summary>
     private bool NextProbeOutOfBudget(int i, int s, Scratch scratch, double limit)
     {
@@ -449,10 +450,7 @@ public sealed unsafe class MultiIndexHashing
     /// <summary>C(n, r), saturating at long.MaxValue.</summary>
     internal static long Binomial(int n, int r)
     {
-        if (r < 0 || r > n) return 0;
-        r = Math.Min(r, n - r);
-        double c = 1;
-        for (int i = 1; i <= r; i++) c = c * (n - r + i) / i;
+        double c = BinomialDouble(n, r);
         return c >= long.MaxValue ? long.MaxValue : (long)Math.Round(c);
     }
 

@@ -156,6 +156,9 @@ public sealed unsafe class MultiIndexHashing
     internal const double LookupNs = 100.0;
     internal const double CandidateNs = 150.0;
 
+    /// <summary>What <see cref="Probe"/> charges for verifying every code when that is cheaper than its lookups: a scan, plus the unseen codes' candidate work.</summary>
+    private double VerifyAllCost(long unseen) => IndexedCount * ScanNsPerCode(_codes.WordsPerCode) + unseen * CandidateNs * 0.1;
+
     internal static double ScanNsPerCode(int words) => words switch { 1 => 0.5, 2 => 0.9, 4 => 1.6, _ => 0.45 * words };
 
     private interface IVisitor
@@ -208,7 +211,7 @@ public sealed unsafe class MultiIndexHashing
         long unseen = IndexedCount - scratch.Seen;
         if (Binomial(len, s) > unseen)
         {
-            scratch.Spent += IndexedCount * ScanNsPerCode(words) + unseen * CandidateNs * 0.1;
+            scratch.Spent += VerifyAllCost(unseen);
             if (scratch.Spent > limit) return false;
             for (int id = 0; id < IndexedCount; id++)
             {
@@ -407,9 +410,7 @@ public sealed unsafe class MultiIndexHashing
     {
         if (!CheckNextProbe || double.IsPositiveInfinity(limit)) return false;
         long lookups = Binomial(_length[i], s), unseen = IndexedCount - scratch.Seen;
-        double cost = lookups > unseen
-            ? IndexedCount * ScanNsPerCode(_codes.WordsPerCode) + unseen * CandidateNs * 0.1 // Probe verifies every unseen code instead
-            : lookups * LookupNs;
+        double cost = lookups > unseen ? VerifyAllCost(unseen) : lookups * LookupNs; // Probe verifies every unseen code instead
         return scratch.Spent + cost > limit;
     }
 

@@ -414,13 +414,11 @@ public static class PyTorchBenchmark
             var byStage = new MarkdownTable(["stage", "TorchSharp ms", "PyTorch ms", "ratio TorchSharp / PyTorch", "share of TorchSharp's pass"]);
             double StageMedian(string side, string stage) =>
                 Statistics.Median(stageRuns.Where(x => x.Side == side && x.Milliseconds.ContainsKey(stage)).SelectMany(x => x.Milliseconds[stage]));
-            double oursTotal = PyTorchComparison.StageNames.Sum(n => StageMedian(TorchSharpSide, n));
-            double theirsTotal = PyTorchComparison.StageNames.Sum(n => StageMedian(PyTorchSide, n));
-            foreach (string stage in PyTorchComparison.StageNames)
-            {
-                double ours = StageMedian(TorchSharpSide, stage), theirs = StageMedian(PyTorchSide, stage);
-                byStage.Row([stage, $"{ours:0.00}", $"{theirs:0.00}", $"{ours / theirs:0.00}", $"{100 * ours / oursTotal:0.0}%"]);
-            }
+            var stageNames = PyTorchComparison.StageNames;
+            double[] ours = [.. stageNames.Select(n => StageMedian(TorchSharpSide, n))], theirs = [.. stageNames.Select(n => StageMedian(PyTorchSide, n))];
+            double oursTotal = ours.Sum(), theirsTotal = theirs.Sum();
+            for (int i = 0; i < stageNames.Length; i++)
+                byStage.Row([stageNames[i], $"{ours[i]:0.00}", $"{theirs[i]:0.00}", $"{ours[i] / theirs[i]:0.00}", $"{100 * ours[i] / oursTotal:0.0}%"]);
             byStage.Row(["sum of the stages", $"{oursTotal:0.00}", $"{theirsTotal:0.00}", $"{oursTotal / theirsTotal:0.00}", "100%"]);
             sb.Append(byStage.ToString());
             sb.AppendLine();

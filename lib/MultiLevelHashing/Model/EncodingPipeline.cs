@@ -272,8 +272,10 @@ internal static class EncodingPipeline
         };
     }
 
-    /// <summary>Decodes images [start, end) into one planar batch; null when a bad image stops the run.</summary>
-    /// <summary>Decodes images [start, end) into one planar batch; <paramref name="ticks"/> is the decoding time, without waits for a turn.</summary>
+    /// <summary>
+    /// Decodes images [start, end) into one planar batch; null when a bad image stops the run. <paramref name="ticks"/>
+    /// is the decoding time, without waits for a turn.
+    /// </summary>
     private static DecodedBatch? DecodeBatch(ImageFiles files, int start, int end, int size, List<ImageLoadFailure> failures, BadImagePolicy policy,
                                              Func<IDisposable?> imageTurn, out long ticks)
     {

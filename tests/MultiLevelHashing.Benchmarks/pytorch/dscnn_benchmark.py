@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 import struct
 import sys
 import time
@@ -357,7 +358,7 @@ def main():
         raw = np.load(args.input)
         pixels = torch.from_numpy(raw.reshape(raw.shape[0], 3, args.size, args.size).copy())
         times = profile_stages(model, pixels, args.batch, args.repeats)
-        total = sum(sorted(v)[len(v) // 2] for v in times.values())
+        total = sum(statistics.median(v) for v in times.values())
         print(json.dumps({"mode": args.mode, "rate": args.batch / (total / 1000), "stages": times, "threads": torch.get_num_threads()}))
     elif args.mode in ("train-heads", "train-layer4"):
         raw = np.load(args.input)
